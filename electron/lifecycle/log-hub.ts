@@ -1,0 +1,215 @@
+// Reading and following service logs. Services write their files directly; the
+// owner tails them (fs.watch as a hint, stat polling as the truth), detects
+// truncation and rotation, and stamps lines as it reads them so several
+// services can be merged in time order.
+import { openSync, readSync, closeSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, basename } from 'node:path';
+import type { LogLine } from '../../shared/api.js';
+import type { DataDir } from './paths.js';
+
+const TS_AT_START = /^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)/;
+
+/** A timestamp written by the service itself at the start of the line, if any. */
+export function parseLineTimestamp(line: string): number | null {
+  const m = TS_AT_START.exec(line);
+  if (!m) return null;
+  const t = Date.parse(m[1]!.replace(' ', 'T').replace(',', '.'));
+  return Number.isFinite(t) ? t : null;
+}
+
+/** Merges per-service lines by time, keeping each service's own order (stable on equal stamps). */
+export function mergeByTime(streams: LogLine[][]): LogLine[] {
+  const all = streams.flat();
+  return all.sort((a, b) => a.ts - b.ts || (a.service === b.service ? a.seq - b.seq : a.service < b.service ? -1 : 1));
+}
+
+function readRange(path: string, from: number, to: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(0, to - from));
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, from + off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The last `lines` lines of one service (current file, then rotated ones).
+ * Lines without their own timestamp get one interpolated between the file's
+ * birth and last write by byte offset: good enough to interleave history.
+ */
+export function readServiceLog(path: string, stack: string, service: string, lines: number, since?: number): LogLine[] {
+  const out: LogLine[] = [];
+  const files = [path, `${path}.1`, `${path}.2`];
+  let seqBase = 0;
+  for (const file of files) {
+    if (out.length >= lines) break;
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      continue;
+    }
+    const want = lines - out.length;
+    // Read backwards in chunks until we have enough lines.
+    let start = st.size;
+    let text = '';
+    while (start > 0) {
+      const chunk = Math.min(start, 1 << 20);
+      start -= chunk;
+      text = readRange(file, start, start + chunk).toString('utf8') + text;
+      if (text.split('\n').length > want + 1) break;
+    }
+    const parts = text.split('\n');
+    if (parts[parts.length - 1] === '') parts.pop();
+    if (start > 0) parts.shift();
+    const take = parts.slice(-want);
+    const birth = st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
+    const t0 = Math.min(birth, st.mtimeMs);
+    let offset = st.size - take.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    const chunk: LogLine[] = take.map((text, i) => {
+      const ts = parseLineTimestamp(text) ?? (st.size > 0 ? t0 + ((st.mtimeMs - t0) * Math.max(0, offset)) / st.size : st.mtimeMs);
+      offset += Buffer.byteLength(text) + 1;
+      return { stack, service, ts, seq: seqBase - take.length + i, text };
+    });
+    seqBase -= take.length;
+    out.unshift(...chunk);
+  }
+  return since !== undefined ? out.filter((l) => l.ts >= since) : out;
+}
+
+/** Follows one file from its current end; survives truncation and rotation (rename + new file). */
+class Tailer {
+  private ino = -1;
+  private offset = 0;
+  private partial = '';
+  private seq = 0;
+  private timer: NodeJS.Timeout;
+  private watcher: FSWatcher | null = null;
+  private readonly listeners = new Set<(lines: LogLine[]) => void>();
+
+  constructor(
+    private readonly path: string,
+    private readonly stack: string,
+    private readonly service: string,
+    pollMs: number,
+  ) {
+    try {
+      const st = statSync(path);
+      this.ino = st.ino;
+      this.offset = st.size;
+    } catch {}
+    this.timer = setInterval(() => this.poll(), pollMs);
+    this.timer.unref();
+    try {
+      this.watcher = watch(dirname(path), (_e, name) => {
+        if (name === null || name === basename(path)) this.poll();
+      });
+      this.watcher.unref();
+      this.watcher.on('error', () => {});
+    } catch {}
+  }
+
+  add(l: (lines: LogLine[]) => void): void {
+    this.listeners.add(l);
+  }
+  remove(l: (lines: LogLine[]) => void): boolean {
+    this.listeners.delete(l);
+    return this.listeners.size === 0;
+  }
+
+  poll(): void {
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    const lines: LogLine[] = [];
+    if (st.ino !== this.ino) {
+      // Rotated: finish the old file (now `.1`) if it is the one we were reading.
+      try {
+        const old = statSync(`${this.path}.1`);
+        if (old.ino === this.ino && old.size > this.offset) this.consume(readRange(`${this.path}.1`, this.offset, old.size), now, lines);
+      } catch {}
+      this.flushPartial(now, lines);
+      this.ino = st.ino;
+      this.offset = 0;
+    } else if (st.size < this.offset) {
+      this.offset = 0; // truncated
+      this.partial = '';
+    }
+    if (st.size > this.offset) {
+      const to = Math.min(st.size, this.offset + (8 << 20));
+      this.consume(readRange(this.path, this.offset, to), now, lines);
+      this.offset = to;
+    }
+    if (lines.length > 0) for (const l of this.listeners) l(lines);
+  }
+
+  private consume(buf: Buffer, now: number, out: LogLine[]): void {
+    const text = this.partial + buf.toString('utf8');
+    const parts = text.split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const p of parts) out.push({ stack: this.stack, service: this.service, ts: parseLineTimestamp(p) ?? now, seq: this.seq++, text: p });
+  }
+
+  private flushPartial(now: number, out: LogLine[]): void {
+    if (this.partial) out.push({ stack: this.stack, service: this.service, ts: now, seq: this.seq++, text: this.partial });
+    this.partial = '';
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.watcher?.close();
+    this.listeners.clear();
+  }
+}
+
+export class LogHub {
+  private readonly tailers = new Map<string, Tailer>();
+
+  constructor(
+    private readonly dir: DataDir,
+    private readonly pollMs = 250,
+  ) {}
+
+  read(stack: string, services: string[], opts: { lines?: number; since?: number } = {}): LogLine[] {
+    const n = opts.lines ?? 200;
+    const merged = mergeByTime(services.map((s) => readServiceLog(this.dir.logFile(stack, s), stack, s, n, opts.since)));
+    return merged.slice(-n);
+  }
+
+  follow(stack: string, services: string[], listener: (lines: LogLine[]) => void): () => void {
+    const keys: string[] = [];
+    for (const s of services) {
+      const key = `${stack}/${s}`;
+      let t = this.tailers.get(key);
+      if (!t) this.tailers.set(key, (t = new Tailer(this.dir.logFile(stack, s), stack, s, this.pollMs)));
+      t.add(listener);
+      keys.push(key);
+    }
+    return () => {
+      for (const key of keys) {
+        const t = this.tailers.get(key);
+        if (t?.remove(listener)) {
+          t.close();
+          this.tailers.delete(key);
+        }
+      }
+    };
+  }
+
+  close(): void {
+    for (const t of this.tailers.values()) t.close();
+    this.tailers.clear();
+  }
+}
+

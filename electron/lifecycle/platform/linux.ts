@@ -1,0 +1,194 @@
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { Platform, PortListener, ProcessIdentity, ProcessInfo, SignalOutcome } from './types.js';
+import { MARKER_VAR } from './types.js';
+
+let cachedBootId: string | null = null;
+function bootIdSync(): string {
+  cachedBootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return cachedBootId;
+}
+
+/** Parses /proc/<pid>/stat. The command (field 2) may hold spaces and parentheses: split after the last ')'. */
+export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { comm: string } {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) throw new Error(`Unreadable /proc stat line: ${text.slice(0, 80)}`);
+  const pid = Number(text.slice(0, open).trim());
+  const comm = text.slice(open + 1, close);
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state); field N is rest[N - 3].
+  return {
+    pid,
+    comm,
+    state: rest[0]!,
+    ppid: Number(rest[1]),
+    pgid: Number(rest[2]),
+    sid: Number(rest[3]),
+    start: rest[19]!, // field 22: starttime in clock ticks since boot
+  };
+}
+
+function statSync(pid: number): ReturnType<typeof parseProcStat> | null {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function commandOf(pid: number, comm: string): string {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const args = raw.split('\0').filter((a) => a.length > 0);
+    return args.length > 0 ? args.join(' ') : `[${comm}]`;
+  } catch {
+    return `[${comm}]`;
+  }
+}
+
+function infoSync(pid: number): ProcessInfo | null {
+  const st = statSync(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return null;
+  const { comm, ...rest } = st;
+  return { ...rest, command: commandOf(pid, comm) };
+}
+
+function matches(id: ProcessIdentity): boolean {
+  if (id.boot !== bootIdSync()) return false;
+  const st = statSync(id.pid);
+  return st !== null && st.state !== 'Z' && st.state !== 'X' && st.start === id.start;
+}
+
+function allPids(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57) out.push(Number(name));
+  }
+  return out;
+}
+
+/** Parses /proc/net/tcp or tcp6: LISTEN (state 0A) rows → port, address, socket inode. */
+export function parseProcNetTcp(text: string): { port: number; address: string; inode: string }[] {
+  const rows: { port: number; address: string; inode: string }[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== '0A') continue;
+    const [addrHex, portHex] = f[1]!.split(':');
+    rows.push({ port: parseInt(portHex!, 16), address: hexAddress(addrHex!), inode: f[9]! });
+  }
+  return rows;
+}
+
+function hexAddress(hex: string): string {
+  if (hex.length === 8) {
+    const b = Buffer.from(hex, 'hex');
+    return `${b[3]}.${b[2]}.${b[1]}.${b[0]}`;
+  }
+  if (/^0+$/.test(hex)) return '::';
+  if (hex === '00000000000000000000000001000000') return '::1';
+  return `ipv6:${hex}`;
+}
+
+export const linuxPlatform: Platform = {
+  name: 'linux',
+  async bootId() {
+    return bootIdSync();
+  },
+  async processInfo(pid) {
+    return infoSync(pid);
+  },
+  async listProcesses() {
+    const out: ProcessInfo[] = [];
+    for (const pid of allPids()) {
+      const info = infoSync(pid);
+      if (info) out.push(info);
+    }
+    return out;
+  },
+  async readMarker(pid) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      const prefix = `${MARKER_VAR}=`;
+      for (const entry of env.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
+      return null;
+    } catch {
+      return null;
+    }
+  },
+  async listeners(ports) {
+    const wanted = ports ? new Set(ports) : null;
+    const sockets = new Map<string, { port: number; address: string }>();
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const row of parseProcNetTcp(text)) {
+        if (!wanted || wanted.has(row.port)) sockets.set(row.inode, { port: row.port, address: row.address });
+      }
+    }
+    if (sockets.size === 0) return [];
+    const holders = new Map<string, Set<number>>();
+    for (const pid of allPids()) {
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let target: string;
+        try {
+          target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        if (!target.startsWith('socket:[')) continue;
+        const inode = target.slice(8, -1);
+        if (!sockets.has(inode)) continue;
+        let set = holders.get(inode);
+        if (!set) holders.set(inode, (set = new Set()));
+        set.add(pid);
+      }
+    }
+    const out: PortListener[] = [];
+    for (const [inode, s] of sockets) out.push({ ...s, pids: [...(holders.get(inode) ?? [])] });
+    return out;
+  },
+  async signalProcess(identity, signal) {
+    return signalSync(identity, signal);
+  },
+  async signalGroup(pgid, proof, signal) {
+    // Proof: a live member of the group whose identity we recorded.
+    const ok = proof.some((id) => {
+      if (!matches(id)) return false;
+      const st = statSync(id.pid);
+      return st !== null && st.pgid === pgid;
+    });
+    if (!ok) return proof.some((id) => infoSync(id.pid) !== null) ? 'not-ours' : 'gone';
+    try {
+      process.kill(-pgid, signal);
+      return 'sent';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
+      throw e;
+    }
+  },
+};
+
+function signalSync(identity: ProcessIdentity, signal: NodeJS.Signals): SignalOutcome {
+  if (!matches(identity)) {
+    const st = statSync(identity.pid);
+    return st === null || st.state === 'Z' || st.state === 'X' ? 'gone' : 'not-ours';
+  }
+  try {
+    process.kill(identity.pid, signal);
+    return 'sent';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
+    throw e;
+  }
+}

@@ -1,0 +1,54 @@
+// What the lifecycle manager needs to know about processes and sockets,
+// per operating system. Linux reads /proc; macOS asks ps, sysctl and lsof.
+
+/** A process is (pid, kernel start time, boot id): a pid alone can be reused. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Kernel start time, opaque but stable for the life of the process (Linux: clock ticks since boot). */
+  start: string;
+  boot: string;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** One-letter state (R, S, D, Z, T…). Z counts as dead everywhere in Corral. */
+  state: string;
+  start: string;
+  command: string;
+}
+
+export interface PortListener {
+  port: number;
+  address: string;
+  /** Holder pids; empty when the socket's owner cannot be seen (another user's process). */
+  pids: number[];
+}
+
+export type SignalOutcome = 'sent' | 'gone' | 'not-ours';
+
+export interface Platform {
+  readonly name: 'linux' | 'darwin';
+  bootId(): Promise<string>;
+  /** Info of a live (non-zombie) process, or null. */
+  processInfo(pid: number): Promise<ProcessInfo | null>;
+  listProcesses(): Promise<ProcessInfo[]>;
+  /** Value of CORRAL_INSTANCE in the process's environment; null when absent or unreadable. */
+  readMarker(pid: number): Promise<string | null>;
+  /** LISTEN TCP sockets, restricted to `ports` when given. */
+  listeners(ports?: readonly number[]): Promise<PortListener[]>;
+  /**
+   * Checks the identity and signals in one step, so nothing can reuse the pid
+   * between check and kill (Linux does both synchronously).
+   */
+  signalProcess(identity: ProcessIdentity, signal: NodeJS.Signals): Promise<SignalOutcome>;
+  /**
+   * Signals a whole process group, after proving it is ours: some live member of
+   * group `pgid` must match one of `proof`. A pgid cannot be reused while any member lives.
+   */
+  signalGroup(pgid: number, proof: readonly ProcessIdentity[], signal: NodeJS.Signals): Promise<SignalOutcome>;
+}
+
+export const MARKER_VAR = 'CORRAL_INSTANCE';

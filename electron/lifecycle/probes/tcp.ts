@@ -1,0 +1,22 @@
+// tcp: something accepts connections on host:port. Proves only that a
+// listener exists, not whose it is; grpc/http probes say more.
+import { connect } from 'node:net';
+import type { ProbeResult } from './types.js';
+import { bounded, since } from './bounded.js';
+import { describeConnectError, endpoint } from './describe.js';
+
+export function probeTcp(check: { host: string; port: number }, timeoutMs: number): Promise<ProbeResult> {
+  const where = endpoint(check.host, check.port);
+  const t0 = performance.now();
+  return bounded(
+    timeoutMs,
+    () => ({ ok: false, detail: `tcp ${where} did not accept within ${timeoutMs} ms` }),
+    (settle) => {
+      const socket = connect({ host: check.host, port: check.port });
+      socket.once('connect', () => settle({ ok: true, detail: `tcp ${where} accepted in ${since(t0)} ms` }));
+      // `on`, not `once`: an 'error' with no listener left would crash the owner.
+      socket.on('error', (err) => settle({ ok: false, detail: describeConnectError(err, check.host, where) }));
+      return () => socket.destroy();
+    },
+  );
+}

@@ -1,0 +1,132 @@
+// Stop is proven, not hoped: signal the group and every escaped descendant,
+// wait until all of them are gone (zombies count as gone), SIGKILL at the grace
+// period, check the declared ports, and report by pid whatever survived.
+import { platform, type ProcessIdentity, type ProcessInfo } from './platform/index.js';
+import { waitUntil } from './wait.js';
+import { portHolders, type PortHolder } from './ports.js';
+import type { ProcessRef } from '../../shared/state.js';
+
+export interface StopTarget {
+  /** The recorded leader (pid == pgid), possibly already dead. */
+  leader: ProcessIdentity | null;
+  /** Every process whose CORRAL_INSTANCE starts with this belongs to the target. */
+  markerPrefix: string;
+  ports: readonly number[];
+}
+
+export interface StopOptions {
+  signal: NodeJS.Signals;
+  graceMs: number;
+  /** Bound on SIGKILL taking effect. */
+  killWaitMs?: number;
+}
+
+export interface StopResult {
+  /** SIGKILL was needed. */
+  forced: boolean;
+  /** Our processes still alive after everything (never reported as stopped). */
+  survivors: ProcessRef[];
+  /** Declared ports still held by a process that is not ours. */
+  portsHeld: (PortHolder & { kind: 'foreign' })[];
+  /** How many processes were ended. */
+  ended: number;
+  durationMs: number;
+}
+
+interface Member {
+  id: ProcessIdentity;
+  info: ProcessInfo;
+  inGroup: boolean;
+}
+
+/** Every live process of the target: the leader's group (when proven ours) and every marked process. */
+export async function findMembers(target: StopTarget): Promise<Member[]> {
+  const p = await platform();
+  const boot = await p.bootId();
+  const procs = await p.listProcesses();
+  const pgid = target.leader?.pid ?? null;
+  const marked = new Set<number>();
+  for (const proc of procs) {
+    if (proc.pid === process.pid) continue;
+    const m = await p.readMarker(proc.pid);
+    if (m !== null && m.startsWith(target.markerPrefix)) marked.add(proc.pid);
+  }
+  // The group is ours if its recorded leader is alive, or a marked process is in it:
+  // a pgid cannot be reused while any member of the group lives.
+  const groupProven =
+    pgid !== null &&
+    procs.some((proc) => proc.pgid === pgid && ((proc.pid === pgid && proc.start === target.leader!.start && target.leader!.boot === boot) || marked.has(proc.pid)));
+  const out: Member[] = [];
+  for (const proc of procs) {
+    if (proc.pid === process.pid) continue;
+    const inGroup = groupProven && proc.pgid === pgid;
+    if (inGroup || marked.has(proc.pid)) out.push({ id: { pid: proc.pid, start: proc.start, boot }, info: proc, inGroup });
+  }
+  return out;
+}
+
+async function signalAll(members: Member[], pgid: number | null, signal: NodeJS.Signals): Promise<void> {
+  const p = await platform();
+  const grouped = members.filter((m) => m.inGroup);
+  if (pgid !== null && grouped.length > 0) await p.signalGroup(pgid, grouped.map((m) => m.id), signal);
+  for (const m of members) if (!m.inGroup || pgid === null) await p.signalProcess(m.id, signal);
+}
+
+async function allGone(ids: ProcessIdentity[]): Promise<boolean> {
+  const p = await platform();
+  for (const id of ids) {
+    const info = await p.processInfo(id.pid);
+    if (info && info.start === id.start) return false;
+  }
+  return true;
+}
+
+export async function stopTarget(target: StopTarget, opts: StopOptions): Promise<StopResult> {
+  const t0 = performance.now();
+  const pgid = target.leader?.pid ?? null;
+  const killWaitMs = opts.killWaitMs ?? 3000;
+  const seen = new Map<string, ProcessIdentity>();
+  const note = (ms: Member[]) => ms.forEach((m) => seen.set(`${m.id.pid}:${m.id.start}`, m.id));
+
+  let members = await findMembers(target);
+  note(members);
+  let forced = false;
+  if (members.length > 0) {
+    await signalAll(members, pgid, opts.signal);
+    // Processes forked while we wait join the group or carry the marker: re-scan at the end of grace.
+    const graceful = await waitUntil(() => allGone(members.map((m) => m.id)), opts.graceMs, 5, 25);
+    members = await findMembers(target);
+    note(members);
+    if (!graceful || members.length > 0) {
+      for (let round = 0; round < 3 && members.length > 0; round++) {
+        forced = true;
+        await signalAll(members, pgid, 'SIGKILL');
+        await waitUntil(() => allGone(members.map((m) => m.id)), killWaitMs, 2, 20);
+        members = await findMembers(target);
+        note(members);
+      }
+    }
+  }
+  // Ports: a holder that is ours (an escaped process without our group) is ended; a foreign one is reported.
+  let held = await portHolders(target.ports, target.markerPrefix);
+  const oursHolding = held.filter((h): h is PortHolder & { kind: 'ours' } => h.kind === 'ours');
+  if (oursHolding.length > 0) {
+    forced = true;
+    const p = await platform();
+    for (const h of oursHolding) {
+      seen.set(`${h.identity.pid}:${h.identity.start}`, h.identity);
+      await p.signalProcess(h.identity, 'SIGKILL');
+    }
+    await waitUntil(() => allGone(oursHolding.map((h) => h.identity)), killWaitMs, 2, 20);
+    held = await portHolders(target.ports, target.markerPrefix);
+  }
+  const survivors = (await findMembers(target)).map((m) => ({ pid: m.id.pid, command: m.info.command }));
+  for (const h of held) if (h.kind === 'ours') survivors.push({ pid: h.pid, command: h.command });
+  return {
+    forced,
+    survivors,
+    portsHeld: held.filter((h): h is PortHolder & { kind: 'foreign' } => h.kind === 'foreign'),
+    ended: seen.size - survivors.length,
+    durationMs: performance.now() - t0,
+  };
+}

@@ -1,0 +1,63 @@
+// Lint enforces the layer direction written in ../shared/STYLE.md:
+// shared/ (pure) <- electron/lifecycle/ (Node) <- electron/cli, electron/app; renderer/ sees only shared/.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'events', 'util'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'renderer/dist/**', 'test-artifacts/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: nodeBuiltins, message: 'shared/ is pure: no I/O, no Node built-ins.' },
+          { group: ['electron', '**/electron/**', '../electron/*', '../renderer/*', '**/renderer/**'], message: 'shared/ imports nothing above it.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['electron/lifecycle/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The lifecycle manager does not know Electron exists.' }],
+        patterns: [
+          { group: ['**/app/**', '../app/*', '**/cli/**', '../cli/*', '**/renderer/**'], message: 'lifecycle/ imports only shared/ and itself.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['electron/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The CLI runs in plain Node.' }],
+        patterns: [{ group: ['**/app/**', '../app/*', '**/renderer/**'], message: 'cli/ imports lifecycle/ and shared/ only.' }],
+      }],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: nodeBuiltins, message: 'The renderer is browser code.' },
+          { group: ['electron', '**/electron/**', '../electron/*'], message: 'The renderer knows only the contract in shared/.' },
+        ],
+      }],
+    },
+  },
+);

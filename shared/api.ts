@@ -1,0 +1,111 @@
+// The one API contract between the owner and every view (window, web UI, CLI).
+// Each call has a request schema (validated at every entry: IPC, HTTP, control
+// socket) and a response type; `CorralApi` is derived from this table, so a
+// call without both fails to compile.
+import { z } from 'zod';
+import type { Snapshot, ProcessRef } from './state.js';
+
+const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
+const target = z.strictObject({ stack: name, services: z.array(name).max(256).optional() });
+
+export interface LogLine {
+  stack: string;
+  service: string;
+  /** Owner's stamp (ms since epoch) or the line's own timestamp when it has one. */
+  ts: number;
+  /** Position in the service's log, for ordering lines with equal stamps. */
+  seq: number;
+  text: string;
+}
+
+export interface ActionOutcome {
+  stack: string;
+  service: string;
+  ok: boolean;
+  state: string;
+  /** Human sentence: what happened, or why not and what to do next. */
+  message: string;
+  forced?: boolean;
+  survivors?: ProcessRef[];
+}
+
+export interface ActionResult {
+  outcomes: ActionOutcome[];
+}
+
+export interface Settings {
+  stopServicesOnQuit: boolean;
+  launchAtLogin: boolean;
+  notifyOnFailure: boolean;
+}
+
+export const settingsSchema = z.strictObject({
+  stopServicesOnQuit: z.boolean(),
+  launchAtLogin: z.boolean(),
+  notifyOnFailure: z.boolean(),
+});
+
+export const DEFAULT_SETTINGS: Settings = { stopServicesOnQuit: false, launchAtLogin: false, notifyOnFailure: true };
+
+export const calls = {
+  snapshot: { req: z.strictObject({}), res: {} as Snapshot },
+  start: { req: target, res: {} as ActionResult },
+  stop: { req: target, res: {} as ActionResult },
+  restart: { req: target, res: {} as ActionResult },
+  /** SIGKILL what a stop left behind (our processes only, identity-checked). */
+  forceStop: { req: z.strictObject({ stack: name, service: name }), res: {} as ActionResult },
+  /** Ends a foreign process holding a declared port; only with explicit confirmation. */
+  killPortHolder: {
+    req: z.strictObject({ stack: name, service: name, pid: z.number().int().positive(), confirm: z.literal(true) }),
+    res: {} as ActionResult,
+  },
+  readLogs: {
+    req: z.strictObject({
+      stack: name,
+      services: z.array(name).max(256).optional(),
+      lines: z.number().int().min(1).max(1_000_000).optional(),
+      since: z.number().nonnegative().optional(),
+    }),
+    res: {} as LogLine[],
+  },
+  logLocation: { req: z.strictObject({ stack: name, service: name.optional() }), res: {} as { path: string } },
+  getSettings: { req: z.strictObject({}), res: {} as Settings },
+  setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
+} as const;
+
+export type CallName = keyof typeof calls;
+export type CallRequest<K extends CallName> = z.input<(typeof calls)[K]['req']>;
+export type CallResponse<K extends CallName> = (typeof calls)[K]['res'];
+
+export type Unsubscribe = () => void;
+
+export interface LogSubscription {
+  stack: string;
+  services?: string[];
+}
+
+/** `window.corral` in the renderer; implemented over IPC (Electron) and HTTP (web UI). */
+export type CorralApi = { [K in CallName]: (req: CallRequest<K>) => Promise<CallResponse<K>> } & {
+  onSnapshot(listener: (snapshot: Snapshot) => void): Unsubscribe;
+  onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void): Unsubscribe;
+};
+
+/** Errors cross every transport as plain data. */
+export interface ApiError {
+  error: { code: 'bad-request' | 'not-found' | 'unauthorized' | 'conflict' | 'internal'; message: string };
+}
+
+/** Validates a request for `call`; returns the parsed value or a plain error. */
+export function validateRequest<K extends CallName>(call: K, body: unknown): { ok: true; value: z.output<(typeof calls)[K]['req']> } | { ok: false; error: ApiError } {
+  const schema = calls[call]?.req;
+  if (!schema) return { ok: false, error: { error: { code: 'not-found', message: `Unknown call \`${String(call)}\`.` } } };
+  const r = schema.safeParse(body);
+  if (r.success) return { ok: true, value: r.data as z.output<(typeof calls)[K]['req']> };
+  const issue = r.error.issues[0]!;
+  const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
+  return { ok: false, error: { error: { code: 'bad-request', message: `Invalid request for \`${call}\`${where}: ${issue.message}` } } };
+}
+
+export function isCallName(value: unknown): value is CallName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(calls, value);
+}

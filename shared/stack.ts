@@ -1,0 +1,66 @@
+// The resolved form of a stack file: what the lifecycle manager runs.
+// The YAML schema (stack-schema.ts) parses into this; nothing here does I/O.
+
+export type DependencyCondition = 'started' | 'healthy';
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+
+export type HealthCheck =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'http'; url: string; status: [number, number] }
+  | { kind: 'grpc'; host: string; port: number; service: string }
+  | { kind: 'exec'; command: string[] };
+
+export interface HealthSpec {
+  check: HealthCheck;
+  /** Liveness interval once the service is healthy. */
+  intervalMs: number;
+  /** Bound on one probe attempt. */
+  timeoutMs: number;
+  /** Consecutive liveness failures before the service is declared unhealthy and restarted. */
+  failureThreshold: number;
+}
+
+export interface RestartSpec {
+  policy: RestartPolicy;
+  /** First backoff delay; doubles per consecutive crash up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Uptime after which the backoff and the crash counter reset. */
+  resetAfterMs: number;
+  /** `crashLoopCount` crashes within `crashLoopWindowMs` → state `failed`. */
+  crashLoopCount: number;
+  crashLoopWindowMs: number;
+}
+
+export interface StopSpec {
+  signal: string;
+  graceMs: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  /** argv; a string command in the file becomes ['/bin/sh', '-c', command]. */
+  command: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** Environment added to the owner's (env_file first, then env). */
+  env: Record<string, string>;
+  ports: number[];
+  health: HealthSpec | null;
+  dependsOn: Record<string, DependencyCondition>;
+  restart: RestartSpec;
+  stop: StopSpec;
+  /** Bound on reaching the first healthy probe (or staying up, without a probe). */
+  startTimeoutMs: number;
+}
+
+export interface StackSpec {
+  version: 1;
+  name: string;
+  /** Absolute path of the stack file ('' for a stack built in code). */
+  file: string;
+  /** Services in a valid start order (dependencies first). */
+  services: ServiceSpec[];
+}
+
+export const STACK_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

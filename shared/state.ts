@@ -1,0 +1,81 @@
+// The state model: one small closed type per service, and the snapshot every
+// view (CLI, tray, window) renders. Pure data, no I/O.
+
+export const SERVICE_STATES = ['stopped', 'starting', 'running', 'unhealthy', 'stopping', 'backoff', 'failed'] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  at: number;
+  /** 'crashed' | 'exited' | 'killed-unhealthy' | 'stopped' | 'start-timeout' | 'vanished' */
+  reason: string;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  detail: string;
+  at: number;
+}
+
+export interface ProcessRef {
+  pid: number;
+  command: string;
+  user?: string;
+}
+
+export interface ServiceSnapshot {
+  stack: string;
+  name: string;
+  state: ServiceState;
+  desired: 'up' | 'down';
+  pid: number | null;
+  adopted: boolean;
+  restarts: number;
+  ports: number[];
+  startedAt: number | null;
+  lastExit: ExitInfo | null;
+  health: HealthResult | null;
+  /** Why the service is in its state when that is not obvious: failed, waiting, port conflict. */
+  reason: string | null;
+  /** Last lines of the log, kept when the service failed. */
+  lastLogLines: string[];
+  /** Processes that a stop could not end (never reported as stopped). */
+  survivors: ProcessRef[];
+  /** A foreign process that holds one of the declared ports. */
+  portHolder: (ProcessRef & { port: number }) | null;
+  logFile: string;
+  dependsOn: Record<string, 'started' | 'healthy'>;
+}
+
+export interface StackSnapshot {
+  name: string;
+  file: string;
+  services: ServiceSnapshot[];
+}
+
+export interface OwnerInfo {
+  pid: number;
+  kind: 'app' | 'daemon' | 'embedded';
+  since: number;
+  home: string;
+}
+
+export interface Snapshot {
+  seq: number;
+  owner: OwnerInfo;
+  stacks: StackSnapshot[];
+}
+
+export type Aggregate = 'running' | 'starting' | 'degraded' | 'failed' | 'stopped';
+
+/** One word for a whole set of services: what the tray icon shows. */
+export function aggregateState(services: readonly Pick<ServiceSnapshot, 'state' | 'desired'>[]): Aggregate {
+  if (services.some((s) => s.state === 'failed')) return 'failed';
+  const wanted = services.filter((s) => s.desired === 'up');
+  if (wanted.length === 0) return services.some((s) => s.state !== 'stopped') ? 'degraded' : 'stopped';
+  if (wanted.some((s) => s.state === 'unhealthy' || s.state === 'backoff')) return 'degraded';
+  if (wanted.some((s) => s.state === 'starting' || s.state === 'stopping')) return 'starting';
+  if (wanted.every((s) => s.state === 'running')) return 'running';
+  return 'degraded';
+}
