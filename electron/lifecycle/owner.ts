@@ -48,6 +48,8 @@ export class Owner extends EventEmitter {
   private reconcileQueued = false;
   private stopWake: (() => void) | null = null;
   private closed = false;
+  /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
+  private opening = true;
   private readonly since = Date.now();
 
   private constructor(
@@ -73,6 +75,7 @@ export class Owner extends EventEmitter {
       for (const entry of reg.stacks) owner.installStack(entry.spec, entry.desired);
       await owner.sweepUnknownStacks();
       for (const rt of owner.stacks.values()) await owner.reconcileStack(rt);
+      owner.opening = false;
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
       owner.kickReconciler();
       return owner;
@@ -299,7 +302,7 @@ export class Owner extends EventEmitter {
    * its dependencies, is started once they are met.
    */
   kickReconciler(): void {
-    if (this.reconcileQueued || this.closed) return;
+    if (this.reconcileQueued || this.closed || this.opening) return;
     this.reconcileQueued = true;
     setImmediate(() => {
       this.reconcileQueued = false;

@@ -37,6 +37,12 @@ export function describeConnectError(err: unknown, host: string, where: string):
     case 'EADDRNOTAVAIL':
       return `cannot connect to ${where}: address not available`;
     default:
-      return `cannot connect to ${where}: ${err instanceof Error ? err.message : String(err)}`;
+      return `cannot connect to ${where}: ${firstLine(err instanceof Error ? err.message : String(err))}`;
   }
+}
+
+/** OpenSSL and friends put a whole trace in `message`; a detail is one line. */
+export function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0]?.trim() ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

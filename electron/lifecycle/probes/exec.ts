@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ProbeResult } from './types.js';
 import { bounded, since } from './bounded.js';
-import { errorCode } from './describe.js';
+import { errorCode, firstLine } from './describe.js';
 
-/** Enough of the output for a first line; the rest is read and dropped so the command never blocks on a full pipe. */
-const KEEP_BYTES = 4096;
+/** Enough output for a first line; the rest is read and dropped, so the command never blocks on a full pipe. */
+const KEEP_CHARS = 4096;
 
 export function probeExec(
   check: { command: string[] },
@@ -25,7 +25,7 @@ export function probeExec(
   const outcome = (): ProbeResult => {
     if (!exit) return { ok: false, detail: `exec ${file} still running after ${opts.timeoutMs} ms; killed` };
     if (exit.code === 0) return { ok: true, detail: `exec ${file} exited 0 in ${since(t0)} ms` };
-    const said = firstLine(stderr) || firstLine(stdout);
+    const said = firstOutputLine(stderr) || firstOutputLine(stdout);
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited ${exit.code}`;
     return { ok: false, detail: said ? `exec ${how}: ${said}` : `exec ${file} ${how}` };
   };
@@ -71,18 +71,17 @@ function keepHead(stream: Readable, append: (s: string) => void): void {
   let kept = 0;
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
-    if (kept >= KEEP_BYTES) return;
-    const part = chunk.slice(0, KEEP_BYTES - kept);
+    if (kept >= KEEP_CHARS) return;
+    const part = chunk.slice(0, KEEP_CHARS - kept);
     kept += part.length;
     append(part);
   });
   stream.on('error', () => {});
 }
 
-function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
-  const trimmed = line.trim();
-  return trimmed.length > 200 ? `${trimmed.slice(0, 200)}…` : trimmed;
+/** The first line that says something: scripts often start with a blank one. */
+function firstOutputLine(text: string): string {
+  return firstLine(text.split('\n').find((l) => l.trim() !== '') ?? '');
 }
 
 function describeSpawnError(err: Error, file: string, cwd: string | undefined): string {

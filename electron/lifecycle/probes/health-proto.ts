@@ -27,7 +27,8 @@ export function decodeHealthCheckResponse(buf: Buffer): ServingStatus | `status 
       const value = readVarint(reader);
       if (field === 1) status = value;
     } else if (wire === 2) {
-      reader.at += readVarint(reader);
+      const length = readVarint(reader);
+      reader.at += length;
     } else if (wire === 1) {
       reader.at += 8;
     } else if (wire === 5) {

@@ -5,7 +5,7 @@ import { get as httpGet, type ClientRequest, type IncomingMessage, type RequestO
 import { get as httpsGet } from 'node:https';
 import type { ProbeResult } from './types.js';
 import { bounded, since } from './bounded.js';
-import { describeConnectError, endpoint, errorCode } from './describe.js';
+import { describeConnectError, endpoint, errorCode, firstLine } from './describe.js';
 
 export function probeHttp(check: { url: string; status: [number, number] }, timeoutMs: number): Promise<ProbeResult> {
   let url: URL;
@@ -58,8 +58,8 @@ export function probeHttp(check: { url: string; status: [number, number] }, time
 /** Failures after the connection was made say what the listener did, since it is likely the wrong server. */
 function describeHttpError(err: Error, host: string, where: string): string {
   const code = errorCode(err) ?? '';
-  if (code.startsWith('HPE_')) return `${where} did not answer in HTTP (${err.message})`;
+  if (code.startsWith('HPE_')) return `${where} did not answer in HTTP (${firstLine(err.message)})`;
   if (code === 'ECONNRESET' && err.message === 'socket hang up') return `${where} closed the connection without an HTTP answer`;
-  if (code.startsWith('ERR_SSL') || code.includes('CERT')) return `TLS with ${where} failed: ${err.message}`;
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL')) return `TLS handshake with ${where} failed (does it serve plain http?): ${firstLine(err.message)}`;
   return describeConnectError(err, host, where);
 }

@@ -1,0 +1,144 @@
+// Fault rows owned by one supervisor: crash, kill, hang, TERM-ignorer, forker, escaper.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { Owner } from '../../electron/lifecycle/owner.js';
+import { tempHome, freePort, assertNothingLeft, waitFor, isLive, markedPids, fixture } from '../helpers/env.js';
+import { stack, svc, tcpService } from '../helpers/stack.js';
+
+async function withOwner(label: string, fn: (owner: Owner, home: string) => Promise<void>, adoptPollMs = 60_000): Promise<void> {
+  const { home, cleanup } = tempHome(label);
+  // A long adopted-process poll proves that crashes of our children are seen from the exit event.
+  const owner = await Owner.open({ home, kind: 'embedded', adoptPollMs });
+  const prefix = owner.dir.markerPrefix();
+  try {
+    await fn(owner, home);
+  } finally {
+    await owner.close({ stopServices: true });
+    await assertNothingLeft({ markerPrefix: prefix });
+    cleanup();
+  }
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+test('F01 service exits with code 1: restarted per policy, restart count and exit code visible', async () => {
+  await withOwner('f01', async (owner, home) => {
+    const crashFile = join(home, 'crash');
+    writeFileSync(crashFile, '');
+    await owner.addStack(stack('s', [svc('api', ['--exit-after', '150', '--code', '1', '--crash-if-exists', crashFile])]));
+    await owner.start('s');
+    const first = owner.service('s', 'api').pid;
+    await waitFor(() => owner.service('s', 'api').restarts >= 1, 5000, 'a restart');
+    rmSync(crashFile);
+    const s = await waitFor(() => {
+      const x = owner.service('s', 'api');
+      return x.state === 'running' && x.pid !== first && x.restarts >= 1 ? x : null;
+    }, 5000, 'running again');
+    assert.equal(s.lastExit?.code, 1);
+    assert.equal(s.lastExit?.reason, 'crashed');
+    assert.ok(first && !isLive(first));
+  });
+});
+
+test('F02 service SIGKILLed: restarted, detected from the exit event (adopted poll is 60 s)', async () => {
+  await withOwner('f02', async (owner) => {
+    const port = await freePort();
+    await owner.addStack(stack('s', [tcpService('api', port)]));
+    await owner.start('s');
+    const pid = owner.service('s', 'api').pid!;
+    const t0 = performance.now();
+    process.kill(pid, 'SIGKILL');
+    const s = await waitFor(() => {
+      const x = owner.service('s', 'api');
+      return x.state === 'running' && x.pid !== pid ? x : null;
+    }, 5000, 'restart after SIGKILL');
+    const ms = performance.now() - t0;
+    console.log(`# F02 crash → healthy again in ${ms.toFixed(0)} ms`);
+    assert.equal(s.restarts, 1);
+    assert.equal(s.lastExit?.signal, 'SIGKILL');
+    assert.ok(ms < 5000);
+  });
+});
+
+test('F03 service hangs (SIGSTOP): liveness fails past threshold, killed and restarted', async () => {
+  await withOwner('f03', async (owner) => {
+    const port = await freePort();
+    const spec = svc('web', [], {
+      command: [process.execPath, fixture('http-server.mjs'), '--port', String(port)],
+      ports: [port],
+      healthCheck: { kind: 'http', url: `http://127.0.0.1:${port}/healthz`, status: [200, 299] },
+    });
+    await owner.addStack(stack('s', [spec]));
+    await owner.start('s');
+    const pid = owner.service('s', 'web').pid!;
+    let sawUnhealthy = false;
+    owner.on('snapshot', (snap) => {
+      if (snap.stacks[0]?.services[0]?.state === 'unhealthy') sawUnhealthy = true;
+    });
+    process.kill(pid, 'SIGSTOP');
+    const s = await waitFor(() => {
+      const x = owner.service('s', 'web');
+      return x.state === 'running' && x.pid !== pid ? x : null;
+    }, 8000, 'restart of the hung service');
+    assert.ok(sawUnhealthy, 'went through unhealthy');
+    assert.equal(s.lastExit?.reason, 'killed-unhealthy');
+    assert.equal(isLive(pid), false, 'the hung process was killed');
+  });
+});
+
+test('F04 service ignores SIGTERM: stop completes at grace + ε by SIGKILL, reported as forced', async () => {
+  await withOwner('f04', async (owner) => {
+    await owner.addStack(stack('s', [svc('stubborn', ['--ignore-term', '--children', '2'], { stop: { signal: 'SIGTERM', graceMs: 600 } })]));
+    await owner.start('s');
+    await waitFor(() => markedPids(owner.dir.markerPrefix('s', 'stubborn')).length === 3, 5000, 'service and children');
+    const t0 = performance.now();
+    const r = await owner.stop('s');
+    const ms = performance.now() - t0;
+    console.log(`# F04 stop of a TERM-ignorer with 600 ms grace took ${ms.toFixed(0)} ms`);
+    assert.equal(r.outcomes[0]!.ok, true);
+    assert.equal(r.outcomes[0]!.forced, true);
+    assert.match(r.outcomes[0]!.message, /SIGKILL/);
+    assert.ok(ms >= 600 && ms < 600 + 1000, `took ${ms} ms`);
+    assert.deepEqual(markedPids(owner.dir.markerPrefix('s')), []);
+  });
+});
+
+test('F05 service forks children in its group: stop leaves none alive', async () => {
+  await withOwner('f05', async (owner) => {
+    await owner.addStack(stack('s', [svc('forker', ['--children', '4'])]));
+    await owner.start('s');
+    const pids = await waitFor(() => {
+      const p = markedPids(owner.dir.markerPrefix('s', 'forker'));
+      return p.length === 5 ? p : null;
+    }, 5000, '5 processes');
+    const r = await owner.stop('s');
+    assert.equal(r.outcomes[0]!.ok, true);
+    assert.equal(r.outcomes[0]!.forced, false);
+    assert.deepEqual(pids.filter(isLive), []);
+  });
+});
+
+test('F06 grandchild escapes the group (setsid) and holds a port: stop leaves none alive, port released', async () => {
+  await withOwner('f06', async (owner) => {
+    const port = await freePort();
+    await owner.addStack(stack('s', [svc('escaper', ['--escape-port', String(port)], { ports: [port] })]));
+    await owner.start('s');
+    const pids = await waitFor(() => {
+      const p = markedPids(owner.dir.markerPrefix('s', 'escaper'));
+      return p.length === 2 ? p : null;
+    }, 5000, 'leader and escaped grandchild');
+    await waitFor(async () => !(await portFree(port)), 5000, 'grandchild listening');
+    const r = await owner.stop('s');
+    assert.equal(r.outcomes[0]!.ok, true, r.outcomes[0]!.message);
+    assert.deepEqual(pids.filter(isLive), []);
+    assert.equal(await portFree(port), true, 'port released');
+  });
+});
