@@ -142,3 +142,19 @@ test('F06 grandchild escapes the group (setsid) and holds a port: stop leaves no
     assert.equal(await portFree(port), true, 'port released');
   });
 });
+
+test('F06 an escaped grandchild on an undeclared port is found by its marker alone', async () => {
+  await withOwner('f06b', async (owner) => {
+    const port = await freePort();
+    await owner.addStack(stack('s', [svc('escaper', ['--escape-port', String(port)])]));
+    await owner.start('s');
+    const pids = await waitFor(() => {
+      const p = markedPids(owner.dir.markerPrefix('s', 'escaper'));
+      return p.length === 2 ? p : null;
+    }, 5000, 'leader and escaped grandchild');
+    await waitFor(async () => !(await portFree(port)), 5000, 'grandchild listening');
+    const r = await owner.stop('s');
+    assert.equal(r.outcomes[0]!.ok, true, r.outcomes[0]!.message);
+    assert.deepEqual(pids.filter(isLive), []);
+  });
+});

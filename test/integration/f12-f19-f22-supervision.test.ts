@@ -109,7 +109,8 @@ test('F22 sleep or stall of the owner: re-check at once on wake, dead service re
   const [p1, p2] = [await freePort(), await freePort()];
   const spec = stack('s', [
     tcpService('one', p1, [], { health: { check: { kind: 'tcp', host: '127.0.0.1', port: p1 }, intervalMs: 300, timeoutMs: 200, failureThreshold: 1 } }),
-    tcpService('two', p2),
+    // Its own liveness probe (60 s) and the adopted poll (60 s) are both too slow: only the wake re-check can see it die.
+    tcpService('two', p2, [], { health: { check: { kind: 'tcp', host: '127.0.0.1', port: p2 }, intervalMs: 60_000, timeoutMs: 200, failureThreshold: 1 } }),
   ]);
   let host = null as Awaited<ReturnType<typeof startOwnerProcess>> | null;
   try {
