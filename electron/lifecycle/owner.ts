@@ -71,9 +71,16 @@ export class Owner extends EventEmitter {
     warnings.forEach((w) => owner.log(`warning: ${w}`));
     try {
       owner.log(`owner ${opts.kind} started (pid ${process.pid})`);
-      const reg = loadRegistry(dir.stacksFile, (w) => owner.log(`warning: ${w}`));
+      let registryLost = false;
+      const reg = loadRegistry(dir.stacksFile, (w) => {
+        registryLost = true;
+        owner.log(`warning: ${w}`);
+      });
       for (const entry of reg.stacks) owner.installStack(entry.spec, entry.desired);
-      await owner.sweepUnknownStacks();
+      // With the registry unreadable, every running service would look like an orphan of an
+      // unknown stack: leave them alone rather than take the user's stack down.
+      if (registryLost) owner.log('warning: not sweeping processes of unknown stacks until their stack files are added again');
+      else await owner.sweepUnknownStacks();
       for (const rt of owner.stacks.values()) await owner.reconcileStack(rt);
       owner.opening = false;
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
@@ -198,6 +205,14 @@ export class Owner extends EventEmitter {
 
   // ---- reconcile ----
 
+  private cleanState(stack: string, service: string): void {
+    try {
+      removeInstance(this.dir, stack, service);
+    } catch (e) {
+      this.log(`warning: cannot remove the state file of ${stack}/${service}: ${(e as Error).message}`);
+    }
+  }
+
   /** Adopts live instances, cleans stale state, sweeps orphans (DESIGN "Reconcile"). */
   private async reconcileStack(rt: StackRuntime): Promise<void> {
     const p = await platform();
@@ -210,14 +225,14 @@ export class Owner extends EventEmitter {
       if (r.kind === 'missing') continue;
       if (r.kind === 'corrupt') {
         this.log(`warning: state file of ${rt.spec.name}/${name} is corrupt (${r.reason}); treating it as stale`);
-        removeInstance(this.dir, rt.spec.name, name);
+        this.cleanState(rt.spec.name, name);
         continue;
       }
       const rec = r.value;
       if (rec.boot !== boot) {
         // From a previous boot: stale by definition, never signalled (F15).
         this.log(`${rt.spec.name}/${name}: state file from a previous boot, cleaned`);
-        removeInstance(this.dir, rt.spec.name, name);
+        this.cleanState(rt.spec.name, name);
         continue;
       }
       const info = await p.processInfo(rec.pid);
@@ -225,7 +240,7 @@ export class Owner extends EventEmitter {
       // Identity: same start time; and where the marker is readable, it must be this instance's (F09).
       if (!info || info.start !== rec.start || (marker !== null && marker !== rec.marker)) {
         this.log(`${rt.spec.name}/${name}: pid ${rec.pid} is gone or is another process now; state cleaned`);
-        removeInstance(this.dir, rt.spec.name, name);
+        this.cleanState(rt.spec.name, name);
         continue;
       }
       if (!sup) continue; // the service left the stack: its processes are swept below
@@ -387,7 +402,7 @@ export class Owner extends EventEmitter {
       let pr = running.get(n);
       if (pr) return pr;
       const dependents = [...set].filter((d) => d !== n && n in rt.services.get(d)!.spec.dependsOn);
-      pr = Promise.all(dependents.map(stopOne)).then(() => rt.services.get(n)!.stop());
+      pr = rt.services.get(n)!.stop(dependents.length > 0 ? Promise.all(dependents.map(stopOne)) : undefined);
       running.set(n, pr);
       return pr;
     };

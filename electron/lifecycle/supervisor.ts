@@ -52,6 +52,8 @@ export class ServiceSupervisor extends EventEmitter {
   private readonly crashes: CrashTracker;
   /** Bumped whenever the current instance is replaced or ended on purpose: stale handlers compare it. */
   private gen = 0;
+  /** The generation whose watchers (exit handler or poll, probes) are armed on the current instance. */
+  private armedGen = -1;
   private instanceAbort: AbortController | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
   private disposed = false;
@@ -106,11 +108,14 @@ export class ServiceSupervisor extends EventEmitter {
     return this.queue.run(() => this.doStart());
   }
 
-  stop(): Promise<ActionOutcome> {
+  stop(after?: Promise<unknown>): Promise<ActionOutcome> {
     this.desired = 'down';
     this.waiting = false;
     this.preempt();
-    return this.queue.run(() => this.doStop(false));
+    return this.queue.run(async () => {
+      if (after) await after;
+      return this.doStop(false);
+    });
   }
 
   restart(): Promise<ActionOutcome> {
@@ -140,6 +145,7 @@ export class ServiceSupervisor extends EventEmitter {
       this.adopted = true;
       this.restarts = rec.restarts;
       const gen = ++this.gen;
+      this.armedGen = gen;
       this.emitEvent({ type: 'adopted', pid: rec.pid });
       this.ctx.log(`${this.ctx.stack}/${this.name}: adopted pid ${rec.pid}`);
       this.watchAdopted(gen, rec);
@@ -207,6 +213,17 @@ export class ServiceSupervisor extends EventEmitter {
       this.backoffTimer = null;
     }
     if (this.rec && (await isAlive(identityOfRecord(this.rec)))) {
+      if (this.armedGen !== this.gen) {
+        // A stop or restart preempted its watchers and was then overtaken by this start: watch it again.
+        const rec = this.rec;
+        const gen = ++this.gen;
+        this.armedGen = gen;
+        if (this.child) {
+          this.child.removeAllListeners('exit');
+          this.child.once('exit', (code, signal) => this.onInstanceGone(gen, rec, code, signal));
+        } else this.watchAdopted(gen, rec);
+        return this.reachHealthy(gen, rec);
+      }
       // Idempotent: a live instance is reused, never duplicated.
       if (this.state === 'failed') this.setState('running', null);
       return this.outcome(true, `already running (pid ${this.rec.pid})`);
@@ -258,6 +275,7 @@ export class ServiceSupervisor extends EventEmitter {
     }
     const { child, record } = spawned;
     const gen = ++this.gen;
+    this.armedGen = gen;
     this.rec = record;
     this.child = child;
     this.adopted = false;

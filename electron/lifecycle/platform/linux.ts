@@ -111,7 +111,8 @@ export const linuxPlatform: Platform = {
       const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
       const prefix = `${MARKER_VAR}=`;
       for (const entry of env.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
-      return null;
+      return ''; // readable, and not ours
+
     } catch {
       return null;
     }

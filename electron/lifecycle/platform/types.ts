@@ -35,7 +35,10 @@ export interface Platform {
   /** Info of a live (non-zombie) process, or null. */
   processInfo(pid: number): Promise<ProcessInfo | null>;
   listProcesses(): Promise<ProcessInfo[]>;
-  /** Value of CORRAL_INSTANCE in the process's environment; null when absent or unreadable. */
+  /**
+   * Value of CORRAL_INSTANCE in the process's environment: '' when the environment
+   * is readable and has none (not ours), null when it cannot be read (macOS, another user).
+   */
   readMarker(pid: number): Promise<string | null>;
   /** LISTEN TCP sockets, restricted to `ports` when given. */
   listeners(ports?: readonly number[]): Promise<PortListener[]>;

@@ -13,10 +13,23 @@ export function probeTcp(check: { host: string; port: number }, timeoutMs: numbe
     () => ({ ok: false, detail: `tcp ${where} did not accept within ${timeoutMs} ms` }),
     (settle) => {
       const socket = connect({ host: check.host, port: check.port });
-      socket.once('connect', () => settle({ ok: true, detail: `tcp ${where} accepted in ${since(t0)} ms` }));
+      let connected = false;
+      socket.once('connect', () => {
+        connected = true;
+        settle({ ok: true, detail: `tcp ${where} accepted in ${since(t0)} ms` });
+      });
       // `on`, not `once`: an 'error' with no listener left would crash the owner.
       socket.on('error', (err) => settle({ ok: false, detail: describeConnectError(err, check.host, where) }));
-      return () => socket.destroy();
+      return () => {
+        if (!connected) return void socket.destroy();
+        // Close politely: read what the server says and send FIN. Destroying at once
+        // resets the connection, and a service with no socket 'error' handler (common
+        // in small Node servers that greet first) would crash on ECONNRESET because of us.
+        socket.resume();
+        socket.end();
+        const t = setTimeout(() => socket.destroy(), 500);
+        socket.once('close', () => clearTimeout(t));
+      };
     },
   );
 }
