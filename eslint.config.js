@@ -49,6 +49,17 @@ export default tseslint.config(
     },
   },
   {
+    // The shell's logic is pure and tested without Electron: only the thin glue may import it at run time.
+    files: ['electron/app/**/*.ts'],
+    ignores: ['electron/app/{main,tray,window,preload,log,security}.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'Pure shell logic: import Electron types only (import type).', allowTypeImports: true }],
+        patterns: [{ group: ['**/cli/**', '../cli/*', '**/renderer/**'], message: 'app/ does not import the CLI or the renderer.' }],
+      }],
+    },
+  },
+  {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

@@ -1,0 +1,169 @@
+// The Electron main process: the owner of the stacks (see DESIGN.md,
+// "Ownership"), shown as a tray icon and a window. Glue only: every decision
+// is made by the modules it wires together, which are tested without Electron.
+import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { app, dialog, ipcMain, Notification, powerMonitor, protocol, session, shell } from 'electron';
+import type { Settings } from '../../shared/api.js';
+import type { Snapshot } from '../../shared/state.js';
+import { Owner } from '../lifecycle/owner.js';
+import { loadStackFile } from '../lifecycle/stack-file.js';
+import { createTrayActions } from './actions.js';
+import { APP_ORIGIN } from './app-url.js';
+import { parseAppArgs } from './args.js';
+import { createAutostart } from './autostart.js';
+import { CHANNEL } from './channels.js';
+import { bindCalls, registerIpc } from './ipc.js';
+import { appLog as log, appLogFile } from './log.js';
+import { notifyFailure } from './notifications.js';
+import { appPaths, findAppRoot } from './paths.js';
+import { registerAppScheme, serveRenderer } from './protocol.js';
+import { QuitController, quitPlan, withBound, type QuitReason } from './quit-policy.js';
+import { hardenApp, hardenSession } from './security.js';
+import { createSettingsSync } from './settings-sync.js';
+import { mergeShellEnv, readLoginShellEnv } from './shell-env.js';
+import { TrayController } from './tray.js';
+import { MainWindow } from './window.js';
+
+const ORIGINS = [APP_ORIGIN];
+const platform = process.platform;
+const paths = appPaths(findAppRoot(dirname(fileURLToPath(import.meta.url))), { isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
+const args = parseAppArgs(process.argv, process.cwd());
+const quit = new QuitController();
+
+// Chromium's profile would otherwise share ~/Library/Application Support/Corral with the owner's data directory.
+if (platform === 'darwin') app.setPath('userData', join(app.getPath('appData'), 'Corral', 'Chromium'));
+registerAppScheme(protocol);
+hardenApp(app, ORIGINS, (m) => log.warn(m));
+
+if (!app.requestSingleInstanceLock()) {
+  // The running instance gets 'second-instance' and shows its window.
+  app.quit();
+} else {
+  app.whenReady().then(start, fail);
+}
+
+function fail(err: unknown): void {
+  log.error('Corral could not start', err);
+  dialog.showErrorBox('Corral could not start', err instanceof Error ? err.message : String(err));
+  app.exit(1);
+}
+
+/** Finder-launched apps lack the user's PATH; stack commands must be found as in a terminal. */
+async function adoptLoginShellEnv(): Promise<void> {
+  if (platform === 'win32') return;
+  const r = await readLoginShellEnv();
+  if (!r.ok) return log.warn(`Login shell environment not read: ${r.reason}`);
+  const merged = mergeShellEnv(process.env, r.env);
+  for (const [k, v] of Object.entries(merged)) process.env[k] = v;
+  log.info(`PATH from ${r.shell}: ${process.env.PATH}`);
+}
+
+async function addStacks(owner: Owner, files: string[]): Promise<void> {
+  for (const file of files) {
+    try {
+      await owner.addStack(await loadStackFile(file));
+    } catch (err) {
+      log.error(`Could not add stack ${file}`, err);
+      dialog.showErrorBox(`Could not add ${file}`, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+async function start(): Promise<void> {
+  app.dock?.hide(); // the packaged app has LSUIElement; this covers development runs
+  hardenSession(session.defaultSession, ORIGINS, (m) => log.warn(m));
+  serveRenderer(protocol, paths.renderer, (m) => log.warn(m));
+  await adoptLoginShellEnv();
+
+  const mainWindow = new MainWindow({
+    preload: paths.preload,
+    platform,
+    quitting: () => quit.quitting,
+    onLoad: (id) => ipc.dropSender(id),
+    log: (m) => log.warn(m),
+  });
+  const owner = await Owner.open({ kind: 'app', onLog: (line) => log.debug(line) });
+  await addStacks(owner, args.stacks);
+  let snapshot: Snapshot = owner.snapshot();
+  let current: Settings | null = null;
+  let tray: TrayController | null = null;
+  owner.on('snapshot', (s: Snapshot) => {
+    snapshot = s;
+    if (current) tray?.update(s, current);
+    mainWindow.send(CHANNEL.snapshot, s);
+  });
+
+  const autostart = createAutostart({ platform, isPackaged: app.isPackaged, execPath: process.execPath, env: process.env, home: homedir(), app });
+  const settings = createSettingsSync({
+    get: () => owner.api.getSettings({}),
+    set: (partial) => owner.api.setSettings(partial),
+    autostart,
+    onChange: (s) => {
+      current = s;
+      tray?.update(snapshot, s);
+    },
+  });
+  const actions = createTrayActions({
+    api: owner.api,
+    snapshot: () => snapshot,
+    settings: () => settings.current(),
+    setSettings: settings.set,
+    showWindow: (route) => mainWindow.show(route),
+    openAppLog: () => void shell.openPath(appLogFile()),
+    quit: () => app.quit(),
+    report: (title, message) => {
+      log.warn(`${title}: ${message}`);
+      if (Notification.isSupported()) new Notification({ title, body: message }).show();
+    },
+  });
+  const ipc = registerIpc(ipcMain, { ...bindCalls(owner.api), setSettings: settings.set }, owner.api, {
+    allowedOrigins: ORIGINS,
+    onRejected: (m) => log.warn(`IPC refused: ${m}`),
+    onError: (call, err) => log.error(`IPC ${call} failed`, err),
+  });
+  tray = new TrayController(paths.trayIcons, platform, { actions, launchAtLogin: autostart.availability }, () => mainWindow.show());
+  await settings.load();
+
+  owner.on('service-failed', (s) => {
+    if (!settings.current().notifyOnFailure) return;
+    notifyFailure(Notification, s, platform, { restart: actions.restart, openLogs: actions.viewLogs });
+  });
+  powerMonitor.on('resume', () => void owner.recheckAll('resume').catch((err: unknown) => log.error('Re-check after wake failed', err)));
+
+  let reason: QuitReason = 'user';
+  powerMonitor.on('shutdown', () => {
+    reason = 'os-shutdown';
+    app.quit();
+  });
+  app.on('before-quit', (event) => {
+    const decision = quit.beforeQuit();
+    if (decision === 'allow') return;
+    event.preventDefault();
+    if (decision === 'prevent') return;
+    const plan = quitPlan(settings.current(), reason);
+    log.info(plan.message);
+    void withBound(owner.close({ stopServices: plan.stopServices, timeoutMs: plan.timeoutMs }), plan.timeoutMs + 2000).then((outcome) => {
+      if (outcome !== 'done') log.warn('Owner did not close cleanly; its services are adopted at the next launch', outcome === 'timeout' ? 'timeout' : outcome.error);
+      ipc.dispose();
+      tray?.destroy();
+      quit.closed();
+      app.quit();
+    });
+  });
+  // A tray app keeps running with no window.
+  app.on('window-all-closed', () => {});
+  app.on('activate', () => mainWindow.show());
+  app.on('second-instance', (_event, argv, cwd) => {
+    void addStacks(owner, parseAppArgs(argv, cwd).stacks);
+    mainWindow.show();
+  });
+
+  if (process.env.CORRAL_E2E === '1') {
+    // Lets the Electron e2e tests read and click the tray menu, which no automation API reaches.
+    Object.assign(globalThis, { __corralE2E: { trayModel: () => tray?.model(), clickTray: (id: string) => tray?.click(id), snapshot: () => snapshot } });
+  }
+  const openedAtLogin = platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
+  if (!args.hidden && !openedAtLogin) mainWindow.show();
+}

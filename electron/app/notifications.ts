@@ -1,0 +1,68 @@
+// A service that enters `failed` (crash loop) is announced once; clicking the
+// notification restarts it. Where notifications have no action buttons (all
+// but macOS) the click also opens the window on the service's logs, so the
+// user sees why it failed.
+import type { Notification, NotificationConstructorOptions } from 'electron';
+import type { ServiceSnapshot } from '../../shared/state.js';
+
+export type NotificationAction = 'restart' | 'open-logs';
+
+export interface FailureNotice {
+  options: NotificationConstructorOptions;
+  onClick: NotificationAction[];
+  /** By index of `options.actions`. */
+  onAction: NotificationAction[];
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export function failureNotice(s: Pick<ServiceSnapshot, 'stack' | 'name' | 'reason' | 'lastExit' | 'lastLogLines'>, platform: NodeJS.Platform): FailureNotice {
+  const why = s.reason ?? (s.lastExit ? `exited with ${s.lastExit.signal ?? `code ${s.lastExit.code}`} (${s.lastExit.reason})` : 'crash loop');
+  const lastLine = [...s.lastLogLines].reverse().find((l) => l.trim() !== '');
+  const body = [clip(why, 160), ...(lastLine ? [clip(lastLine.trim(), 160)] : [])].join('\n');
+  const title = `${s.name} failed (${s.stack})`;
+  if (platform === 'darwin') {
+    return {
+      options: { title, body: `${body}\nClick to restart.`, actions: [{ type: 'button', text: 'View Logs' }] },
+      onClick: ['restart'],
+      onAction: ['open-logs'],
+    };
+  }
+  return { options: { title, body: `${body}\nClick to restart and see the logs.` }, onClick: ['restart', 'open-logs'], onAction: [] };
+}
+
+export interface NotificationHandlers {
+  restart(stack: string, service: string): void;
+  openLogs(stack: string, service: string): void;
+}
+
+type NotificationCtor = { new (options: NotificationConstructorOptions): Notification; isSupported(): boolean };
+
+// Electron drops the click handlers of a Notification that has been garbage
+// collected; keep each one until it is clicked or closed.
+const live = new Set<Notification>();
+
+export function notifyFailure(Ctor: NotificationCtor, s: ServiceSnapshot, platform: NodeJS.Platform, handlers: NotificationHandlers): boolean {
+  if (!Ctor.isSupported()) return false;
+  const notice = failureNotice(s, platform);
+  const n = new Ctor(notice.options);
+  const run = (actions: readonly NotificationAction[]) => {
+    for (const a of actions) {
+      if (a === 'restart') handlers.restart(s.stack, s.name);
+      else handlers.openLogs(s.stack, s.name);
+    }
+  };
+  n.on('click', () => {
+    live.delete(n);
+    run(notice.onClick);
+  });
+  n.on('action', (_event, index) => {
+    live.delete(n);
+    const action = notice.onAction[index];
+    if (action) run([action]);
+  });
+  n.on('close', () => live.delete(n));
+  live.add(n);
+  n.show();
+  return true;
+}

@@ -1,0 +1,152 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ActionResult, Settings } from '../../shared/api.js';
+import { createTrayActions, type ActionDeps } from '../../electron/app/actions.js';
+import { createSettingsSync } from '../../electron/app/settings-sync.js';
+import type { Autostart } from '../../electron/app/autostart.js';
+import { service, settings, snapshot } from './app-fixtures.js';
+
+function deps(over: Partial<ActionDeps> = {}) {
+  const log: string[] = [];
+  const result = (stack: string, ok = true, message = 'done'): ActionResult => ({ outcomes: [{ stack, service: 'api', ok, state: ok ? 'running' : 'failed', message }] });
+  const d: ActionDeps = {
+    api: {
+      start: async (r) => (log.push(`start ${JSON.stringify(r)}`), result(r.stack)),
+      stop: async (r) => (log.push(`stop ${JSON.stringify(r)}`), result(r.stack)),
+      restart: async (r) => (log.push(`restart ${JSON.stringify(r)}`), result(r.stack, false, 'port 7234 is held by nc (pid 9): stop it or change the port')),
+    },
+    snapshot: () => snapshot({ a: [service('api', 'stopped')], b: [service('db', 'running')] }),
+    settings: () => settings(),
+    setSettings: async (p) => (log.push(`setSettings ${JSON.stringify(p)}`), { ...settings(), ...p }),
+    showWindow: (route) => log.push(`show ${JSON.stringify(route ?? null)}`),
+    openAppLog: () => log.push('openAppLog'),
+    quit: () => log.push('quit'),
+    report: (title, message) => log.push(`report ${title}: ${message}`),
+    ...over,
+  };
+  return { d, log };
+}
+
+test('menu actions become owner calls: one service, a whole stack, every stack', async () => {
+  const { d, log } = deps();
+  const a = createTrayActions(d);
+  a.start('a', 'api');
+  a.stop('b');
+  a.startAll();
+  await a.pending();
+  assert.deepEqual(log, ['start {"stack":"a","services":["api"]}', 'stop {"stack":"b"}', 'start {"stack":"a"}', 'start {"stack":"b"}']);
+});
+
+test('a refused action is reported with the owner message, not swallowed', async () => {
+  const { d, log } = deps();
+  const a = createTrayActions(d);
+  a.restart('a', 'api');
+  await a.pending();
+  assert.equal(log.at(-1), 'report Could not restart api: port 7234 is held by nc (pid 9): stop it or change the port');
+});
+
+test('a thrown error is reported too, never an unhandled rejection', async () => {
+  const { d, log } = deps({
+    api: {
+      start: async () => {
+        throw new Error('No stack named `zzz`.');
+      },
+      stop: async () => ({ outcomes: [] }),
+      restart: async () => ({ outcomes: [] }),
+    },
+    setSettings: async () => {
+      throw new Error('Launch at login is only available in the packaged app');
+    },
+  });
+  const a = createTrayActions(d);
+  a.start('zzz');
+  a.setLaunchAtLogin(true);
+  await a.pending();
+  assert.deepEqual(log, ['report Could not start zzz: No stack named `zzz`.', 'report Could not change launch at login: Launch at login is only available in the packaged app']);
+});
+
+test('window, logs, app log and quit', async () => {
+  const { d, log } = deps();
+  const a = createTrayActions(d);
+  a.viewLogs('a', 'api');
+  a.viewLogs('a');
+  a.openWindow();
+  a.openAppLog();
+  a.quit();
+  assert.deepEqual(log, ['show {"view":"logs","stack":"a","service":"api"}', 'show {"view":"logs","stack":"a"}', 'show null', 'openAppLog', 'quit']);
+});
+
+function fakeAutostart(available = true, enabled = false) {
+  const calls: boolean[] = [];
+  const a: Pick<Autostart, 'availability' | 'isEnabled' | 'setEnabled'> = {
+    availability: available ? { available: true } : { available: false, reason: 'packaged app only' },
+    isEnabled: () => enabled,
+    setEnabled: (on) => {
+      if (on && !available) throw Object.assign(new Error('Launch at login is only available in the packaged app'), { code: 'conflict' });
+      calls.push(on);
+      enabled = on;
+    },
+  };
+  return { a, calls, isOn: () => enabled };
+}
+
+function store(initial: Settings, failSet = false) {
+  let s = initial;
+  return {
+    get: async () => s,
+    set: async (p: Partial<Settings>) => {
+      if (failSet) throw new Error('disk full');
+      s = { ...s, ...p };
+      return s;
+    },
+    now: () => s,
+  };
+}
+
+test('settings: launch at login goes to the OS first, then is stored; listeners hear the change', async () => {
+  const os = fakeAutostart();
+  const st = store(settings());
+  const changes: Settings[] = [];
+  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: (s) => changes.push(s) });
+  await sync.load();
+  const next = await sync.set({ launchAtLogin: true });
+  assert.equal(next.launchAtLogin, true);
+  assert.equal(os.isOn(), true);
+  assert.equal(st.now().launchAtLogin, true);
+  assert.deepEqual(changes.map((c) => c.launchAtLogin), [false, true]);
+  await sync.set({ stopServicesOnQuit: true });
+  assert.deepEqual(os.calls, [true], 'other settings do not touch the OS');
+});
+
+test('settings: an unpackaged build refuses launch at login and stores nothing', async () => {
+  const os = fakeAutostart(false);
+  const st = store(settings());
+  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: () => {} });
+  await sync.load();
+  await assert.rejects(sync.set({ launchAtLogin: true }), /only available in the packaged app/);
+  assert.equal(st.now().launchAtLogin, false);
+  assert.equal((await sync.set({ launchAtLogin: false })).launchAtLogin, false, 'turning it off is always fine');
+});
+
+test('settings: if storing fails, the OS change is rolled back', async () => {
+  const os = fakeAutostart();
+  const st = store(settings(), true);
+  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: () => {} });
+  await assert.rejects(sync.set({ launchAtLogin: true }), /disk full/);
+  assert.deepEqual(os.calls, [true, false]);
+  assert.equal(os.isOn(), false);
+});
+
+test('settings: at load the OS is the truth for launch at login (the user removed the login item)', async () => {
+  const os = fakeAutostart(true, false);
+  const st = store(settings({ launchAtLogin: true }));
+  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: () => {} });
+  assert.equal((await sync.load()).launchAtLogin, false);
+  assert.equal(st.now().launchAtLogin, false);
+  assert.deepEqual(os.calls, [], 'not re-registered behind the user\'s back');
+
+  const on = fakeAutostart(true, true);
+  const st2 = store(settings({ launchAtLogin: true }));
+  await createSettingsSync({ get: st2.get, set: st2.set, autostart: on.a, onChange: () => {} }).load();
+  assert.deepEqual(on.calls, [true], 'an enabled entry is rewritten, in case the app moved');
+});
