@@ -143,8 +143,14 @@ class Tailer {
       this.ino = st.ino;
       this.offset = 0;
     } else if (st.size < this.offset) {
-      this.offset = 0; // truncated
-      this.partial = '';
+      // Truncated: by the size rotation (copy, then truncate) the old bytes are now in `.1`
+      // at the same offsets; finish them from there so `logs -f` misses nothing.
+      try {
+        const copy = statSync(`${this.path}.1`);
+        if (copy.size > this.offset && now - copy.mtimeMs < 60_000) this.consume(readRange(`${this.path}.1`, this.offset, copy.size), now, lines);
+      } catch {}
+      this.flushPartial(now, lines);
+      this.offset = 0;
     }
     if (st.size > this.offset) {
       const to = Math.min(st.size, this.offset + (8 << 20));

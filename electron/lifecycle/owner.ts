@@ -21,6 +21,10 @@ import { waitUntil } from './wait.js';
 import { portHolders } from './ports.js';
 import { LogHub } from './log-hub.js';
 
+/** How long opening waits for adopted services' first probe before serving anyway. */
+const ADOPT_WAIT_MS = 2000;
+const boundMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 export interface OwnerOptions {
   home?: string;
   kind: OwnerKind;
@@ -81,7 +85,11 @@ export class Owner extends EventEmitter {
       // unknown stack: leave them alone rather than take the user's stack down.
       if (registryLost) owner.log('warning: not sweeping processes of unknown stacks until their stack files are added again');
       else await owner.sweepUnknownStacks();
-      for (const rt of owner.stacks.values()) await owner.reconcileStack(rt);
+      const adoptions: Promise<void>[] = [];
+      for (const rt of owner.stacks.values()) adoptions.push(...(await owner.reconcileStack(rt)));
+      // Usually adopted services answer their first probe in milliseconds; one that does not
+      // must not hold the owner (and every CLI call waiting for its socket) for a start timeout.
+      await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
       owner.opening = false;
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
       owner.kickReconciler();
@@ -141,7 +149,7 @@ export class Owner extends EventEmitter {
       existing.services = new Map(spec.services.map((s) => [s.name, existing.services.get(s.name)!]));
     } else {
       const rt = this.installStack(spec, {});
-      await this.reconcileStack(rt);
+      await Promise.race([Promise.all(await this.reconcileStack(rt)), boundMs(ADOPT_WAIT_MS)]);
     }
     this.persist();
     this.queueSnapshot();
@@ -214,7 +222,8 @@ export class Owner extends EventEmitter {
   }
 
   /** Adopts live instances, cleans stale state, sweeps orphans (DESIGN "Reconcile"). */
-  private async reconcileStack(rt: StackRuntime): Promise<void> {
+  private async reconcileStack(rt: StackRuntime): Promise<Promise<void>[]> {
+    const adoptions: Promise<void>[] = [];
     const p = await platform();
     const boot = await p.bootId();
     const adopted = new Set<string>();
@@ -245,7 +254,7 @@ export class Owner extends EventEmitter {
       }
       if (!sup) continue; // the service left the stack: its processes are swept below
       adopted.add(rec.marker);
-      await sup.adopt(rec);
+      adoptions.push(sup.adopt(rec));
     }
     // Processes carrying our stack's marker that no adopted instance accounts for.
     const found = await this.markedProcesses(this.dir.markerPrefix(rt.spec.name));
@@ -274,11 +283,12 @@ export class Owner extends EventEmitter {
         this.log(`${rt.spec.name}/${sup.name}: state file missing; re-adopted pid ${leader.pid} by its marker`);
         adopted.add(marker);
         writeInstance(this.dir, rec);
-        await sup.adopt(rec);
+        adoptions.push(sup.adopt(rec));
         continue;
       }
       await this.sweep(marker, procs, sup?.spec.stop.graceMs ?? 5000);
     }
+    return adoptions;
   }
 
   private async sweepUnknownStacks(): Promise<void> {

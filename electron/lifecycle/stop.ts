@@ -56,11 +56,25 @@ export async function findMembers(target: StopTarget): Promise<Member[]> {
   const groupProven =
     pgid !== null &&
     procs.some((proc) => proc.pgid === pgid && ((proc.pid === pgid && proc.start === target.leader!.start && target.leader!.boot === boot) || marked.has(proc.pid)));
+  const members = new Set<number>();
+  for (const proc of procs) {
+    if (proc.pid !== process.pid && ((groupProven && proc.pgid === pgid) || marked.has(proc.pid))) members.add(proc.pid);
+  }
+  // Children of our processes are ours even when they left the group and lost the marker
+  // (servers that call setsid and rewrite their environment for a process title).
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const proc of procs) {
+      if (!members.has(proc.pid) && proc.pid !== process.pid && members.has(proc.ppid)) {
+        members.add(proc.pid);
+        grew = true;
+      }
+    }
+  }
   const out: Member[] = [];
   for (const proc of procs) {
-    if (proc.pid === process.pid) continue;
-    const inGroup = groupProven && proc.pgid === pgid;
-    if (inGroup || marked.has(proc.pid)) out.push({ id: { pid: proc.pid, start: proc.start, boot }, info: proc, inGroup });
+    if (!members.has(proc.pid)) continue;
+    out.push({ id: { pid: proc.pid, start: proc.start, boot }, info: proc, inGroup: groupProven && proc.pgid === pgid });
   }
   return out;
 }

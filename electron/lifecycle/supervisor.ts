@@ -136,20 +136,24 @@ export class ServiceSupervisor extends EventEmitter {
     return this.queue.run(() => this.doStop(true));
   }
 
-  /** Takes over a live instance found at owner start (F07): same pid, watched by polling. */
+  /**
+   * Takes over a live instance found at owner start (F07): same pid, watched by
+   * polling. The instance is recorded at once (so nothing can start a second
+   * one); the returned promise settles when its first probe has answered.
+   */
   adopt(rec: InstanceRecord): Promise<void> {
     this.desired = 'up';
+    this.rec = rec;
+    this.child = null;
+    this.adopted = true;
+    this.restarts = rec.restarts;
+    const gen = ++this.gen;
+    this.armedGen = gen;
+    this.emitEvent({ type: 'adopted', pid: rec.pid });
+    this.ctx.log(`${this.ctx.stack}/${this.name}: adopted pid ${rec.pid}`);
+    this.watchAdopted(gen, rec);
     return this.queue.run(async () => {
-      this.rec = rec;
-      this.child = null;
-      this.adopted = true;
-      this.restarts = rec.restarts;
-      const gen = ++this.gen;
-      this.armedGen = gen;
-      this.emitEvent({ type: 'adopted', pid: rec.pid });
-      this.ctx.log(`${this.ctx.stack}/${this.name}: adopted pid ${rec.pid}`);
-      this.watchAdopted(gen, rec);
-      await this.reachHealthy(gen, rec);
+      if (gen === this.gen) await this.reachHealthy(gen, rec);
     });
   }
 

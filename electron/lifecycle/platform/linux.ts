@@ -111,7 +111,9 @@ export const linuxPlatform: Platform = {
       const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
       const prefix = `${MARKER_VAR}=`;
       for (const entry of env.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
-      return ''; // readable, and not ours
+      // Readable and without our marker: not ours. But servers that set their process title
+      // (redis, nginx, postgres) overwrite the environment area with NULs: that tells nothing.
+      return env.includes('=') ? '' : null;
 
     } catch {
       return null;

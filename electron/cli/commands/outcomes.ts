@@ -1,0 +1,73 @@
+// How the result of up / down / restart is shown: one line per service, and
+// for a failure the reason and the last lines of its log.
+import type { ActionOutcome } from '../../../shared/api.js';
+import type { Snapshot } from '../../../shared/state.js';
+import type { ControlClient } from '../../lifecycle/control/client.js';
+import type { Output } from '../output.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { ControlError } from '../../lifecycle/control/client.js';
+
+export async function printOutcomes(out: Output, client: ControlClient, stack: string, outcomes: ActionOutcome[], withLogs: boolean): Promise<void> {
+  const w = Math.max(0, ...outcomes.map((o) => o.service.length));
+  for (const o of outcomes) {
+    const mark = o.ok ? out.paint('green', '✓') : out.paint('red', '✗');
+    // Held for a dependency that did not come up: not started at all, so no log to show.
+    const held = !o.ok && /^waiting for /.test(o.message);
+    out.line(`${mark} ${o.service.padEnd(w)}  ${o.ok ? o.message : out.paint('red', held ? `not started: ${o.message}` : o.message)}`);
+    if (held) continue;
+    if (!o.ok && o.survivors && o.survivors.length > 0) {
+      for (const s of o.survivors) out.line(`    still running: pid ${s.pid} ${s.command}`);
+      out.line(`    end them with: corral down --force ${o.service}`);
+    }
+    if (!o.ok && withLogs) {
+      let lines: string[] = [];
+      try {
+        lines = (await client.call('readLogs', { stack, services: [o.service], lines: 12 })).map((l) => l.text);
+      } catch {}
+      if (lines.length > 0) {
+        out.line(out.paint('dim', `    last lines of its log:`));
+        for (const l of lines) out.line(`    ${out.paint('dim', '|')} ${out.text(l)}`);
+      } else out.line(out.paint('dim', '    (its log is empty)'));
+    }
+  }
+}
+
+/** Progress while waiting: a line whenever a service of the stack changes state (to stderr). */
+export class Progress {
+  private readonly last = new Map<string, string>();
+  private first = true;
+
+  constructor(
+    private readonly out: Output,
+    private readonly stack: string,
+  ) {}
+
+  update(s: Snapshot): void {
+    const st = s.stacks.find((x) => x.name === this.stack);
+    if (!st) return;
+    const w = Math.max(...st.services.map((x) => x.name.length));
+    for (const svc of st.services) {
+      const detail =
+        svc.state === 'running'
+          ? `pid ${svc.pid}${svc.adopted ? ', adopted' : ''}${svc.health ? `, ${svc.health.detail}` : ''}`
+          : (svc.reason ?? (svc.state === 'starting' && svc.pid ? `pid ${svc.pid}, waiting for its health check` : ''));
+      const key = `${svc.state}|${svc.state === 'running' ? svc.pid : detail}`;
+      const prev = this.last.get(svc.name);
+      this.last.set(svc.name, key);
+      if (this.first || prev === key) continue;
+      this.out.note(`  ${svc.name.padEnd(w)}  ${this.out.paint(this.out.stateColor(svc.state), svc.state.padEnd(9))} ${this.out.paint('dim', detail)}`);
+    }
+    this.first = false;
+  }
+}
+
+/** Owner errors as CLI errors: a stack file problem exits 3, others 1 (or 4 when the owner went away). */
+export function ownerError(e: unknown): never {
+  if (e instanceof ControlError) {
+    if (e.code === 'closed' || e.code === 'unreachable' || e.code === 'timeout') throw new CliError(EXIT.owner, e.message);
+    if (e.code === 'bad-request' && /:\d+:\d+: /.test(e.message)) throw new CliError(EXIT.stackFile, e.message);
+    if (e.code === 'not-found' || e.code === 'bad-request') throw new CliError(EXIT.usage, e.message);
+    throw new CliError(EXIT.failed, e.message);
+  }
+  throw e;
+}

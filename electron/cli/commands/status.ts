@@ -1,0 +1,73 @@
+import type { Verb } from '../context.js';
+import { parseVerb, STACK_OPTIONS } from '../args.js';
+import { EXIT } from '../exit-codes.js';
+import { stackFileOf, resolveStackName } from '../stack-ref.js';
+import { ago, table } from '../output.js';
+import { aggregateState, type ServiceSnapshot } from '../../../shared/state.js';
+import { describeExit } from '../../lifecycle/supervisor.js';
+
+export const status: Verb = {
+  name: 'status',
+  summary: 'show the state of each service',
+  help: `Usage: corral status [-f FILE | -s STACK | --all] [--json]
+
+Shows each service: state, pid, uptime, restarts, ports, and why it is in its
+state when that is not obvious (waiting for a dependency, crashed, port held).
+"adopted" means the service was started by an earlier owner and taken over.
+Acts on the stack of ./corral.yaml when there is one, else on every stack.
+
+Options:
+  -f, --file FILE   the stack file (default: ./corral.yaml)
+  -s, --stack NAME  a stack the owner knows, by name
+  -a, --all         every stack the owner knows
+      --json        a list of stacks, each {name, file, services: [{name,
+                    state, pid, restarts, ports, adopted, desired, health,
+                    lastExit, reason, …}]}
+  -h, --help        this help
+
+Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
+  async run(ctx, argv) {
+    const { values } = parseVerb('status', argv, { ...STACK_OPTIONS, all: { type: 'boolean', short: 'a' } });
+    if (values.help) return ctx.out.line(status.help), EXIT.ok;
+    const { client, owner } = await ctx.connect();
+    const snap = await client.call('snapshot', {});
+    let stacks = snap.stacks;
+    if (!values.all && (values.stack || values.file || stackFileOf(values, ctx.cwd))) {
+      const name = await resolveStackName(values, ctx.cwd, ctx.env, client);
+      stacks = stacks.filter((s) => s.name === name);
+      if (stacks.length === 0 && !values.json) {
+        ctx.out.line(`Stack \`${name}\` is not registered with the owner yet: \`corral up\` registers and starts it.`);
+        return EXIT.ok;
+      }
+    }
+    if (values.json) {
+      ctx.out.json(stacks);
+      return EXIT.ok;
+    }
+    const { out } = ctx;
+    if (stacks.length === 0) {
+      out.line('No stacks. Run `corral up` in a directory with a corral.yaml (or `corral up --demo`).');
+      return EXIT.ok;
+    }
+    out.line(out.paint('dim', `owner: ${owner.kind} pid ${owner.pid}, up ${ago(Date.now() - owner.since)}, data ${owner.home}`));
+    for (const st of stacks) {
+      const agg = aggregateState(st.services);
+      out.line(`\n${out.paint('bold', st.name)}  ${out.paint(out.stateColor(agg === 'degraded' ? 'starting' : agg), agg)}  ${out.paint('dim', st.file)}`);
+      const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORTS', 'NOTE'].map((h) => out.paint('dim', h))];
+      for (const s of st.services) rows.push([s.name, out.paint(out.stateColor(s.state), s.state), s.pid ? String(s.pid) : '-', s.startedAt && s.pid ? ago(Date.now() - s.startedAt) : '-', String(s.restarts), s.ports.join(',') || '-', note(s)]);
+      for (const r of table(rows)) out.line(r);
+    }
+    return EXIT.ok;
+  },
+};
+
+function note(s: ServiceSnapshot): string {
+  const parts: string[] = [];
+  if (s.adopted) parts.push('adopted');
+  if (s.reason) parts.push(s.reason);
+  else if (s.state === 'stopped' && s.desired === 'up') parts.push('wanted up');
+  if (s.health && !s.health.ok && s.state !== 'failed') parts.push(`health: ${s.health.detail}`);
+  if (s.lastExit && s.state !== 'running' && s.lastExit.reason !== 'stopped' && !s.reason) parts.push(`last exit: ${describeExit(s.lastExit)}`);
+  if (s.survivors.length > 0) parts.push(`left running: ${s.survivors.map((x) => x.pid).join(', ')} (corral down --force ${s.name})`);
+  return parts.join('; ');
+}

@@ -1,0 +1,117 @@
+// Reaching the owner. The CLI never supervises anything itself: it talks to
+// the owner of the data directory, and when none answers it starts a headless
+// one (`corral daemon`, detached in its own session, output to the owner log)
+// and waits for its socket, bounded. Ten CLI calls at once may start ten
+// daemons; the owner lock lets one win, the others exit, and every call ends
+// up talking to the winner (F11).
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DataDir } from '../lifecycle/paths.js';
+import { readOwnerLock } from '../lifecycle/owner-lock.js';
+import { tailLines } from '../lifecycle/log-files.js';
+import { ControlClient } from '../lifecycle/control/client.js';
+import type { PingResult } from '../lifecycle/control/protocol.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+export interface Connection {
+  client: ControlClient;
+  owner: PingResult;
+  /** True when this call started the daemon. */
+  started: boolean;
+}
+
+export interface ConnectOptions {
+  /** Start a daemon when no owner answers (every verb but `daemon stop/status`). */
+  start: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Progress messages ("starting the daemon…"), for stderr. */
+  note?: (msg: string) => void;
+  timeoutMs?: number;
+}
+
+/** Starts `corral daemon` detached: own session (it outlives this CLI and its terminal), stdio to the owner log. */
+export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): { pid: number | undefined; exited: () => { code: number | null; signal: string | null } | null } {
+  const fd = openSync(dir.ownerLog, 'a', 0o600);
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const childEnv: NodeJS.ProcessEnv = { ...env, CORRAL_HOME: dir.home };
+  // Started from inside a service, the daemon must not carry that service's marker (it would be swept as its orphan).
+  delete childEnv.CORRAL_INSTANCE;
+  let exit: { code: number | null; signal: string | null } | null = null;
+  try {
+    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a === '--enable-source-maps'), main, 'daemon'], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: childEnv,
+      cwd: dir.home,
+    });
+    child.on('exit', (code, signal) => (exit = { code, signal }));
+    child.on('error', (e) => (exit = { code: null, signal: e.message }));
+    child.unref();
+    return { pid: child.pid, exited: () => exit };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function connectOwner(home: string, opts: ConnectOptions): Promise<Connection> {
+  const dir = new DataDir(home);
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = performance.now() + timeoutMs;
+  let spawned: ReturnType<typeof spawnDaemon> | null = null;
+  let spawns = 0;
+  let waitingNoted = false;
+  let lastError = '';
+  let delay = 10;
+  for (;;) {
+    const { live } = await readOwnerLock(dir.lockFile);
+    if (live?.socket) {
+      try {
+        const client = await ControlClient.connect(live.socket, 2000);
+        try {
+          const owner = await client.call('ping', {}, 5000);
+          return { client, owner, started: spawned !== null };
+        } catch (e) {
+          client.close();
+          throw e;
+        }
+      } catch (e) {
+        lastError = (e as Error).message;
+      }
+    }
+    if (!live) {
+      if (!opts.start) throw new CliError(EXIT.owner, `No Corral owner is running for ${dir.home}.`);
+      const ex = spawned?.exited();
+      if (ex && ex.code !== 0) {
+        const tail = tailLines(dir.ownerLog, 8).map((l) => `  ${l}`).join('\n');
+        throw new CliError(EXIT.owner, `The Corral daemon exited (${ex.code ?? ex.signal}) before answering. Last lines of ${dir.ownerLog}:\n${tail || '  (empty)'}`);
+      }
+      // Ours exited (another daemon won the lock, then went away?): start one again, a few times at most.
+      if ((spawned === null || spawned.exited() !== null) && spawns < 3) {
+        if (spawns === 0) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
+        spawned = spawnDaemon(dir, opts.env);
+        spawns++;
+      }
+    } else if (!waitingNoted && !live.socket && performance.now() > deadline - timeoutMs + 1500) {
+      waitingNoted = true;
+      opts.note?.(`Waiting for the owner (${live.kind}, pid ${live.pid}) to finish starting (it adopts running services first)…`);
+    }
+    if (performance.now() > deadline) {
+      if (live) {
+        throw new CliError(
+          EXIT.owner,
+          `The Corral owner (${live.kind}, pid ${live.pid}) does not answer${live.socket ? ` on ${live.socket}` : ' (no control socket yet)'} after ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError})` : ''}. ` +
+            `See ${dir.ownerLog}; if it is stuck, end it with \`kill ${live.pid}\` (services keep running) and try again.`,
+        );
+      }
+      const tail = tailLines(dir.ownerLog, 8).map((l) => `  ${l}`).join('\n');
+      const exit = spawned?.exited();
+      throw new CliError(
+        EXIT.owner,
+        `The Corral daemon did not start within ${Math.round(timeoutMs / 1000)} s${exit ? ` (it exited with ${exit.code ?? exit.signal})` : ''}. Last lines of ${dir.ownerLog}:\n${tail || '  (empty)'}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 1.5, 200);
+  }
+}

@@ -1,0 +1,210 @@
+// The control socket's wire format: one JSON object per line. Requests are
+// `{id, call, req}` (or `{id, subscribe, req}` / `{id, unsubscribe}`);
+// answers are `{id, result}` or `{id, error}`; a subscription streams
+// `{id, event}`. The calls of the API contract (shared/api.ts) are validated by
+// its schemas; the calls only the CLI and the app need (ping, up, ps, doctor,
+// handover, shutdown…) are defined here, with their own schemas.
+import { z } from 'zod';
+import type { ApiError, ActionResult, CallName, CallResponse, CallRequest } from '../../../shared/api.js';
+import type { Snapshot } from '../../../shared/state.js';
+
+/** A request line longer than this is refused and its connection closed (F21). */
+export const MAX_REQUEST_BYTES = 1 << 20;
+/** Answers can be large (a page of logs); a client still refuses a runaway line. */
+export const MAX_RESPONSE_BYTES = 256 << 20;
+export const PROTOCOL_VERSION = 1;
+
+const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
+const absolutePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/'), 'an absolute path');
+/** The caller's environment: `${VAR}` in a stack file is expanded with it, as `docker compose` does. */
+const callerEnv = z.record(z.string().max(4096), z.string().max(1 << 16)).refine((e) => Object.keys(e).length <= 4096, 'at most 4096 variables');
+
+export type ErrorCode = ApiError['error']['code'];
+
+export interface PingResult {
+  protocol: number;
+  pid: number;
+  kind: 'app' | 'daemon' | 'embedded';
+  home: string;
+  socket: string;
+  since: number;
+  version: string;
+}
+
+export interface UpResult extends ActionResult {
+  stack: string;
+  /** Services restarted because their definition changed in the stack file. */
+  recreated: string[];
+}
+
+export type PsRole = 'leader' | 'group' | 'descendant' | 'escaped' | 'orphan';
+
+export interface PsEntry {
+  stack: string;
+  service: string;
+  pid: number;
+  ppid: number;
+  pgid: number;
+  /** One-letter process state (R, S, D, T…). */
+  state: string;
+  command: string;
+  /**
+   * leader: the service's own process; group: in its process group; descendant: a child of one of
+   * those in another group, without a readable marker (PostgreSQL's backends: setsid, and the process
+   * title overwrites the environment); escaped: left the group but carries its marker; orphan: carries
+   * a marker no running service accounts for.
+   */
+  role: PsRole;
+  instance: string;
+}
+
+export type DoctorLevel = 'ok' | 'warning' | 'error';
+export type DoctorTopic = 'owner' | 'stack' | 'binary' | 'path' | 'cwd' | 'port' | 'orphan' | 'state' | 'logs';
+
+export interface DoctorFinding {
+  level: DoctorLevel;
+  topic: DoctorTopic;
+  /** What the finding is about: `stack/service`, a port, a file. */
+  subject: string;
+  message: string;
+  /** The next step, when there is one. */
+  fix?: string;
+  /** What `doctor --fix` did about it. */
+  fixed?: string;
+}
+
+export interface StackInfo {
+  name: string;
+  file: string;
+  services: number;
+  running: number;
+  aggregate: string;
+}
+
+/** Calls served only by the control socket. */
+export const controlCalls = {
+  ping: { req: z.strictObject({}), res: {} as PingResult },
+  /** Registers (or updates) the stack file and starts what is asked, dependencies first; resolves when each settled. */
+  up: {
+    req: z.strictObject({ file: absolutePath, env: callerEnv.optional(), services: z.array(name).max(256).optional() }),
+    res: {} as UpResult,
+  },
+  addStack: { req: z.strictObject({ file: absolutePath, env: callerEnv.optional() }), res: {} as { stack: string } },
+  removeStack: { req: z.strictObject({ stack: name }), res: {} as ActionResult },
+  stacks: { req: z.strictObject({}), res: {} as StackInfo[] },
+  ps: { req: z.strictObject({ stack: name.optional() }), res: {} as PsEntry[] },
+  doctor: {
+    req: z.strictObject({ file: absolutePath.optional(), env: callerEnv.optional(), fix: z.boolean().optional() }),
+    res: {} as DoctorFinding[],
+  },
+  /** The owner answers, then closes without stopping services and releases the lock, for the next owner to adopt them. */
+  handover: { req: z.strictObject({}), res: {} as { pid: number } },
+  shutdown: { req: z.strictObject({ stopServices: z.boolean() }), res: {} as { pid: number } },
+} as const;
+
+export type ControlCallName = keyof typeof controlCalls;
+export type AnyCallName = CallName | ControlCallName;
+export type AnyRequest<K extends AnyCallName> = K extends ControlCallName
+  ? z.input<(typeof controlCalls)[K]['req']>
+  : K extends CallName
+    ? CallRequest<K>
+    : never;
+export type AnyResponse<K extends AnyCallName> = K extends ControlCallName
+  ? (typeof controlCalls)[K]['res']
+  : K extends CallName
+    ? CallResponse<K>
+    : never;
+
+export function isControlCall(value: unknown): value is ControlCallName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(controlCalls, value);
+}
+
+export const subscriptionSchemas = {
+  snapshot: z.strictObject({}),
+  logs: z.strictObject({ stack: name, services: z.array(name).max(256).optional() }),
+} as const;
+export type Topic = keyof typeof subscriptionSchemas;
+export type TopicRequest<T extends Topic> = z.input<(typeof subscriptionSchemas)[T]>;
+export type TopicEvent<T extends Topic> = T extends 'snapshot' ? Snapshot : import('../../../shared/api.js').LogLine[];
+
+const id = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().min(1).max(64)]);
+
+export const envelopeSchema = z.union([
+  z.strictObject({ id, call: z.string().min(1).max(64), req: z.unknown().optional() }),
+  z.strictObject({ id, subscribe: z.enum(['snapshot', 'logs']), req: z.unknown().optional() }),
+  z.strictObject({ id, unsubscribe: id }),
+]);
+export type Envelope = z.infer<typeof envelopeSchema>;
+export type MessageId = z.infer<typeof id>;
+
+export type ServerMessage =
+  | { id: MessageId | null; result: unknown }
+  | { id: MessageId | null; error: { code: ErrorCode; message: string } }
+  | { id: MessageId; event: unknown };
+
+/** Validates the request of a control-only call, in the same shape as `validateRequest`. */
+export function validateControlRequest<K extends ControlCallName>(
+  call: K,
+  body: unknown,
+): { ok: true; value: z.output<(typeof controlCalls)[K]['req']> } | { ok: false; error: ApiError } {
+  const r = controlCalls[call].req.safeParse(body);
+  if (r.success) return { ok: true, value: r.data as z.output<(typeof controlCalls)[K]['req']> };
+  return { ok: false, error: { error: { code: 'bad-request', message: describeIssue(`\`${call}\``, r.error) } } };
+}
+
+export function describeIssue(what: string, err: z.ZodError): string {
+  const issue = err.issues[0]!;
+  const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
+  return `Invalid request for ${what}${where}: ${issue.message}`;
+}
+
+export class MessageTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`Message larger than ${limit} bytes; the connection is closed.`);
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+/**
+ * Splits a byte stream into lines without ever holding more than `max` bytes
+ * of one line: a peer that never sends a newline cannot grow our memory.
+ */
+export class LineDecoder {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): string[] {
+    const out: string[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      const piece = chunk.subarray(start, nl);
+      if (this.size + piece.length > this.max) throw new MessageTooLargeError(this.max);
+      this.parts.push(piece);
+      out.push(Buffer.concat(this.parts).toString('utf8'));
+      this.parts = [];
+      this.size = 0;
+      start = nl + 1;
+    }
+    const rest = chunk.subarray(start);
+    if (rest.length > 0) {
+      if (this.size + rest.length > this.max) throw new MessageTooLargeError(this.max);
+      this.parts.push(Buffer.from(rest));
+      this.size += rest.length;
+    }
+    return out;
+  }
+}
+
+/** Errors carry a code from the contract; anything else is `internal`. */
+export function errorOf(e: unknown): { code: ErrorCode; message: string } {
+  const codes: ErrorCode[] = ['bad-request', 'not-found', 'unauthorized', 'conflict', 'internal'];
+  const err = e as { code?: unknown; message?: unknown; name?: unknown };
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  if (typeof err?.code === 'string' && (codes as string[]).includes(err.code)) return { code: err.code as ErrorCode, message };
+  if (err?.name === 'StackFileError' || err?.name === 'ProcfileError') return { code: 'bad-request', message };
+  return { code: 'internal', message };
+}

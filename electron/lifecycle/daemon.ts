@@ -1,0 +1,115 @@
+// The headless owner (`corral daemon`): an Owner, its control socket, and log
+// rotation, in plain Node. It ends on `shutdown` (services keep running unless
+// asked), on `handover` (services keep running; the next owner adopts them),
+// or when its process is told to stop (SIGTERM, SIGINT: same as shutdown
+// without stopping services).
+import type { Owner } from './owner.js';
+import type { OwnerKind } from './owner-lock.js';
+import { DataDir, defaultHome } from './paths.js';
+import { openOwner } from './control/handover.js';
+import { startControlServer, type ControlServer } from './control/server.js';
+import { controlSocketPath } from './control/socket-path.js';
+import { LogRotator, type RotationOptions } from './log-rotate.js';
+import { parseDuration } from '../../shared/duration.js';
+
+export interface DaemonOptions {
+  home?: string;
+  kind?: OwnerKind;
+  /** Ask a running owner to hand over instead of failing with OwnerBusyError. */
+  takeOver?: boolean;
+  /** Receives every owner log line (besides the owner log file). */
+  onLog?: (line: string) => void;
+  rotation?: Partial<RotationOptions>;
+  version?: string;
+  adoptPollMs?: number;
+}
+
+export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean };
+
+export interface Daemon {
+  readonly owner: Owner;
+  readonly control: ControlServer;
+  readonly rotator: LogRotator;
+  readonly socketPath: string;
+  /** Resolves once the daemon has closed (lock released). */
+  readonly done: Promise<DaemonEnd>;
+  stop(opts?: { stopServices?: boolean }): Promise<DaemonEnd>;
+}
+
+/** Rotation settings from CORRAL_LOG_* variables (sizes in bytes, durations like "7d" are not accepted: use "168h"). */
+export function rotationFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<RotationOptions> {
+  const out: Partial<RotationOptions> = {};
+  const int = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got \`${v}\``);
+    return n;
+  };
+  const maxBytes = int('CORRAL_LOG_MAX_BYTES');
+  if (maxBytes) out.maxBytes = maxBytes;
+  const checkMs = int('CORRAL_LOG_CHECK_MS');
+  if (checkMs) out.checkMs = checkMs;
+  const keep = int('CORRAL_LOG_KEEP');
+  const age = env.CORRAL_LOG_MAX_AGE ? parseDuration(env.CORRAL_LOG_MAX_AGE) : undefined;
+  if (keep || age) out.retention = { keep: keep || 5, maxAgeMs: age ?? 7 * 24 * 3600 * 1000 };
+  if (env.CORRAL_LOG_PAUSE === '0') out.pause = false;
+  const ownerMax = int('CORRAL_OWNER_LOG_MAX_BYTES');
+  if (ownerMax) out.ownerLogMaxBytes = ownerMax;
+  return out;
+}
+
+/**
+ * Becomes the owner and serves the control socket. Throws OwnerBusyError when
+ * another owner runs (and `takeOver` is not set), SocketPathError when no
+ * short enough socket path exists.
+ */
+export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
+  const dir = new DataDir(opts.home ?? defaultHome());
+  // Checked before taking the lock: an owner nobody can reach is worse than none.
+  const socketPath = controlSocketPath(dir);
+  const owner = await openOwner({
+    home: dir.home,
+    kind: opts.kind ?? 'daemon',
+    takeOver: opts.takeOver,
+    ...(opts.onLog ? { onLog: opts.onLog } : {}),
+    ...(opts.adoptPollMs ? { adoptPollMs: opts.adoptPollMs } : {}),
+  });
+  const rotator = new LogRotator(owner, opts.rotation);
+  let resolveDone!: (e: DaemonEnd) => void;
+  const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
+  let ending: Promise<DaemonEnd> | null = null;
+  let control: ControlServer | null = null;
+  const end = (e: DaemonEnd): Promise<DaemonEnd> => {
+    ending ??= (async () => {
+      await control?.close();
+      await rotator.stop();
+      await owner.close({ stopServices: e.stopServices });
+      resolveDone(e);
+      return e;
+    })();
+    return ending;
+  };
+  try {
+    control = await startControlServer(owner, {
+      socketPath,
+      version: opts.version ?? 'unknown',
+      onHandover: () => void end({ reason: 'handover', stopServices: false }),
+      onShutdown: (stopServices) => void end({ reason: 'shutdown', stopServices }),
+    });
+    owner.lock.setSocket(socketPath);
+  } catch (e) {
+    await owner.close({ stopServices: false });
+    throw e;
+  }
+  rotator.start();
+  owner.log(`control socket ${socketPath}`);
+  return {
+    owner,
+    control,
+    rotator,
+    socketPath,
+    done,
+    stop: (o = {}) => end({ reason: 'stop', stopServices: o.stopServices ?? false }),
+  };
+}
