@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { app, dialog, ipcMain, Notification, powerMonitor, protocol, session, shell } from 'electron';
 import type { Settings } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/state.js';
-import { Owner } from '../lifecycle/owner.js';
+import type { Owner } from '../lifecycle/owner.js';
+import { startDaemon } from '../lifecycle/daemon.js';
 import { loadStackFile } from '../lifecycle/stack-file.js';
 import { createTrayActions } from './actions.js';
 import { APP_ORIGIN } from './app-url.js';
@@ -84,7 +85,17 @@ async function start(): Promise<void> {
     onLoad: (id) => ipc.dropSender(id),
     log: (m) => log.warn(m),
   });
-  const owner = await Owner.open({ kind: 'app', onLog: (line) => log.debug(line) });
+  // The app is the owner, with the same control socket as the daemon so `corral` talks to it;
+  // a running headless daemon is asked to hand over and its services are adopted.
+  const daemon = await startDaemon({ kind: 'app', takeOver: true, onLog: (line) => log.debug(line) });
+  const owner = daemon.owner;
+  void daemon.done.then((end) => {
+    // `corral daemon stop`, or a handover to another owner: the app has nothing left to show.
+    if (end.reason !== 'stop') {
+      log.info(`Ownership ended (${end.reason}); quitting`);
+      app.quit();
+    }
+  });
   await addStacks(owner, args.stacks);
   let snapshot: Snapshot = owner.snapshot();
   let current: Settings | null = null;
@@ -144,7 +155,7 @@ async function start(): Promise<void> {
     if (decision === 'prevent') return;
     const plan = quitPlan(settings.current(), reason);
     log.info(plan.message);
-    void withBound(owner.close({ stopServices: plan.stopServices, timeoutMs: plan.timeoutMs }), plan.timeoutMs + 2000).then((outcome) => {
+    void withBound(daemon.stop({ stopServices: plan.stopServices, timeoutMs: plan.timeoutMs }), plan.timeoutMs + 2000).then((outcome) => {
       if (outcome !== 'done') log.warn('Owner did not close cleanly; its services are adopted at the next launch', outcome === 'timeout' ? 'timeout' : outcome.error);
       ipc.dispose();
       tray?.destroy();

@@ -24,7 +24,7 @@ export interface DaemonOptions {
   adoptPollMs?: number;
 }
 
-export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean };
+export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean; timeoutMs?: number };
 
 export interface Daemon {
   readonly owner: Owner;
@@ -33,7 +33,7 @@ export interface Daemon {
   readonly socketPath: string;
   /** Resolves once the daemon has closed (lock released). */
   readonly done: Promise<DaemonEnd>;
-  stop(opts?: { stopServices?: boolean }): Promise<DaemonEnd>;
+  stop(opts?: { stopServices?: boolean; timeoutMs?: number }): Promise<DaemonEnd>;
 }
 
 /** Rotation settings from CORRAL_LOG_* variables (sizes in bytes, durations like "7d" are not accepted: use "168h"). */
@@ -84,7 +84,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ending ??= (async () => {
       await control?.close();
       await rotator.stop();
-      await owner.close({ stopServices: e.stopServices });
+      await owner.close({ stopServices: e.stopServices, ...(e.timeoutMs ? { timeoutMs: e.timeoutMs } : {}) });
       resolveDone(e);
       return e;
     })();
@@ -110,6 +110,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     rotator,
     socketPath,
     done,
-    stop: (o = {}) => end({ reason: 'stop', stopServices: o.stopServices ?? false }),
+    stop: (o = {}) => end({ reason: 'stop', stopServices: o.stopServices ?? false, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
   };
 }
