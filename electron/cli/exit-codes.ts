@@ -1,4 +1,4 @@
-// Exit codes of `corral`, documented in docs/cli.md. Scripts can rely on them.
+// Exit codes of `corral`, documented in the README ("Exit codes"). Scripts can rely on them.
 export const EXIT = {
   ok: 0,
   /** The action ran and did not succeed: a service is not healthy, a stop left processes, doctor found errors. */

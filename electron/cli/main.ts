@@ -1,6 +1,6 @@
 // `corral`: the command line of Corral. It never supervises anything itself:
 // every verb talks to the owner of the data directory over its control socket
-// (starting a headless owner when none answers). See docs/cli.md.
+// (starting a headless owner when none answers). See the README ("The corral command").
 import type { Verb } from './context.js';
 import { makeContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';

@@ -10,7 +10,7 @@ import { STACK_NAME_PATTERN } from '../../../shared/stack.js';
 import { callerEnv } from '../stack-ref.js';
 
 const TEMPLATE = (name: string) => `# Corral stack file: the processes of this project's local stack.
-# Reference: docs/cli.md. Editors validate it with shared/corral.schema.json.
+# Reference: the Corral README ("Stack files"). Editors validate it with shared/corral.schema.json.
 version: 1
 name: ${name}
 services:
