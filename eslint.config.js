@@ -7,7 +7,7 @@ import globals from 'globals';
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'events', 'util'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'renderer/dist/**', 'test-artifacts/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'dist-electron/**', 'out/**', 'node_modules/**', 'renderer/dist/**', 'test-artifacts/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

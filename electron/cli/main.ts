@@ -16,8 +16,9 @@ import { doctor } from './commands/doctor.js';
 import { init } from './commands/init.js';
 import { stacks } from './commands/stacks.js';
 import { daemon } from './commands/daemon.js';
+import { ui } from './commands/ui.js';
 
-export const VERBS: Verb[] = [up, down, restart, status, logs, ps, doctor, init, stacks, daemon];
+export const VERBS: Verb[] = [up, down, restart, status, logs, ps, doctor, init, stacks, ui, daemon];
 
 function mainHelp(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));

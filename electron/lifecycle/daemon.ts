@@ -11,6 +11,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import { controlSocketPath } from './control/socket-path.js';
 import { LogRotator, type RotationOptions } from './log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
+import { startWebUi, defaultRendererDir, type WebUi } from './web/server.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -31,6 +32,8 @@ export interface Daemon {
   readonly control: ControlServer;
   readonly rotator: LogRotator;
   readonly socketPath: string;
+  /** Starts the local web UI once; its address with the token. */
+  webUi(): Promise<{ url: string }>;
   /** Resolves once the daemon has closed (lock released). */
   readonly done: Promise<DaemonEnd>;
   stop(opts?: { stopServices?: boolean; timeoutMs?: number }): Promise<DaemonEnd>;
@@ -80,9 +83,21 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
   let ending: Promise<DaemonEnd> | null = null;
   let control: ControlServer | null = null;
+  // The web UI starts on the first `corral ui` (or `webUi()`), not before: no open port nobody asked for.
+  let web: Promise<WebUi> | null = null;
+  const webUi = async () => {
+    web ??= startWebUi(owner.api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
+    try {
+      return { url: (await web).url };
+    } catch (e) {
+      web = null;
+      throw e;
+    }
+  };
   const end = (e: DaemonEnd): Promise<DaemonEnd> => {
     ending ??= (async () => {
       await control?.close();
+      await web?.then((w) => w.close()).catch(() => {});
       await rotator.stop();
       await owner.close({ stopServices: e.stopServices, ...(e.timeoutMs ? { timeoutMs: e.timeoutMs } : {}) });
       resolveDone(e);
@@ -96,6 +111,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       version: opts.version ?? 'unknown',
       onHandover: () => void end({ reason: 'handover', stopServices: false }),
       onShutdown: (stopServices) => void end({ reason: 'shutdown', stopServices }),
+      webUi,
     });
     owner.lock.setSocket(socketPath);
   } catch (e) {
@@ -110,6 +126,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     rotator,
     socketPath,
     done,
+    webUi,
     stop: (o = {}) => end({ reason: 'stop', stopServices: o.stopServices ?? false, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
   };
 }

@@ -39,48 +39,66 @@ function readRange(path: string, from: number, to: number): Buffer {
   }
 }
 
+/** Byte offset where the last `want` lines of `file` (of size `size`) begin: reads backwards, counting newlines. */
+function tailStart(file: string, size: number, want: number): number {
+  const CHUNK = 1 << 20;
+  let pos = size;
+  let newlines = 0;
+  // A final newline ends the last line; it does not start another one.
+  let skipLast = size > 0 && readRange(file, size - 1, size)[0] === 0x0a;
+  while (pos > 0) {
+    const from = Math.max(0, pos - CHUNK);
+    const buf = readRange(file, from, pos);
+    for (let i = buf.length - 1; i >= 0; i--) {
+      if (buf[i] !== 0x0a) continue;
+      if (skipLast) {
+        skipLast = false;
+        continue;
+      }
+      if (++newlines === want) return from + i + 1;
+    }
+    pos = from;
+  }
+  return 0;
+}
+
 /**
  * The last `lines` lines of one service (current file, then rotated ones).
  * Lines without their own timestamp get one interpolated between the file's
  * birth and last write by byte offset: good enough to interleave history.
  */
 export function readServiceLog(path: string, stack: string, service: string, lines: number, since?: number): LogLine[] {
-  const out: LogLine[] = [];
-  const files = [path, `${path}.1`, `${path}.2`];
+  const chunks: LogLine[][] = [];
+  let have = 0;
   let seqBase = 0;
-  for (const file of files) {
-    if (out.length >= lines) break;
+  for (const file of [path, `${path}.1`, `${path}.2`]) {
+    if (have >= lines) break;
     let st;
     try {
       st = statSync(file);
     } catch {
       continue;
     }
-    const want = lines - out.length;
-    // Read backwards in chunks until we have enough lines.
-    let start = st.size;
-    let text = '';
-    while (start > 0) {
-      const chunk = Math.min(start, 1 << 20);
-      start -= chunk;
-      text = readRange(file, start, start + chunk).toString('utf8') + text;
-      if (text.split('\n').length > want + 1) break;
-    }
-    const parts = text.split('\n');
-    if (parts[parts.length - 1] === '') parts.pop();
-    if (start > 0) parts.shift();
-    const take = parts.slice(-want);
+    const want = lines - have;
+    const start = tailStart(file, st.size, want);
+    const text = readRange(file, start, st.size).toString('utf8');
+    const take = text.split('\n');
+    if (take[take.length - 1] === '') take.pop();
     const birth = st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
     const t0 = Math.min(birth, st.mtimeMs);
-    let offset = st.size - take.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-    const chunk: LogLine[] = take.map((text, i) => {
-      const ts = parseLineTimestamp(text) ?? (st.size > 0 ? t0 + ((st.mtimeMs - t0) * Math.max(0, offset)) / st.size : st.mtimeMs);
-      offset += Buffer.byteLength(text) + 1;
-      return { stack, service, ts, seq: seqBase - take.length + i, text };
-    });
+    let offset = start;
+    const chunk: LogLine[] = new Array(take.length);
+    for (let i = 0; i < take.length; i++) {
+      const line = take[i]!;
+      const ts = parseLineTimestamp(line) ?? (st.size > 0 ? t0 + ((st.mtimeMs - t0) * offset) / st.size : st.mtimeMs);
+      offset += Buffer.byteLength(line) + 1;
+      chunk[i] = { stack, service, ts, seq: seqBase - take.length + i, text: line };
+    }
     seqBase -= take.length;
-    out.unshift(...chunk);
+    have += take.length;
+    chunks.unshift(chunk);
   }
+  const out = chunks.flat();
   return since !== undefined ? out.filter((l) => l.ts >= since) : out;
 }
 

@@ -36,6 +36,8 @@ export interface ControlServerOptions {
   onHandover?: () => void | Promise<void>;
   /** Called after the `shutdown` answer is written. */
   onShutdown?: (stopServices: boolean) => void | Promise<void>;
+  /** Starts (once) and describes the owner's local web UI. */
+  webUi?: () => Promise<{ url: string }>;
   /** A connection whose unread output exceeds this is dropped (a stuck `logs -f` must not grow the owner). */
   maxBufferedBytes?: number;
 }
@@ -232,6 +234,9 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
         return listServiceProcesses(owner, (v.value as { stack?: string }).stack);
       case 'doctor':
         return runDoctor(owner, v.value as { file?: string; env?: Record<string, string>; fix?: boolean });
+      case 'webUi':
+        if (!opts.webUi) throw Object.assign(new Error('This owner does not serve a web UI.'), { code: 'conflict' });
+        return opts.webUi();
       case 'handover':
       case 'shutdown': {
         const handler = call === 'handover' ? opts.onHandover : opts.onShutdown;

@@ -1,0 +1,212 @@
+// The window: a status tab and a logs tab over one live snapshot. Everything
+// goes through `window.corral` (the contract in shared/api.ts); the app does
+// not know whether that is IPC or HTTP.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ActionOutcome, ActionResult, CorralApi } from '../../shared/api.js';
+import { aggregateState, type ServiceSnapshot, type Snapshot } from '../../shared/state.js';
+import { StatusView, pendingKey, type ServiceAction } from './status/StatusView.js';
+import { ConfirmDialog } from './status/ConfirmDialog.js';
+import { LogView, type LogSelection } from './logs/LogView.js';
+import { CONNECTION_EVENT, type ConnectionDetail } from './transport-http.js';
+import { parseRoute, routeHash, type Route } from './route.js';
+
+interface Notice {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+  /** `stack/service` an error is about: it goes away once that service runs. */
+  about?: string;
+}
+
+const INFO_NOTICE_MS = 4000;
+const MAX_ERRORS = 3;
+
+export function App({ api }: { api: CorralApi }) {
+  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
+  const [now, setNow] = useState(() => Date.now());
+  const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const [confirmKill, setConfirmKill] = useState<ServiceSnapshot | null>(null);
+  const [connection, setConnection] = useState<ConnectionDetail>({ connected: true });
+  const nextNotice = useRef(1);
+
+  // Errors stay until dismissed (a few at most); a success replaces the
+  // previous one and fades: the table already shows the new state.
+  const notify = useCallback((kind: Notice['kind'], text: string, about?: string) => {
+    const id = nextNotice.current++;
+    setNotices((ns) => [...ns.filter((n) => n.kind === 'error').slice(-(MAX_ERRORS - 1)), { id, kind, text, ...(about ? { about } : {}) }]);
+    if (kind === 'info') setTimeout(() => setNotices((ns) => ns.filter((n) => n.id !== id)), INFO_NOTICE_MS);
+  }, []);
+
+  // Live snapshot: subscribe first, then read, so no change falls in between.
+  const snapshotSince = useRef(0);
+  useEffect(() => {
+    let latest = -1;
+    const take = (s: Snapshot) => {
+      if (s.seq < latest && s.owner.since === snapshotSince.current) return;
+      latest = s.seq;
+      snapshotSince.current = s.owner.since;
+      setSnapshot(s);
+      // An error about a service that runs now is stale.
+      const running = new Set(s.stacks.flatMap((st) => st.services.filter((x) => x.state === 'running').map((x) => `${x.stack}/${x.name}`)));
+      setNotices((ns) => (ns.some((n) => n.about && running.has(n.about)) ? ns.filter((n) => !(n.about && running.has(n.about))) : ns));
+    };
+    const off = api.onSnapshot(take);
+    api.snapshot({}).then(take, (err: unknown) => notify('error', `Cannot read the state: ${(err as Error).message}`));
+    return off;
+  }, [api]);
+
+  useEffect(() => {
+    const onConn = (e: Event) => setConnection((e as CustomEvent<ConnectionDetail>).detail);
+    window.addEventListener(CONNECTION_EVENT, onConn);
+    return () => window.removeEventListener(CONNECTION_EVENT, onConn);
+  }, []);
+
+  // Uptimes tick once a second while the status is shown.
+  useEffect(() => {
+    if (route.view !== 'status') return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [route.view]);
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const go = (r: Route) => {
+    setRoute(r);
+    const hash = routeHash(r);
+    if (window.location.hash !== hash) window.history.replaceState(null, '', hash || window.location.pathname + window.location.search);
+  };
+
+  const run = async (key: string, what: string, fn: () => Promise<ActionResult>) => {
+    setPending((p) => new Set(p).add(key));
+    try {
+      const r = await fn();
+      const failed = r.outcomes.filter((o) => !o.ok);
+      // Owner messages often name the service already.
+      const say = (o: ActionOutcome) => (o.message.startsWith(o.service) ? o.message : `${o.service}: ${o.message}`);
+      for (const o of failed) notify('error', say(o), `${o.stack}/${o.service}`);
+      if (failed.length === 0 && r.outcomes.length > 0) notify('info', r.outcomes.map(say).join('; '));
+    } catch (err) {
+      notify('error', `${what} failed: ${(err as Error).message}`);
+    } finally {
+      setPending((p) => {
+        const n = new Set(p);
+        n.delete(key);
+        return n;
+      });
+    }
+  };
+
+  const handlers = {
+    pending,
+    act: (call: ServiceAction, stack: string, service?: string) =>
+      void run(pendingKey(call, stack, service), `${call[0]!.toUpperCase()}${call.slice(1)} ${service ?? stack}`, () => api[call]({ stack, ...(service ? { services: [service] } : {}) })),
+    forceStop: (stack: string, service: string) => void run(pendingKey('forceStop', stack, service), `Force stop ${service}`, () => api.forceStop({ stack, service })),
+    askKillHolder: (s: ServiceSnapshot) => setConfirmKill(s),
+    openLogs: (stack: string, service: string) => go({ view: 'logs', stack, services: [service] }),
+  };
+
+  const all = snapshot?.stacks.flatMap((s) => s.services) ?? [];
+  const agg = snapshot ? aggregateState(all) : null;
+  const routeServices = route.view === 'logs' && route.stack ? (route.services ?? servicesOf(snapshot, route.stack)) : [];
+  const logSel: LogSelection | null = route.view === 'logs' && route.stack && routeServices.length > 0 ? { stack: route.stack, services: routeServices } : null;
+
+  const tabs = [
+    { id: 'status', label: 'Status' },
+    { id: 'logs', label: 'Logs' },
+  ] as const;
+  const onTabKey = (e: KeyboardEvent) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    e.preventDefault();
+    const next = route.view === 'status' ? 'logs' : 'status';
+    go(next === 'status' ? { view: 'status' } : { view: 'logs', ...(logSel ? { stack: logSel.stack, services: logSel.services } : {}) });
+    document.getElementById(`tab-${next}`)?.focus();
+  };
+
+  return (
+    <div class="app">
+      <header class="top">
+        <h1>Corral</h1>
+        {agg && (
+          <span class={`badge agg-${agg}`} aria-label={`Overall: ${agg}`}>
+            <span class="dot" aria-hidden="true" />
+            {agg}
+          </span>
+        )}
+        <div role="tablist" aria-label="Views" class="tabs" onKeyDown={onTabKey}>
+          {tabs.map((t) => (
+            <button
+              type="button"
+              role="tab"
+              id={`tab-${t.id}`}
+              aria-selected={route.view === t.id}
+              aria-controls={`panel-${t.id}`}
+              tabIndex={route.view === t.id ? 0 : -1}
+              onClick={() => go(t.id === 'status' ? { view: 'status' } : { view: 'logs', ...(logSel ? { stack: logSel.stack, services: logSel.services } : {}) })}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+        {snapshot && (
+          <span class="owner" title={snapshot.owner.home}>
+            owner {snapshot.owner.kind}, pid {snapshot.owner.pid}
+          </span>
+        )}
+      </header>
+      {!connection.connected && (
+        <div class="banner" role="alert">
+          {connection.fatal ? 'Corral refused this page (the owner restarted or the token changed). Open the new URL printed by `corral ui`.' : 'Lost the connection to Corral; retrying…'}
+        </div>
+      )}
+      <main class={`panel-${route.view}`}>
+        <div id={`panel-${route.view}`} role="tabpanel" aria-labelledby={`tab-${route.view}`} class="tabpanel">
+        {route.view === 'status' ? (
+          <StatusView snapshot={snapshot} now={now} handlers={handlers} />
+        ) : (
+          <LogView api={api} snapshot={snapshot} selection={logSel} onSelect={(sel) => go({ view: 'logs', stack: sel.stack, services: sel.services })} notify={notify} />
+        )}
+        </div>
+      </main>
+      <div class="notices" role="status" aria-live="polite">
+        {notices.map((n) => (
+          <div key={n.id} class={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : undefined}>
+            <span>{n.text}</span>
+            <button type="button" class="small" aria-label="Dismiss" onClick={() => setNotices((ns) => ns.filter((x) => x.id !== n.id))}>
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+      {confirmKill?.portHolder && (
+        <ConfirmDialog
+          title={`Stop process ${confirmKill.portHolder.pid}?`}
+          confirmLabel={`Yes, stop process ${confirmKill.portHolder.pid}`}
+          onCancel={() => setConfirmKill(null)}
+          onConfirm={() => {
+            const s = confirmKill;
+            const holder = s.portHolder!;
+            setConfirmKill(null);
+            void run(pendingKey('killPortHolder', s.stack, s.name), `Stop process ${holder.pid}`, () =>
+              api.killPortHolder({ stack: s.stack, service: s.name, pid: holder.pid, confirm: true }),
+            );
+          }}
+        >
+          <p>
+            Process {confirmKill.portHolder.pid} (<code>{confirmKill.portHolder.command}</code>
+            {confirmKill.portHolder.user ? `, user ${confirmKill.portHolder.user}` : ''}) holds port {confirmKill.portHolder.port}, which {confirmKill.name} needs.
+          </p>
+          <p>Corral did not start it. Stopping it sends SIGTERM (then SIGKILL); whatever it was doing is lost.</p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
+
+function servicesOf(snapshot: Snapshot | null, stack: string): string[] {
+  return snapshot?.stacks.find((s) => s.name === stack)?.services.map((s) => s.name) ?? [];
+}

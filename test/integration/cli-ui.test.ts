@@ -1,0 +1,49 @@
+// `corral ui`: the owner serves the renderer on 127.0.0.1 with a token (part of F21 for the web side).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { harness, SVC } from './cli-harness.js';
+import { freePort } from '../helpers/env.js';
+import { browserOpener } from '../../electron/cli/commands/ui.js';
+
+test('corral ui prints the web UI address; the page and the API demand its token', async () => {
+  const h = harness('ui');
+  try {
+    const port = await freePort();
+    const dir = h.project();
+    h.writeStack(dir, `version: 1\nname: web\nservices:\n  api:\n    command: ["${process.execPath}", "${SVC}", "--port", "${port}"]\n    health: { tcp: { port: ${port} } }\n`);
+    assert.equal((await h.run(['up'], { cwd: dir })).code, 0);
+    const r = await h.run(['ui', '--no-open', '--json'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const { url } = JSON.parse(r.stdout) as { url: string };
+    const u = new URL(url);
+    assert.equal(u.hostname, '127.0.0.1');
+    const token = u.searchParams.get('token')!;
+    assert.ok(token.length >= 32);
+    // Asking again returns the same server.
+    const again = JSON.parse((await h.run(['ui', '--no-open', '--json'], { cwd: dir })).stdout) as { url: string };
+    assert.equal(again.url, url);
+
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src/);
+    assert.match(await page.text(), /<html/i);
+
+    const api = `${u.origin}/api/snapshot`;
+    const noToken = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(noToken.status, 401);
+    const wrong = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, body: '{}' });
+    assert.equal(wrong.status, 401);
+    const ok = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' });
+    assert.equal(ok.status, 200);
+    const snap = (await ok.json()) as { stacks: { name: string; services: { name: string; state: string }[] }[] };
+    assert.equal(snap.stacks[0]!.services[0]!.state, 'running');
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('corral ui opens a browser only where a desktop exists', () => {
+  assert.equal(browserOpener('darwin', {}), 'open');
+  assert.equal(browserOpener('linux', { DISPLAY: ':0' }), 'xdg-open');
+  assert.equal(browserOpener('linux', {}), null);
+});
