@@ -23,6 +23,8 @@ export function ago(at: number, now: number): string {
 
 export function exitText(e: ExitInfo | null, now: number): string {
   if (!e) return '—';
+  // A stop the user asked for is not a crash: say so, and say when it had to be forced.
+  if (e.reason === 'stopped') return `stopped${e.signal === 'SIGKILL' ? ' (forced)' : ''}, ${ago(e.at, now)}`;
   const how = e.signal ? `killed by ${e.signal}` : e.code === null ? 'exited' : `exit ${e.code}`;
   return `${how} (${e.reason}), ${ago(e.at, now)}`;
 }
