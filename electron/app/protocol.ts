@@ -3,47 +3,12 @@
 // something) and keeps the rest of the disk out of reach: every path is
 // decoded once, confined to the root, and checked again after symlinks.
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
 import type { Protocol } from 'electron';
 import { APP_HOST, APP_SCHEME } from './app-url.js';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
+import { contentType, resolveStaticPath, within, type Resolved } from '../lifecycle/web/static-files.js';
 
-/**
- * Scripts, styles, fonts and images from the app itself only; no inline
- * script, no eval, no frames, no plugins, no network. The renderer talks to
- * the owner over IPC, which CSP does not govern.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
-
-export function contentType(path: string): string {
-  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
+export { CONTENT_SECURITY_POLICY, contentType };
 
 export function responseHeaders(path: string): Record<string, string> {
   return {
@@ -56,9 +21,7 @@ export function responseHeaders(path: string): Record<string, string> {
   };
 }
 
-export type ResolvedPath = { ok: true; path: string } | { ok: false; status: 400 | 403 | 404; reason: string };
-
-const within = (root: string, path: string) => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+export type ResolvedPath = Resolved;
 
 /** Maps a request URL to a file under `root` (absolute), or says why not. Pure: no file system access. */
 export function resolveAppPath(root: string, requestUrl: string): ResolvedPath {
@@ -69,21 +32,9 @@ export function resolveAppPath(root: string, requestUrl: string): ResolvedPath {
     return { ok: false, status: 400, reason: 'not a URL' };
   }
   if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return { ok: false, status: 404, reason: `not under ${APP_SCHEME}://${APP_HOST}/` };
-  let path: string;
-  try {
-    path = decodeURIComponent(url.pathname);
-  } catch {
-    return { ok: false, status: 400, reason: 'malformed percent-encoding' };
-  }
-  // The URL parser already removed literal dot segments; what is left here
-  // came percent-encoded (%2e%2e, %2f, %5c) and is refused, not reinterpreted.
-  if (path.includes('\0') || path.includes('\\')) return { ok: false, status: 400, reason: 'NUL or backslash in path' };
-  const segments = path.split('/');
-  if (segments.some((s) => s === '..' || s === '.')) return { ok: false, status: 403, reason: 'dot segment in path' };
-  if (path.endsWith('/')) path += 'index.html';
-  const full = resolve(root, `.${path}`);
-  if (!within(resolve(root), full)) return { ok: false, status: 403, reason: 'outside the renderer directory' };
-  return { ok: true, path: full };
+  // The URL parser already removed literal dot segments; what is left came
+  // percent-encoded (%2e%2e, %2f, %5c) and is refused, not reinterpreted.
+  return resolveStaticPath(root, url.pathname);
 }
 
 const plain = (status: number, text: string) =>

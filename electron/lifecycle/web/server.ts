@@ -14,6 +14,7 @@ import type { Snapshot } from '../../../shared/state.js';
 import { isCallName, validateRequest } from '../../../shared/api.js';
 import { guard, sessionCookie } from './guard.js';
 import { contentType, openStatic } from './static-files.js';
+import { CONTENT_SECURITY_POLICY } from '../../../shared/csp.js';
 import { readJsonBody } from './read-body.js';
 import { SseStream } from './sse.js';
 
@@ -50,19 +51,7 @@ export function defaultRendererDir(): string {
   return join(here, '../../../../renderer/dist');
 }
 
-/** Scripts and styles from the page's own origin only; no inline code, no frames. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,

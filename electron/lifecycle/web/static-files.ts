@@ -27,7 +27,8 @@ export function contentType(path: string): string {
 
 export type Resolved = { ok: true; path: string } | { ok: false; status: 400 | 403 | 404; reason: string };
 
-const within = (root: string, path: string) => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+/** True when `path` is `root` or inside it. */
+export const within = (root: string, path: string) => path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 
 /** Maps a URL path (still percent-encoded, no query) to a file under `root`. Pure. */
 export function resolveStaticPath(root: string, urlPath: string): Resolved {
