@@ -66,6 +66,13 @@ export function createTrayActions(deps: ActionDeps): TrayActions & { pending(): 
           (err: unknown) => deps.report('Could not change launch at login', err instanceof Error ? err.message : String(err)),
         ),
       ),
+    setStopServicesOnQuit: (enabled) =>
+      track(
+        deps.setSettings({ stopServicesOnQuit: enabled }).then(
+          () => undefined,
+          (err: unknown) => deps.report('Could not change the quit setting', err instanceof Error ? err.message : String(err)),
+        ),
+      ),
     quit: () => deps.quit(),
     /** Resolves when every action started so far has finished (tests, quit). */
     pending: async () => {

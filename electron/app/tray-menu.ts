@@ -16,6 +16,7 @@ export interface TrayActions {
   stopAll(): void;
   openWindow(): void;
   setLaunchAtLogin(enabled: boolean): void;
+  setStopServicesOnQuit(enabled: boolean): void;
   openAppLog(): void;
   quit(): void;
 }
@@ -126,7 +127,7 @@ export function buildTrayMenu(snapshot: Snapshot, settings: Settings, opts: Tray
   if (failed.length > 0) items.push(...failed, { type: 'separator' });
 
   if (snapshot.stacks.length === 0) {
-    items.push({ id: 'no-stacks', label: 'No stacks yet: open Corral to add one', enabled: false });
+    items.push({ id: 'no-stacks', label: 'No stacks yet: run `corral up` in a project', enabled: false });
   } else {
     snapshot.stacks.forEach((st, i) => {
       if (i > 0) items.push({ type: 'separator' });
@@ -149,6 +150,13 @@ export function buildTrayMenu(snapshot: Snapshot, settings: Settings, opts: Tray
       enabled: login.available,
       checked: login.available && settings.launchAtLogin,
       click: () => a.setLaunchAtLogin(!settings.launchAtLogin),
+    },
+    {
+      id: 'stop-on-quit',
+      type: 'checkbox',
+      label: 'Stop Services on Quit',
+      checked: settings.stopServicesOnQuit,
+      click: () => a.setStopServicesOnQuit(!settings.stopServicesOnQuit),
     },
     { type: 'separator' },
     {

@@ -36,6 +36,7 @@ test('all running: one header per stack, one item per service with its state, th
     'Open Corral…',
     'Open App Log',
     'Launch at Login',
+    'Stop Services on Quit',
     '---',
     'Quit Corral (Services Keep Running)',
   ]);
@@ -129,7 +130,7 @@ test('stack submenu acts on the whole stack', () => {
 test('no stacks: says so; start all and stop all are disabled', () => {
   const { opts } = setup();
   const menu = buildTrayMenu(snapshot({}), settings(), opts);
-  assert.equal(menu[0]!.label, 'No stacks yet: open Corral to add one');
+  assert.equal(menu[0]!.label, 'No stacks yet: run `corral up` in a project');
   assert.equal(findItem(menu, 'start-all')!.enabled, false);
   assert.equal(findItem(menu, 'stop-all')!.enabled, false);
 });
@@ -145,6 +146,18 @@ test('launch at login is a checkbox that reflects and toggles the setting', () =
   assert.equal(findItem(on, 'launch-at-login')!.checked, true);
   click(on, 'launch-at-login');
   assert.deepEqual(calls, ['setLaunchAtLogin(true)', 'setLaunchAtLogin(false)']);
+});
+
+test('stop services on quit is a checkbox that reflects and toggles the setting', () => {
+  const { calls, opts } = setup();
+  const off = buildTrayMenu(stigmerRunning(), settings({ stopServicesOnQuit: false }), opts);
+  assert.equal(findItem(off, 'stop-on-quit')!.type, 'checkbox');
+  assert.equal(findItem(off, 'stop-on-quit')!.checked, false);
+  click(off, 'stop-on-quit');
+  const on = buildTrayMenu(stigmerRunning(), settings({ stopServicesOnQuit: true }), opts);
+  assert.equal(findItem(on, 'stop-on-quit')!.checked, true);
+  click(on, 'stop-on-quit');
+  assert.deepEqual(calls, ['setStopServicesOnQuit(true)', 'setStopServicesOnQuit(false)']);
 });
 
 test('launch at login is disabled, with the reason, in an unpackaged build', () => {
