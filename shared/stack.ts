@@ -64,3 +64,6 @@ export interface StackSpec {
 }
 
 export const STACK_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+/** The names `corral` looks for in a directory, in order. */
+export const STACK_FILE_NAMES = ['corral.yaml', 'corral.yml'] as const;

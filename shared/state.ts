@@ -79,3 +79,12 @@ export function aggregateState(services: readonly Pick<ServiceSnapshot, 'state' 
   if (wanted.every((s) => s.state === 'running')) return 'running';
   return 'degraded';
 }
+
+/** How an exit reads in a sentence: "exited with code 1", "was killed by SIGKILL". */
+export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal' | 'reason'>): string {
+  if (exit.reason === 'start-timeout') return 'did not become healthy in time';
+  if (exit.reason === 'killed-unhealthy') return 'was killed after failing its health checks';
+  if (exit.reason === 'vanished') return 'exited (exit code unknown: adopted process)';
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}

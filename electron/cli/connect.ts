@@ -112,6 +112,6 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
       );
     }
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 1.5, 200);
+    delay = Math.min(delay * 1.5, 25);
   }
 }

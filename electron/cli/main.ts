@@ -6,19 +6,29 @@ import { makeContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { Output, colorEnabled } from './output.js';
 import { version } from './package-root.js';
-import { up } from './commands/up.js';
-import { down } from './commands/down.js';
-import { restart } from './commands/restart.js';
-import { status } from './commands/status.js';
-import { logs } from './commands/logs.js';
-import { ps } from './commands/ps.js';
-import { doctor } from './commands/doctor.js';
-import { init } from './commands/init.js';
-import { stacks } from './commands/stacks.js';
-import { daemon } from './commands/daemon.js';
-import { ui } from './commands/ui.js';
+/**
+ * Verbs are loaded only when used: a `corral status` should not pay for
+ * parsing YAML or building the doctor. The summaries stay here for `--help`.
+ */
+interface VerbEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<Verb>;
+}
 
-export const VERBS: Verb[] = [up, down, restart, status, logs, ps, doctor, init, stacks, ui, daemon];
+export const VERBS: VerbEntry[] = [
+  { name: 'up', summary: 'register the stack file and start it (or some services), waiting until healthy', load: async () => (await import('./commands/up.js')).up },
+  { name: 'down', summary: 'stop the stack (or some services), dependents first', load: async () => (await import('./commands/down.js')).down },
+  { name: 'restart', summary: 'stop and start services again (proven stop, then start and wait until healthy)', load: async () => (await import('./commands/restart.js')).restart },
+  { name: 'status', summary: 'show the state of each service', load: async () => (await import('./commands/status.js')).status },
+  { name: 'logs', summary: 'show service logs, merged in time order (-f to follow)', load: async () => (await import('./commands/logs.js')).logs },
+  { name: 'ps', summary: "list every process of every service, descendants included", load: async () => (await import('./commands/ps.js')).ps },
+  { name: 'doctor', summary: 'find what keeps a stack from running: port holders, orphans, stale state, missing binaries, PATH', load: async () => (await import('./commands/doctor.js')).doctor },
+  { name: 'init', summary: 'write a corral.yaml: from a preset, from a Procfile, or a template', load: async () => (await import('./commands/init.js')).init },
+  { name: 'stacks', summary: 'list the stacks the owner knows (`stacks rm NAME` forgets one)', load: async () => (await import('./commands/stacks.js')).stacks },
+  { name: 'ui', summary: 'open the status window and log viewer in a browser (the owner\'s local web UI)', load: async () => (await import('./commands/ui.js')).ui },
+  { name: 'daemon', summary: 'run the headless owner (`daemon start|stop|status` to manage it)', load: async () => (await import('./commands/daemon.js')).daemon },
+];
 
 function mainHelp(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));
@@ -42,24 +52,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const [verbName, ...rest] = argv;
   if (!verbName || verbName === '--help' || verbName === '-h' || verbName === 'help') {
     const target = verbName === 'help' ? VERBS.find((v) => v.name === rest[0]) : undefined;
-    out.line(target ? target.help : mainHelp());
+    out.line(target ? (await target.load()).help : mainHelp());
     return EXIT.ok;
   }
   if (verbName === '--version' || verbName === '-V' || verbName === 'version') {
     out.line(version());
     return EXIT.ok;
   }
-  const verb = VERBS.find((v) => v.name === verbName);
-  if (!verb) {
+  const entry = VERBS.find((v) => v.name === verbName);
+  if (!entry) {
     out.note(`corral: unknown verb \`${verbName}\`. Verbs: ${VERBS.map((v) => v.name).join(', ')}. See \`corral --help\`.`);
     return EXIT.usage;
   }
+  const verb = await entry.load();
   const ctx = makeContext(out, env, cwd);
   const onSigint = () => {
     if (ctx.onInterrupt) ctx.onInterrupt();
     else process.exit(EXIT.interrupted);
   };
-  if (verb !== VERBS.find((v) => v.name === 'daemon')) process.on('SIGINT', onSigint);
+  if (verb.name !== 'daemon') process.on('SIGINT', onSigint);
   try {
     return await verb.run(ctx, rest);
   } catch (e) {

@@ -3,8 +3,10 @@
 // -s, else the only stack the owner knows.
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadStackFile, StackFileError, STACK_FILE_NAMES } from '../lifecycle/stack-file.js';
-import type { StackSpec } from '../../shared/stack.js';
+import { STACK_FILE_NAMES, type StackSpec } from '../../shared/stack.js';
+
+// Loaded only when a file must be parsed: verbs that just need a stack's name skip YAML and the schema.
+const stackFile = () => import('../lifecycle/stack-file.js');
 import type { ControlClient } from '../lifecycle/control/client.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { existsSync } from 'node:fs';
@@ -26,6 +28,7 @@ export function stackFileOf(flags: StackFlags, cwd: string): string | null {
 
 /** Loads and validates a stack file here, so errors show before any owner is involved (exit 3). */
 export async function loadForCli(file: string, env: NodeJS.ProcessEnv): Promise<StackSpec> {
+  const { loadStackFile, StackFileError } = await stackFile();
   try {
     return await loadStackFile(file, { env });
   } catch (e) {
@@ -36,15 +39,17 @@ export async function loadForCli(file: string, env: NodeJS.ProcessEnv): Promise<
 
 /** The name in a stack file, even when the rest of the file is invalid (so `down` still works on a broken file). */
 async function nameOf(file: string, env: NodeJS.ProcessEnv): Promise<string> {
+  // A plain top-level `name:` line is the name; only an unusual file needs the parser.
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {}
+  const m = /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*(#.*)?$/m.exec(text);
+  if (m) return m[1]!;
+  const { loadStackFile, StackFileError } = await stackFile();
   try {
     return (await loadStackFile(file, { env })).name;
   } catch (e) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {}
-    const m = /^name:\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*(#.*)?$/m.exec(text);
-    if (m) return m[1]!;
     if (e instanceof StackFileError) throw new CliError(EXIT.stackFile, e.message);
     throw e;
   }

@@ -24,9 +24,14 @@ export class CrashTracker {
   }
 }
 
-/** Delay before restart number `attempt` (1-based): backoff, 2×, 4×… capped at maxBackoffMs. */
+/**
+ * Delay before restart number `attempt` (1-based). The first restart after a
+ * stable run is immediate (a one-off crash should cost nothing); consecutive
+ * crashes then wait backoff, 2×, 4×… capped at maxBackoffMs.
+ */
 export function backoffDelay(spec: Pick<RestartSpec, 'backoffMs' | 'maxBackoffMs'>, attempt: number): number {
-  return Math.min(spec.maxBackoffMs, spec.backoffMs * 2 ** Math.max(0, attempt - 1));
+  if (attempt <= 1) return 0;
+  return Math.min(spec.maxBackoffMs, spec.backoffMs * 2 ** (attempt - 2));
 }
 
 /** Whether a policy restarts after an exit. */

@@ -3,20 +3,35 @@
 // holds the owner's identity; a lock whose identity is dead is stale.
 import { linkSync, openSync, writeSync, closeSync, unlinkSync, renameSync, statSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { identityOf, isAlive, type ProcessIdentity } from './platform/index.js';
 
-const lockSchema = z.object({
-  pid: z.number().int().positive(),
-  start: z.string(),
-  boot: z.string(),
-  kind: z.enum(['app', 'daemon', 'embedded']),
-  socket: z.string().nullable(),
-  since: z.number(),
-});
+export type OwnerKind = 'app' | 'daemon' | 'embedded';
 
-export type LockInfo = z.infer<typeof lockSchema>;
-export type OwnerKind = LockInfo['kind'];
+export interface LockInfo {
+  pid: number;
+  start: string;
+  boot: string;
+  kind: OwnerKind;
+  socket: string | null;
+  since: number;
+}
+
+/** Checked by hand, not with zod: every CLI call reads the lock, and should not pay for loading a schema library. */
+function parseLock(text: string): LockInfo {
+  const v = JSON.parse(text) as Record<string, unknown>;
+  const ok =
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isInteger(v.pid) &&
+    (v.pid as number) > 0 &&
+    typeof v.start === 'string' &&
+    typeof v.boot === 'string' &&
+    (v.kind === 'app' || v.kind === 'daemon' || v.kind === 'embedded') &&
+    (v.socket === null || typeof v.socket === 'string') &&
+    typeof v.since === 'number';
+  if (!ok) throw new Error('not an owner lock (missing or mistyped fields)');
+  return v as unknown as LockInfo;
+}
 
 export class OwnerBusyError extends Error {
   constructor(readonly holder: LockInfo) {
@@ -38,7 +53,7 @@ function readLock(path: string): { info: LockInfo | null; ino: number | null; re
   let ino: number | null = null;
   try {
     ino = statSync(path).ino;
-    const info = lockSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    const info = parseLock(readFileSync(path, 'utf8'));
     return { info, ino };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { info: null, ino: null };

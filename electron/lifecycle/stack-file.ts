@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import type { ServiceSpec, StackSpec } from '../../shared/stack.js';
+import { STACK_FILE_NAMES, type ServiceSpec, type StackSpec } from '../../shared/stack.js';
 import {
   STACK_FILE_VERSION,
   StackFileSchema,
@@ -21,7 +21,7 @@ import {
 } from '../../shared/stack-schema.js';
 
 /** Looked for, in this order, when Corral is pointed at a directory. */
-export const STACK_FILE_NAMES = ['corral.yaml', 'corral.yml'] as const;
+export { STACK_FILE_NAMES };
 
 export interface StackFileOptions {
   /** Source of `${VAR}` (default: process.env). */

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import type { ServiceSpec } from '../../shared/stack.js';
-import type { ExitInfo, HealthResult, ProcessRef, ServiceSnapshot, ServiceState } from '../../shared/state.js';
+import { describeExit, type ExitInfo, type HealthResult, type ProcessRef, type ServiceSnapshot, type ServiceState } from '../../shared/state.js';
 import type { ActionOutcome } from '../../shared/api.js';
 import { formatDuration } from '../../shared/duration.js';
 import { SerialQueue } from './serial.js';
@@ -348,7 +348,8 @@ export class ServiceSupervisor extends EventEmitter {
         return this.outcome(false, why);
       }
       await delayMs(delay, abort.signal);
-      delay = Math.min(delay * 1.5, 500);
+      // Probes are cheap; a service that becomes ready is seen within 100 ms.
+      delay = Math.min(delay * 1.5, 100);
     }
     return this.outcome(this.state === 'running', last ? `instance ended during startup (${last})` : 'instance ended during startup');
   }
@@ -533,13 +534,5 @@ export class ServiceSupervisor extends EventEmitter {
     const how = result.ended === 0 ? 'was not running' : result.forced ? `stopped by SIGKILL after the ${formatDuration(this.spec.stop.graceMs)} grace period (it ignored ${this.spec.stop.signal})` : `stopped in ${formatDuration(result.durationMs)}`;
     return this.outcome(true, how, { forced: result.forced });
   }
-}
-
-export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal' | 'reason'>): string {
-  if (exit.reason === 'start-timeout') return 'did not become healthy in time';
-  if (exit.reason === 'killed-unhealthy') return 'was killed after failing its health checks';
-  if (exit.reason === 'vanished') return 'exited (exit code unknown: adopted process)';
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return `exited with code ${exit.code}`;
 }
 

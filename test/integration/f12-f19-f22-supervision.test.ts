@@ -33,7 +33,7 @@ test('F12 service crash-loops: capped backoff, then failed with last log lines; 
     const s = owner.service('s', 'looper');
     assert.equal(s.state, 'failed');
     assert.equal(s.restarts, 4);
-    assert.deepEqual(delays, [40, 80, 160, 160], 'exponential, capped');
+    assert.deepEqual(delays, [0, 40, 80, 160], 'immediate, then exponential, capped');
     assert.match(s.reason!, /crashed 5 times/);
     assert.ok(s.lastLogLines.some((l) => l.includes('exiting with 3')), s.lastLogLines.join('\n'));
     assert.equal(s.pid, null);

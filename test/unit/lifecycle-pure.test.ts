@@ -12,21 +12,21 @@ import { SerialQueue } from '../../electron/lifecycle/serial.js';
 
 const spec = { policy: 'on-failure' as const, backoffMs: 100, maxBackoffMs: 1000, resetAfterMs: 10_000, crashLoopCount: 4, crashLoopWindowMs: 60_000 };
 
-test('backoff doubles and is capped', () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(spec, n)), [100, 200, 400, 800, 1000, 1000]);
+test('backoff: the first restart is immediate, then doubles and is capped', () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(spec, n)), [0, 100, 200, 400, 800, 1000, 1000]);
 });
 
 test('crash tracker: crash loop within the window gives up; stable uptime resets', () => {
   const t = new CrashTracker(spec);
-  assert.deepEqual(t.crash(0, 10), { action: 'restart', delayMs: 100 });
-  assert.deepEqual(t.crash(100, 10), { action: 'restart', delayMs: 200 });
-  assert.deepEqual(t.crash(200, 10), { action: 'restart', delayMs: 400 });
+  assert.deepEqual(t.crash(0, 10), { action: 'restart', delayMs: 0 });
+  assert.deepEqual(t.crash(100, 10), { action: 'restart', delayMs: 100 });
+  assert.deepEqual(t.crash(200, 10), { action: 'restart', delayMs: 200 });
   assert.deepEqual(t.crash(300, 10), { action: 'give-up', crashes: 4 });
   const u = new CrashTracker(spec);
   u.crash(0, 10);
   u.crash(100, 10);
   // Ran 20 s before this crash: counts start over.
-  assert.deepEqual(u.crash(20_200, 20_000), { action: 'restart', delayMs: 100 });
+  assert.deepEqual(u.crash(20_200, 20_000), { action: 'restart', delayMs: 0 });
   // Crashes outside the window do not count.
   const w = new CrashTracker({ ...spec, crashLoopCount: 2, crashLoopWindowMs: 1000 });
   w.crash(0, 10);

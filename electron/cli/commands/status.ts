@@ -4,7 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { stackFileOf, resolveStackName } from '../stack-ref.js';
 import { ago, table } from '../output.js';
 import { aggregateState, type ServiceSnapshot } from '../../../shared/state.js';
-import { describeExit } from '../../lifecycle/supervisor.js';
+import { describeExit } from '../../../shared/state.js';
 
 export const status: Verb = {
   name: 'status',

@@ -3,18 +3,17 @@
 // not because a file exists).
 import { connect, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import {
-  LineDecoder,
-  MAX_RESPONSE_BYTES,
-  type AnyCallName,
-  type AnyRequest,
-  type AnyResponse,
-  type ErrorCode,
-  type MessageId,
-  type PingResult,
-  type Topic,
-  type TopicEvent,
-  type TopicRequest,
+import { LineDecoder, MAX_RESPONSE_BYTES } from './wire.js';
+import type {
+  AnyCallName,
+  AnyRequest,
+  AnyResponse,
+  ErrorCode,
+  MessageId,
+  PingResult,
+  Topic,
+  TopicEvent,
+  TopicRequest,
 } from './protocol.js';
 
 export class ControlError extends Error {

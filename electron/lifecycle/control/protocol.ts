@@ -8,10 +8,7 @@ import { z } from 'zod';
 import type { ApiError, ActionResult, CallName, CallResponse, CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 
-/** A request line longer than this is refused and its connection closed (F21). */
-export const MAX_REQUEST_BYTES = 1 << 20;
-/** Answers can be large (a page of logs); a client still refuses a runaway line. */
-export const MAX_RESPONSE_BYTES = 256 << 20;
+export { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError } from './wire.js';
 export const PROTOCOL_VERSION = 1;
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
@@ -158,47 +155,6 @@ export function describeIssue(what: string, err: z.ZodError): string {
   const issue = err.issues[0]!;
   const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
   return `Invalid request for ${what}${where}: ${issue.message}`;
-}
-
-export class MessageTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`Message larger than ${limit} bytes; the connection is closed.`);
-    this.name = 'MessageTooLargeError';
-  }
-}
-
-/**
- * Splits a byte stream into lines without ever holding more than `max` bytes
- * of one line: a peer that never sends a newline cannot grow our memory.
- */
-export class LineDecoder {
-  private parts: Buffer[] = [];
-  private size = 0;
-
-  constructor(private readonly max: number) {}
-
-  push(chunk: Buffer): string[] {
-    const out: string[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) break;
-      const piece = chunk.subarray(start, nl);
-      if (this.size + piece.length > this.max) throw new MessageTooLargeError(this.max);
-      this.parts.push(piece);
-      out.push(Buffer.concat(this.parts).toString('utf8'));
-      this.parts = [];
-      this.size = 0;
-      start = nl + 1;
-    }
-    const rest = chunk.subarray(start);
-    if (rest.length > 0) {
-      if (this.size + rest.length > this.max) throw new MessageTooLargeError(this.max);
-      this.parts.push(Buffer.from(rest));
-      this.size += rest.length;
-    }
-    return out;
-  }
 }
 
 /** Errors carry a code from the contract; anything else is `internal`. */

@@ -46,9 +46,24 @@ function commandOf(pid: number, comm: string): string {
   }
 }
 
+/**
+ * Dead for Corral: gone, or a zombie. But a multi-threaded process whose main
+ * thread exited shows `Z` while its other threads still run (and still hold its
+ * sockets): that one is alive until /proc/<pid>/task lists only the leader.
+ */
+function isDead(pid: number, st: { state: string } | null): boolean {
+  if (!st || st.state === 'X') return true;
+  if (st.state !== 'Z') return false;
+  try {
+    return readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
+}
+
 function infoSync(pid: number): ProcessInfo | null {
   const st = statSync(pid);
-  if (!st || st.state === 'Z' || st.state === 'X') return null;
+  if (!st || isDead(pid, st)) return null;
   const { comm, ...rest } = st;
   return { ...rest, command: commandOf(pid, comm) };
 }
@@ -56,7 +71,7 @@ function infoSync(pid: number): ProcessInfo | null {
 function matches(id: ProcessIdentity): boolean {
   if (id.boot !== bootIdSync()) return false;
   const st = statSync(id.pid);
-  return st !== null && st.state !== 'Z' && st.state !== 'X' && st.start === id.start;
+  return st !== null && !isDead(id.pid, st) && st.start === id.start;
 }
 
 function allPids(): number[] {
@@ -185,7 +200,7 @@ export const linuxPlatform: Platform = {
 function signalSync(identity: ProcessIdentity, signal: NodeJS.Signals): SignalOutcome {
   if (!matches(identity)) {
     const st = statSync(identity.pid);
-    return st === null || st.state === 'Z' || st.state === 'X' ? 'gone' : 'not-ours';
+    return isDead(identity.pid, st) ? 'gone' : 'not-ours';
   }
   try {
     process.kill(identity.pid, signal);
