@@ -22,7 +22,7 @@ export interface HealthSpec {
 
 export interface RestartSpec {
   policy: RestartPolicy;
-  /** First backoff delay; doubles per consecutive crash up to maxBackoffMs. */
+  /** Delay before the second consecutive restart (the first is immediate); doubles per crash up to maxBackoffMs. */
   backoffMs: number;
   maxBackoffMs: number;
   /** Uptime after which the backoff and the crash counter reset. */
