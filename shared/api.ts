@@ -69,6 +69,8 @@ export const calls = {
     res: {} as LogLine[],
   },
   logLocation: { req: z.strictObject({ stack: name, service: name.optional() }), res: {} as { path: string } },
+  /** Opens the log folder on the owner's desktop (the app: the file manager; the web UI: where a desktop exists). */
+  openLogFolder: { req: z.strictObject({ stack: name, service: name.optional() }), res: {} as { path: string; opened: boolean } },
   getSettings: { req: z.strictObject({}), res: {} as Settings },
   setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
 } as const;

@@ -87,7 +87,12 @@ async function start(): Promise<void> {
   });
   // The app is the owner, with the same control socket as the daemon so `corral` talks to it;
   // a running headless daemon is asked to hand over and its services are adopted.
-  const daemon = await startDaemon({ kind: 'app', takeOver: true, onLog: (line) => log.debug(line) });
+  const daemon = await startDaemon({
+    kind: 'app',
+    takeOver: true,
+    onLog: (line) => log.debug(line),
+    openPath: async (path) => (await shell.openPath(path)) === '',
+  });
   const owner = daemon.owner;
   void daemon.done.then((end) => {
     // `corral daemon stop`, or a handover to another owner: the app has nothing left to show.

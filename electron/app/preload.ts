@@ -18,6 +18,7 @@ const CALL_NAMES = {
   killPortHolder: true,
   readLogs: true,
   logLocation: true,
+  openLogFolder: true,
   getSettings: true,
   setSettings: true,
 } as const satisfies Record<CallName, true>;

@@ -23,6 +23,8 @@ export interface DaemonOptions {
   rotation?: Partial<RotationOptions>;
   version?: string;
   adoptPollMs?: number;
+  /** How the owner opens a folder for the user (the app passes Electron's shell.openPath). */
+  openPath?: (path: string) => Promise<boolean>;
 }
 
 export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean; timeoutMs?: number };
@@ -77,6 +79,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     takeOver: opts.takeOver,
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.adoptPollMs ? { adoptPollMs: opts.adoptPollMs } : {}),
+    ...(opts.openPath ? { openPath: opts.openPath } : {}),
   });
   const rotator = new LogRotator(owner, opts.rotation);
   let resolveDone!: (e: DaemonEnd) => void;

@@ -3,7 +3,8 @@
 // what is still running, sweeps orphans, and brings every stack to the state
 // the user last asked for.
 import { EventEmitter } from 'node:events';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { openOnDesktop } from './desktop.js';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
 import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
 import type { ActionOutcome, ActionResult, CorralApi, Settings } from '../../shared/api.js';
@@ -11,10 +12,10 @@ import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
 import { DataDir, defaultHome } from './paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './owner-lock.js';
 import { ServiceSupervisor } from './supervisor.js';
-import { readInstance, removeInstance, listInstanceFiles, writeInstance, type InstanceRecord } from './state-file.js';
+import { readInstance, removeInstance, listInstanceFiles, writeInstance, knownOfRecord, type InstanceRecord } from './state-file.js';
 import { loadRegistry, saveRegistry, type Registry } from './registry.js';
 import { platform, type ProcessInfo } from './platform/index.js';
-import { stopTarget } from './stop.js';
+import { stopTarget, takeSnapshot } from './stop.js';
 import { watchForWake, type WakeInfo } from './wake.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 import { waitUntil } from './wait.js';
@@ -33,6 +34,10 @@ export interface OwnerOptions {
   /** Wake/stall detector tick (default 1000 ms) and threshold. */
   wakeTickMs?: number;
   wakeThresholdMs?: number;
+  /** How often descendants of running services are recorded (default 10 s). */
+  descendantSnapshotMs?: number;
+  /** Opens a folder for the user (the app: Electron's shell.openPath); default: the desktop's opener, where one exists. */
+  openPath?: (path: string) => Promise<boolean>;
   /** Where warnings and events go besides the owner log. */
   onLog?: (line: string) => void;
 }
@@ -51,6 +56,8 @@ export class Owner extends EventEmitter {
   private snapshotQueued = false;
   private reconcileQueued = false;
   private stopWake: (() => void) | null = null;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private recording = false;
   private closed = false;
   /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
   private opening = true;
@@ -92,12 +99,18 @@ export class Owner extends EventEmitter {
       await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
       owner.opening = false;
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
+      owner.snapshotTimer = setInterval(() => void owner.recordDescendants(), opts.descendantSnapshotMs ?? 10_000);
+      owner.snapshotTimer.unref();
       owner.kickReconciler();
       return owner;
     } catch (e) {
       owner.lock.release();
       throw e;
     }
+  }
+
+  openPath(path: string): Promise<boolean> {
+    return (this.opts.openPath ?? openOnDesktop)(path).catch(() => false);
   }
 
   log(line: string): void {
@@ -249,6 +262,10 @@ export class Owner extends EventEmitter {
       // Identity: same start time; and where the marker is readable, it must be this instance's (F09).
       if (!info || info.start !== rec.start || (marker !== null && marker !== rec.marker)) {
         this.log(`${rt.spec.name}/${name}: pid ${rec.pid} is gone or is another process now; state cleaned`);
+        // What it left behind and had hidden (recorded descendants) is ended by identity.
+        if ((rec.descendants ?? []).length > 0) {
+          await stopTarget({ leader: null, markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) }, { signal: 'SIGTERM', graceMs: sup?.spec.stop.graceMs ?? 5000 });
+        }
         this.cleanState(rt.spec.name, name);
         continue;
       }
@@ -339,6 +356,20 @@ export class Owner extends EventEmitter {
         }
       }
     });
+  }
+
+  /** One read of the process table for every running service's descendant record. */
+  private async recordDescendants(): Promise<void> {
+    if (this.recording || this.closed) return;
+    const sups = [...this.stacks.values()].flatMap((rt) => [...rt.services.values()]).filter((s) => s.pid !== null);
+    if (sups.length === 0) return;
+    this.recording = true;
+    try {
+      const snap = await takeSnapshot();
+      for (const s of sups) s.recordDescendants(snap);
+    } finally {
+      this.recording = false;
+    }
   }
 
   private async onWake(info: WakeInfo): Promise<void> {
@@ -521,6 +552,7 @@ export class Owner extends EventEmitter {
     }
     this.closed = true;
     this.stopWake?.();
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     this.logs.close();
     for (const rt of this.stacks.values()) for (const s of rt.services.values()) s.dispose();
     this.log(`owner ${this.opts.kind} closed (services ${opts.stopServices ? 'stopped' : 'left running'})`);
@@ -554,6 +586,13 @@ function createApi(owner: Owner): CorralApi {
       return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), { lines: r.lines, since: r.since });
     },
     logLocation: async (r) => ({ path: r.service ? owner.dir.logFile(r.stack, r.service) : owner.dir.logDir(r.stack) }),
+    openLogFolder: async (r) => {
+      if (r.service) owner.supervisor(r.stack, r.service);
+      else if (!owner.stack(r.stack)) throw new NotFoundError(`No stack named \`${r.stack}\`.`);
+      const path = owner.dir.logDir(r.stack);
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+      return { path, opened: await owner.openPath(path) };
+    },
     getSettings: async () => owner.getSettings(),
     setSettings: async (r) => owner.setSettings(r),
     onSnapshot: (listener) => {

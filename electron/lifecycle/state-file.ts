@@ -20,11 +20,14 @@ const stateSchema = z.object({
   ports: z.array(z.number().int()),
   startedAt: z.number(),
   restarts: z.number().int().nonnegative(),
+  /** Descendants seen while it ran (pid + start time), so a stop finds them even after they hid. */
+  descendants: z.array(z.object({ pid: z.number().int().positive(), start: z.string() })).optional(),
 });
 
 export type InstanceRecord = z.infer<typeof stateSchema>;
 
 export const identityOfRecord = (r: InstanceRecord): ProcessIdentity => ({ pid: r.pid, start: r.start, boot: r.boot });
+export const knownOfRecord = (r: InstanceRecord): ProcessIdentity[] => (r.descendants ?? []).map((d) => ({ ...d, boot: r.boot }));
 
 export function readInstance(dir: DataDir, stack: string, service: string): JsonRead<InstanceRecord> {
   return readJson(dir.stateFile(stack, service), (v) => stateSchema.parse(v));

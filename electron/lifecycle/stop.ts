@@ -12,6 +12,12 @@ export interface StopTarget {
   /** Every process whose CORRAL_INSTANCE starts with this belongs to the target. */
   markerPrefix: string;
   ports: readonly number[];
+  /**
+   * Descendants recorded while the service ran (see `recordDescendants`): they
+   * count even after leaving the group, the marker and the parent chain (a
+   * double fork with a cleared environment), as long as their identity matches.
+   */
+  known?: readonly ProcessIdentity[];
 }
 
 export interface StopOptions {
@@ -33,24 +39,42 @@ export interface StopResult {
   durationMs: number;
 }
 
-interface Member {
+export interface Member {
   id: ProcessIdentity;
   info: ProcessInfo;
   inGroup: boolean;
 }
 
-/** Every live process of the target: the leader's group (when proven ours) and every marked process. */
-export async function findMembers(target: StopTarget): Promise<Member[]> {
+/** One read of the process table and of every marker, shared by whoever needs it at that moment. */
+export interface ProcessSnapshot {
+  boot: string;
+  procs: ProcessInfo[];
+  markers: Map<number, string | null>;
+}
+
+export async function takeSnapshot(): Promise<ProcessSnapshot> {
   const p = await platform();
   const boot = await p.bootId();
-  const procs = await p.listProcesses();
+  const procs = (await p.listProcesses()).filter((proc) => proc.pid !== process.pid);
+  const markers = new Map<number, string | null>();
+  for (const proc of procs) markers.set(proc.pid, await p.readMarker(proc.pid));
+  return { boot, procs, markers };
+}
+
+/** Every live process of the target: the leader's group (when proven ours), every marked or recorded process, and their children. */
+export async function findMembers(target: StopTarget): Promise<Member[]> {
+  return membersIn(await takeSnapshot(), target);
+}
+
+export function membersIn(snap: ProcessSnapshot, target: StopTarget): Member[] {
+  const { boot, procs } = snap;
   const pgid = target.leader?.pid ?? null;
   const marked = new Set<number>();
   for (const proc of procs) {
-    if (proc.pid === process.pid) continue;
-    const m = await p.readMarker(proc.pid);
-    if (m !== null && m.startsWith(target.markerPrefix)) marked.add(proc.pid);
+    const m = snap.markers.get(proc.pid);
+    if (m && m.startsWith(target.markerPrefix)) marked.add(proc.pid);
   }
+  const known = new Set((target.known ?? []).filter((k) => k.boot === boot).map((k) => `${k.pid}:${k.start}`));
   // The group is ours if its recorded leader is alive, or a marked process is in it:
   // a pgid cannot be reused while any member of the group lives.
   const groupProven =
@@ -58,14 +82,14 @@ export async function findMembers(target: StopTarget): Promise<Member[]> {
     procs.some((proc) => proc.pgid === pgid && ((proc.pid === pgid && proc.start === target.leader!.start && target.leader!.boot === boot) || marked.has(proc.pid)));
   const members = new Set<number>();
   for (const proc of procs) {
-    if (proc.pid !== process.pid && ((groupProven && proc.pgid === pgid) || marked.has(proc.pid))) members.add(proc.pid);
+    if ((groupProven && proc.pgid === pgid) || marked.has(proc.pid) || known.has(`${proc.pid}:${proc.start}`)) members.add(proc.pid);
   }
   // Children of our processes are ours even when they left the group and lost the marker
   // (servers that call setsid and rewrite their environment for a process title).
   for (let grew = true; grew; ) {
     grew = false;
     for (const proc of procs) {
-      if (!members.has(proc.pid) && proc.pid !== process.pid && members.has(proc.ppid)) {
+      if (!members.has(proc.pid) && members.has(proc.ppid)) {
         members.add(proc.pid);
         grew = true;
       }

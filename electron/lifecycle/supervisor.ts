@@ -11,9 +11,9 @@ import { SerialQueue } from './serial.js';
 import { CrashTracker, shouldRestart } from './backoff.js';
 import { canTransition, type ServiceEvent } from './service-state.js';
 import { spawnService, SpawnError } from './spawn.js';
-import { stopTarget, type StopResult } from './stop.js';
+import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './stop.js';
 import { portHolders, portConflictMessage, describeHolder } from './ports.js';
-import { identityOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state-file.js';
+import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state-file.js';
 import { rotateLog, tailLines } from './log-files.js';
 import { isAlive } from './platform/index.js';
 import { probe } from './probes/index.js';
@@ -168,6 +168,26 @@ export class ServiceSupervisor extends EventEmitter {
     }
     this.probeFailures = 0;
     if (this.spec.health && this.state !== 'starting') await this.livenessOnce(gen, rec);
+  }
+
+  /**
+   * Remembers the instance's descendants in its state file. A process that later
+   * leaves the group, clears its environment and loses its parent (a double fork)
+   * is still found by its recorded identity when the service stops.
+   */
+  recordDescendants(snap: ProcessSnapshot): void {
+    const rec = this.rec;
+    if (!rec) return;
+    const members = membersIn(snap, { leader: identityOfRecord(rec), markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) });
+    const next = members.filter((m) => m.id.pid !== rec.pid).map((m) => ({ pid: m.id.pid, start: m.id.start }));
+    const key = (l: { pid: number; start: string }[]) => l.map((d) => `${d.pid}:${d.start}`).sort().join(',');
+    if (key(next) === key(rec.descendants ?? [])) return;
+    rec.descendants = next;
+    try {
+      writeInstance(this.ctx.dir, rec);
+    } catch (e) {
+      this.ctx.log(`${this.name}: cannot update the state file: ${(e as Error).message}`);
+    }
   }
 
   /** Stops watching without touching the processes (owner quit or handover). */
@@ -445,7 +465,7 @@ export class ServiceSupervisor extends EventEmitter {
 
   private async cleanupInstance(rec: InstanceRecord, graceMs: number, signal?: NodeJS.Signals): Promise<StopResult> {
     const r = await stopTarget(
-      { leader: identityOfRecord(rec), markerPrefix: rec.marker, ports: [] },
+      { leader: identityOfRecord(rec), markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) },
       { signal: signal ?? (this.spec.stop.signal as NodeJS.Signals), graceMs },
     );
     removeInstance(this.ctx.dir, this.ctx.stack, this.name);
@@ -509,7 +529,12 @@ export class ServiceSupervisor extends EventEmitter {
     const wasRunning = rec !== null;
     if (this.state !== 'stopping') this.setState('stopping', null);
     const result = await stopTarget(
-      { leader: rec ? identityOfRecord(rec) : null, markerPrefix: this.ctx.dir.markerPrefix(this.ctx.stack, this.name), ports: this.spec.ports },
+      {
+        leader: rec ? identityOfRecord(rec) : null,
+        markerPrefix: this.ctx.dir.markerPrefix(this.ctx.stack, this.name),
+        ports: this.spec.ports,
+        known: rec ? knownOfRecord(rec) : [],
+      },
       force ? { signal: 'SIGKILL', graceMs: 0 } : { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs },
     );
     this.child?.removeAllListeners('exit');

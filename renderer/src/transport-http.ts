@@ -256,6 +256,7 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     killPortHolder: (req) => call('killPortHolder', req),
     readLogs: (req) => call('readLogs', req),
     logLocation: (req) => call('logLocation', req),
+    openLogFolder: (req) => call('openLogFolder', req),
     getSettings: (req) => call('getSettings', req),
     setSettings: (req) => call('setSettings', req),
     onSnapshot,

@@ -191,6 +191,11 @@ export class FakeOwner {
         this.servicesOf(req.stack, req.service ? [req.service] : undefined);
         return { path: req.service ? `/tmp/corral-fake/logs/${req.stack}/${req.service}.log` : `/tmp/corral-fake/logs/${req.stack}` };
       },
+      openLogFolder: async (req) => {
+        record('openLogFolder', req);
+        this.servicesOf(req.stack, req.service ? [req.service] : undefined);
+        return { path: `/tmp/corral-fake/logs/${req.stack}`, opened: false };
+      },
       getSettings: async (req) => (record('getSettings', req), { ...this.settings }),
       setSettings: async (req) => {
         record('setSettings', req);

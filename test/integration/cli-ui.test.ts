@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, SVC } from './cli-harness.js';
 import { freePort } from '../helpers/env.js';
-import { browserOpener } from '../../electron/cli/commands/ui.js';
+import { desktopOpener } from '../../electron/lifecycle/desktop.js';
 
 test('corral ui prints the web UI address; the page and the API demand its token', async () => {
   const h = harness('ui');
@@ -37,13 +37,22 @@ test('corral ui prints the web UI address; the page and the API demand its token
     assert.equal(ok.status, 200);
     const snap = (await ok.json()) as { stacks: { name: string; services: { name: string; state: string }[] }[] };
     assert.equal(snap.stacks[0]!.services[0]!.state, 'running');
+
+    const post = (call: string, body: unknown) =>
+      fetch(`${u.origin}/api/${call}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const folder = (await (await post('openLogFolder', { stack: 'web', service: 'api' })).json()) as { path: string; opened: boolean };
+    assert.equal(folder.path, h.dir.logDir('web'));
+    assert.equal(typeof folder.opened, 'boolean');
+    const unknown = await post('openLogFolder', { stack: 'nope' });
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /No stack named `nope`/);
   } finally {
     await h.cleanup();
   }
 });
 
 test('corral ui opens a browser only where a desktop exists', () => {
-  assert.equal(browserOpener('darwin', {}), 'open');
-  assert.equal(browserOpener('linux', { DISPLAY: ':0' }), 'xdg-open');
-  assert.equal(browserOpener('linux', {}), null);
+  assert.equal(desktopOpener('darwin', {}), 'open');
+  assert.equal(desktopOpener('linux', { DISPLAY: ':0' }), 'xdg-open');
+  assert.equal(desktopOpener('linux', {}), null);
 });

@@ -1,7 +1,7 @@
 // Fault rows owned by one supervisor: crash, kill, hang, TERM-ignorer, forker, escaper.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync } from 'node:fs';
+import { writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { Owner } from '../../electron/lifecycle/owner.js';
@@ -157,4 +157,33 @@ test('F06 an escaped grandchild on an undeclared port is found by its marker alo
     assert.equal(r.outcomes[0]!.ok, true, r.outcomes[0]!.message);
     assert.deepEqual(pids.filter(isLive), []);
   });
+});
+
+test('F06 a double-forked grandchild with a cleared environment is found by the recorded descendant snapshot', async () => {
+  const { home, cleanup } = tempHome('f06c');
+  const owner = await Owner.open({ home, kind: 'embedded', descendantSnapshotMs: 50 });
+  let hidden = 0;
+  try {
+    await owner.addStack(stack('s', [svc('hider', ['--hide-grandchild'])]));
+    await owner.start('s');
+    const logFile = owner.dir.logFile('s', 'hider');
+    hidden = await waitFor(() => Number(/hidden (\d+)/.exec(readFileSync(logFile, 'utf8'))?.[1] ?? 0), 5000, 'hidden pid');
+    // Wait until its parent (the intermediate) has exited: then it has no marker, another
+    // session, and a parent that is not ours. Only the recorded snapshot knows it.
+    const ppidOf = (pid: number) => {
+      const t = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(t.slice(t.lastIndexOf(')') + 2).split(' ')[1]);
+    };
+    const intermediate = ppidOf(hidden);
+    await waitFor(() => !isLive(intermediate) && ppidOf(hidden) !== intermediate, 5000, 'grandchild reparented');
+    assert.equal(markedPids(owner.dir.markerPrefix()).includes(hidden), false, 'no marker');
+    const r = await owner.stop('s');
+    assert.equal(r.outcomes[0]!.ok, true, r.outcomes[0]!.message);
+    assert.equal(isLive(hidden), false, 'the hidden grandchild was stopped');
+  } finally {
+    await owner.close({ stopServices: true });
+    if (hidden && isLive(hidden)) process.kill(hidden, 'SIGKILL');
+    await assertNothingLeft({ markerPrefix: owner.dir.markerPrefix() });
+    cleanup();
+  }
 });

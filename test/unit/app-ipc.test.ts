@@ -44,6 +44,7 @@ function fakeApi() {
     killPortHolder: handler('killPortHolder', ok),
     readLogs: handler('readLogs', []),
     logLocation: handler('logLocation', { path: '/tmp/x.log' }),
+    openLogFolder: handler('openLogFolder', { path: '/tmp', opened: true }),
     getSettings: handler('getSettings', settings()),
     setSettings: handler('setSettings', settings()),
   } as unknown as ApiHandlers;

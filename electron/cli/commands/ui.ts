@@ -1,15 +1,9 @@
-import { spawn } from 'node:child_process';
 import type { Verb } from '../context.js';
 import { parseVerb } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { ownerError } from './outcomes.js';
 
-/** The system's "open this URL" command, where a desktop exists to show it. */
-export function browserOpener(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (platform === 'darwin') return 'open';
-  if (platform === 'linux' && (env.DISPLAY || env.WAYLAND_DISPLAY)) return 'xdg-open';
-  return null;
-}
+import { desktopOpener, openOnDesktop } from '../../lifecycle/desktop.js';
 
 export const ui: Verb = {
   name: 'ui',
@@ -40,12 +34,10 @@ Exit: 0; 2 usage; 4 no owner; 1 the web UI could not start (the renderer is not 
     }
     if (values.json) ctx.out.json({ url });
     else ctx.out.line(`Corral web UI: ${url}`);
-    const opener = values['no-open'] ? null : browserOpener();
-    if (opener) {
-      const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
-      child.on('error', () => ctx.out.line(`(could not run ${opener}; open the address yourself)`));
-      child.unref();
-    } else if (!values.json && !values['no-open']) ctx.out.line('(no desktop here to open it in: open the address in a browser that can reach 127.0.0.1)');
+    if (values['no-open']) return EXIT.ok;
+    if (desktopOpener()) {
+      if (!(await openOnDesktop(url))) ctx.out.line(`(could not run ${desktopOpener()}; open the address yourself)`);
+    } else if (!values.json) ctx.out.line('(no desktop here to open it in: open the address in a browser that can reach 127.0.0.1)');
     return EXIT.ok;
   },
 };

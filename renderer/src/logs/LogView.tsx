@@ -184,9 +184,10 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
     if (folder !== null) return setFolder(null);
     try {
       const one = sel.services.length === 1 ? sel.services[0] : undefined;
-      const loc = await api.logLocation({ stack: sel.stack, ...(one ? { service: one } : {}) });
-      // A file's folder is what the user opens; the stack's log dir already is one.
-      setFolder(one ? loc.path.replace(/[/\\][^/\\]*$/, '') : loc.path);
+      // The owner opens it in the file manager where it can (the app, a desktop); the path is shown either way.
+      const r = await api.openLogFolder({ stack: sel.stack, ...(one ? { service: one } : {}) });
+      setFolder(r.path);
+      if (r.opened) notify('info', `Opened ${r.path}`);
     } catch (err) {
       notify('error', (err as Error).message);
     }
