@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import type { Owner } from '../owner.js';
 import type { DataDir } from '../paths.js';
 import type { StackSpec } from '../../../shared/stack.js';
-import { loadStackFile } from '../stack-file.js';
+// The YAML parser and the schema are loaded on the first stack file, not at owner start (memory).
+const loadStackFile: typeof import('../stack-file.js').loadStackFile = async (...args) => (await import('../stack-file.js')).loadStackFile(...args);
 import { platform, isAlive } from '../platform/index.js';
 import { portHolders } from '../ports.js';
 import { readInstance, removeInstance, identityOfRecord } from '../state-file.js';

@@ -4,7 +4,8 @@
 import type { Owner } from '../owner.js';
 import type { ServiceSpec } from '../../../shared/stack.js';
 import { aggregateState } from '../../../shared/state.js';
-import { loadStackFile } from '../stack-file.js';
+// The YAML parser and the schema are loaded on the first stack file, not at owner start (memory).
+const loadStackFile: typeof import('../stack-file.js').loadStackFile = async (...args) => (await import('../stack-file.js')).loadStackFile(...args);
 import type { StackInfo, UpResult } from './protocol.js';
 import { checkLogDir } from './doctor.js';
 
