@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startWebUi, type WebUi } from '../../electron/lifecycle/web/server.js';
 import { FakeOwner, fakeService } from '../helpers/fake-api.js';
-import { launchBrowser, buildRenderer, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
+import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
 import { waitFor } from '../helpers/env.js';
 import type { LogLine } from '../../shared/api.js';
 
@@ -48,6 +48,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
 
   after(async () => {
     await browser?.close();
+    removeBuilds();
   });
 
   beforeEach(async () => {

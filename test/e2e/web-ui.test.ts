@@ -14,7 +14,7 @@ import { Owner } from '../../electron/lifecycle/owner.js';
 import { startWebUi, type WebUi } from '../../electron/lifecycle/web/server.js';
 import { tempHome, freePort, waitFor, isLive, assertNothingLeft, fixture } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
-import { launchBrowser, buildRenderer, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
+import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
 import { postApi } from '../helpers/web-client.js';
 import type { ServiceSnapshot, Snapshot } from '../../shared/state.js';
 
@@ -77,6 +77,7 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
       await assertNothingLeft({ markerPrefix: owner.dir.markerPrefix(), tag: TAG });
     } finally {
       home.cleanup();
+      removeBuilds();
     }
   });
 
