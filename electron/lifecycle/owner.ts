@@ -15,7 +15,8 @@ import { ServiceSupervisor } from './supervisor.js';
 import { readInstance, removeInstance, listInstanceFiles, writeInstance, knownOfRecord, type InstanceRecord } from './state-file.js';
 import { loadRegistry, saveRegistry, type Registry } from './registry.js';
 import { platform, type ProcessInfo } from './platform/index.js';
-import { stopTarget, takeSnapshot } from './stop.js';
+import { stopTarget } from './stop.js';
+import { takeSnapshot, byMarker } from './process-scan.js';
 import { watchForWake, type WakeInfo } from './wake.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 import { waitUntil } from './wait.js';
@@ -326,17 +327,7 @@ export class Owner extends EventEmitter {
 
   /** Live processes whose marker starts with `prefix`, grouped by full marker (one instance each). */
   private async markedProcesses(prefix: string): Promise<Map<string, ProcessInfo[]>> {
-    const p = await platform();
-    const out = new Map<string, ProcessInfo[]>();
-    for (const proc of await p.listProcesses()) {
-      if (proc.pid === process.pid) continue;
-      const m = await p.readMarker(proc.pid);
-      if (!m || !m.startsWith(prefix)) continue;
-      const list = out.get(m) ?? [];
-      list.push(proc);
-      out.set(m, list);
-    }
-    return out;
+    return byMarker(await takeSnapshot(), prefix);
   }
 
   /**

@@ -2,6 +2,9 @@
 // wait until all of them are gone (zombies count as gone), SIGKILL at the grace
 // period, check the declared ports, and report by pid whatever survived.
 import { platform, type ProcessIdentity, type ProcessInfo } from './platform/index.js';
+import { takeSnapshot, type ProcessSnapshot } from './process-scan.js';
+
+export { takeSnapshot, type ProcessSnapshot };
 import { waitUntil } from './wait.js';
 import { portHolders, type PortHolder } from './ports.js';
 import type { ProcessRef } from '../../shared/state.js';
@@ -43,22 +46,6 @@ export interface Member {
   id: ProcessIdentity;
   info: ProcessInfo;
   inGroup: boolean;
-}
-
-/** One read of the process table and of every marker, shared by whoever needs it at that moment. */
-export interface ProcessSnapshot {
-  boot: string;
-  procs: ProcessInfo[];
-  markers: Map<number, string | null>;
-}
-
-export async function takeSnapshot(): Promise<ProcessSnapshot> {
-  const p = await platform();
-  const boot = await p.bootId();
-  const procs = (await p.listProcesses()).filter((proc) => proc.pid !== process.pid);
-  const markers = new Map<number, string | null>();
-  for (const proc of procs) markers.set(proc.pid, await p.readMarker(proc.pid));
-  return { boot, procs, markers };
 }
 
 /** Every live process of the target: the leader's group (when proven ours), every marked or recorded process, and their children. */

@@ -10,9 +10,10 @@ import type { DataDir } from '../paths.js';
 import type { StackSpec } from '../../../shared/stack.js';
 // The YAML parser and the schema are loaded on the first stack file, not at owner start (memory).
 const loadStackFile: typeof import('../stack-file.js').loadStackFile = async (...args) => (await import('../stack-file.js')).loadStackFile(...args);
-import { platform, isAlive } from '../platform/index.js';
+import { isAlive } from '../platform/index.js';
 import { portHolders } from '../ports.js';
-import { readInstance, removeInstance, identityOfRecord } from '../state-file.js';
+import { readInstance, removeInstance, identityOfRecord, listInstanceFiles } from '../state-file.js';
+import { takeSnapshot, byMarker } from '../process-scan.js';
 import { stopTarget } from '../stop.js';
 import { removeFile } from '../atomic-file.js';
 import type { DoctorFinding } from './protocol.js';
@@ -171,7 +172,6 @@ async function checkPorts(owner: Owner, spec: StackSpec, out: DoctorFinding[]): 
 }
 
 async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFinding[]): Promise<void> {
-  const p = await platform();
   const prefix = owner.dir.markerPrefix();
   const snap = owner.snapshot();
   const current = new Map<string, string>(); // `${stack}/${service}` → marker of the instance being supervised
@@ -185,16 +185,11 @@ async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFindi
     }
   }
   const orphans = new Map<string, { pid: number; command: string }[]>();
-  for (const proc of await p.listProcesses()) {
-    if (proc.pid === process.pid) continue;
-    const m = await p.readMarker(proc.pid);
-    if (!m || !m.startsWith(prefix)) continue;
+  for (const [m, procs] of byMarker(await takeSnapshot(), prefix)) {
     const [, stack, service] = m.split('/');
     const key = `${stack}/${service}`;
     if (current.get(key) === m || unsettled.has(key)) continue;
-    const list = orphans.get(m) ?? [];
-    list.push({ pid: proc.pid, command: proc.command });
-    orphans.set(m, list);
+    orphans.set(m, procs.map((proc) => ({ pid: proc.pid, command: proc.command })));
   }
   for (const [marker, procs] of orphans) {
     const [, stack, service] = marker.split('/');
@@ -221,12 +216,7 @@ async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFindi
     stacks = readdirSync(stateRoot);
   } catch {}
   for (const stack of stacks) {
-    let files: string[] = [];
-    try {
-      files = readdirSync(join(stateRoot, stack)).filter((f) => f.endsWith('.json'));
-    } catch {}
-    for (const f of files) {
-      const service = f.slice(0, -5);
+    for (const service of listInstanceFiles(owner.dir, stack)) {
       const key = `${stack}/${service}`;
       if (unsettled.has(key)) continue;
       const rec = readInstance(owner.dir, stack, service);

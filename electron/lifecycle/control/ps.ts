@@ -2,21 +2,18 @@
 // leader's process group, plus what left the group but still carries the
 // service's marker, plus marked processes no running service accounts for.
 import type { Owner } from '../owner.js';
-import { platform } from '../platform/index.js';
+import { takeSnapshot, byMarker } from '../process-scan.js';
 import { readInstance } from '../state-file.js';
 import type { PsEntry, PsRole } from './protocol.js';
 
 const ROLE_ORDER: Record<PsRole, number> = { leader: 0, group: 1, descendant: 2, escaped: 3, orphan: 4 };
 
 export async function listServiceProcesses(owner: Owner, onlyStack?: string): Promise<PsEntry[]> {
-  const p = await platform();
-  const procs = (await p.listProcesses()).filter((x) => x.pid !== process.pid);
-  const markers = new Map<number, string>();
+  const snap = await takeSnapshot();
+  const procs = snap.procs;
   const prefix = owner.dir.markerPrefix();
-  for (const proc of procs) {
-    const m = await p.readMarker(proc.pid);
-    if (m && m.startsWith(prefix)) markers.set(proc.pid, m);
-  }
+  const markers = new Map<number, string>();
+  for (const [m, list] of byMarker(snap, prefix)) for (const proc of list) markers.set(proc.pid, m);
   const out: PsEntry[] = [];
   const claimed = new Set<number>();
   for (const stack of owner.snapshot().stacks) {
