@@ -16,9 +16,12 @@ async function withOwner(label: string, fn: (owner: Owner, home: string) => Prom
   try {
     await fn(owner, home);
   } finally {
-    await owner.close({ stopServices: true });
-    await assertNothingLeft({ markerPrefix: prefix });
-    cleanup();
+    try {
+      await owner.close({ stopServices: true });
+      await assertNothingLeft({ markerPrefix: prefix });
+    } finally {
+      cleanup();
+    }
   }
 }
 
