@@ -10,6 +10,7 @@ import { startWebUi, type WebUi } from '../../electron/lifecycle/web/server.js';
 import { FakeOwner, fakeService } from '../helpers/fake-api.js';
 import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
 import { waitFor } from '../helpers/env.js';
+import { startStallProxy } from '../helpers/stall-proxy.js';
 import type { LogLine } from '../../shared/api.js';
 
 const skip = chromiumAvailable() ? false : 'chromium is not installed (apt-get install chromium)';
@@ -261,24 +262,27 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
   });
 
   test('a page that falls behind catches up: no line lost, none repeated', async () => {
-    // A small send buffer, and a page too busy to read: the server drops lines
-    // and says so (`gap`); the page reads the tail and fills the hole.
+    // A small send buffer, and a connection that stops reading (a proxy that
+    // pauses, see stall-proxy.ts): the server drops lines and says so (`gap`);
+    // the page reads the tail and fills the hole.
     const slow = await startWebUi(fake.api, { rendererDir, sseHighWaterBytes: 16 * 1024 });
-    const { context: ctx, page: p } = await openPage(browser, `${slow.url}#/logs/demo/worker`);
+    const proxy = await startStallProxy(slow.url);
+    const { context: ctx, page: p } = await openPage(browser, `${proxy.url}#/logs/demo/worker`);
     try {
       await ctx.grantPermissions(['clipboard-read', 'clipboard-write']);
       const region = p.getByRole('region', { name: 'Log lines of worker' });
       await region.waitFor();
       await waitFor(() => fake.listenerCounts.logs > 0, 5000, 'the page to follow worker');
-      const busy = p.evaluate('(() => { const t = Date.now(); while (Date.now() - t < 1500) {} })()');
+      proxy.stall();
+      // 12 MB: more than the server's send buffer can ever hold (tcp_wmem max 4 MB).
       const pad = 'x'.repeat(300);
-      const total = 30_000;
+      const total = 40_000;
       for (let n = 0; n < total; n += 1000) {
         fake.log('demo', 'worker', Array.from({ length: 1000 }, (_, i) => `burst ${n + i} ${pad}`));
-        await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setImmediate(r));
       }
-      await busy;
-      await waitForText(p.locator('.log-status'), `${total.toLocaleString('en')} lines`, 20_000);
+      proxy.resume();
+      await waitForText(p.locator('.log-status'), `${total.toLocaleString('en')} lines`, 30_000);
       const caughtUp = fake.calls.filter((c) => c.name === 'readLogs' && ((c.req as { lines?: number }).lines ?? 0) > 5000);
       assert.ok(caughtUp.length > 0, 'the server dropped lines and the page read them back');
       await p.getByRole('button', { name: 'Copy', exact: true }).click();
@@ -287,6 +291,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
       copied.forEach((line, i) => assert.equal(line, `burst ${i} ${pad}`));
     } finally {
       await ctx.close();
+      await proxy.close();
       await slow.close();
     }
   });
