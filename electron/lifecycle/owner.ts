@@ -16,7 +16,7 @@ import { readInstance, removeInstance, listInstanceFiles, writeInstance, knownOf
 import { loadRegistry, saveRegistry, type Registry } from './registry.js';
 import { platform, type ProcessInfo } from './platform/index.js';
 import { stopTarget } from './stop.js';
-import { takeSnapshot, byMarker } from './process-scan.js';
+import { takeSnapshot, byMarker, type ProcessSnapshot } from './process-scan.js';
 import { watchForWake, type WakeInfo } from './wake.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 import { waitUntil } from './wait.js';
@@ -62,6 +62,8 @@ export class Owner extends EventEmitter {
   private closed = false;
   /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
   private opening = true;
+  /** The process table read once at the start of `open` (see there); null afterwards. */
+  private openingScan: ProcessSnapshot | null = null;
   private readonly since = Date.now();
 
   private constructor(
@@ -91,10 +93,15 @@ export class Owner extends EventEmitter {
       for (const entry of reg.stacks) owner.installStack(entry.spec, entry.desired);
       // With the registry unreadable, every running service would look like an orphan of an
       // unknown stack: leave them alone rather than take the user's stack down.
+      // One read of the process table serves the whole opening (it costs ~50 ms per 1,000
+      // processes): each stack and each sweep looks only at its own markers in it, and a
+      // sweep scans again after signalling, so a process forked since is still found.
+      owner.openingScan = await takeSnapshot();
       if (registryLost) owner.log('warning: not sweeping processes of unknown stacks until their stack files are added again');
       else await owner.sweepUnknownStacks();
       const adoptions: Promise<void>[] = [];
       for (const rt of owner.stacks.values()) adoptions.push(...(await owner.reconcileStack(rt)));
+      owner.openingScan = null;
       // Usually adopted services answer their first probe in milliseconds; one that does not
       // must not hold the owner (and every CLI call waiting for its socket) for a start timeout.
       await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
@@ -321,13 +328,16 @@ export class Owner extends EventEmitter {
     this.log(`sweeping orphan ${marker}: ${procs.map((p) => `${p.pid} (${p.command})`).join(', ')}`);
     const leader = procs.find((p) => p.pid === p.pgid);
     const boot = await (await platform()).bootId();
-    const r = await stopTarget({ leader: leader ? { pid: leader.pid, start: leader.start, boot } : null, markerPrefix: marker, ports: [] }, { signal: 'SIGTERM', graceMs });
+    const r = await stopTarget(
+      { leader: leader ? { pid: leader.pid, start: leader.start, boot } : null, markerPrefix: marker, ports: [] },
+      { signal: 'SIGTERM', graceMs, ...(this.openingScan ? { snapshot: this.openingScan } : {}) },
+    );
     if (r.survivors.length > 0) this.log(`warning: orphan sweep left ${r.survivors.map((s) => s.pid).join(', ')}`);
   }
 
   /** Live processes whose marker starts with `prefix`, grouped by full marker (one instance each). */
   private async markedProcesses(prefix: string): Promise<Map<string, ProcessInfo[]>> {
-    return byMarker(await takeSnapshot(), prefix);
+    return byMarker(this.openingScan ?? (await takeSnapshot()), prefix);
   }
 
   /**

@@ -28,6 +28,8 @@ export interface StopOptions {
   graceMs: number;
   /** Bound on SIGKILL taking effect. */
   killWaitMs?: number;
+  /** A process-table scan just taken (the owner's opening shares one), used instead of the first scan. */
+  snapshot?: ProcessSnapshot;
 }
 
 export interface StopResult {
@@ -113,7 +115,7 @@ export async function stopTarget(target: StopTarget, opts: StopOptions): Promise
   const seen = new Map<string, ProcessIdentity>();
   const note = (ms: Member[]) => ms.forEach((m) => seen.set(`${m.id.pid}:${m.id.start}`, m.id));
 
-  let members = await findMembers(target);
+  let members = opts.snapshot ? membersIn(opts.snapshot, target) : await findMembers(target);
   note(members);
   let forced = false;
   if (members.length > 0) {
@@ -145,7 +147,9 @@ export async function stopTarget(target: StopTarget, opts: StopOptions): Promise
     await waitUntil(() => allGone(oursHolding.map((h) => h.identity)), killWaitMs, 2, 20);
     held = await portHolders(target.ports, target.markerPrefix);
   }
-  const survivors = (await findMembers(target)).map((m) => ({ pid: m.id.pid, command: m.info.command }));
+  // `members` is the latest scan; only killing a port holder can have changed it since.
+  if (oursHolding.length > 0) members = await findMembers(target);
+  const survivors = members.map((m) => ({ pid: m.id.pid, command: m.info.command }));
   for (const h of held) if (h.kind === 'ours') survivors.push({ pid: h.pid, command: h.command });
   return {
     forced,

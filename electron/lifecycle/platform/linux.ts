@@ -68,6 +68,27 @@ function infoSync(pid: number): ProcessInfo | null {
   return { ...rest, command: commandOf(pid, comm) };
 }
 
+/**
+ * For whole-table scans: the command line is read only when asked for. Most
+ * rows of a scan are other people's processes whose command nobody looks at,
+ * and a scan is on the path of every stop and of the owner's start.
+ */
+function scanInfoSync(pid: number): ProcessInfo | null {
+  const st = statSync(pid);
+  if (!st || isDead(pid, st)) return null;
+  const { comm, ...rest } = st;
+  let command: string | undefined;
+  return {
+    ...rest,
+    get command() {
+      return (command ??= commandOf(pid, comm));
+    },
+  };
+}
+
+const MARKER_AT_START = Buffer.from(`${MARKER_VAR}=`);
+const MARKER_INSIDE = Buffer.from(`\0${MARKER_VAR}=`);
+
 function matches(id: ProcessIdentity): boolean {
   if (id.boot !== bootIdSync()) return false;
   const st = statSync(id.pid);
@@ -116,23 +137,33 @@ export const linuxPlatform: Platform = {
   async listProcesses() {
     const out: ProcessInfo[] = [];
     for (const pid of allPids()) {
-      const info = infoSync(pid);
+      const info = scanInfoSync(pid);
       if (info) out.push(info);
     }
     return out;
   },
   async readMarker(pid) {
+    let env: Buffer;
     try {
-      const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-      const prefix = `${MARKER_VAR}=`;
-      for (const entry of env.split('\0')) if (entry.startsWith(prefix)) return entry.slice(prefix.length);
-      // Readable and without our marker: not ours. But servers that set their process title
-      // (redis, nginx, postgres) overwrite the environment area with NULs: that tells nothing.
-      return env.includes('=') ? '' : null;
-
+      env = readFileSync(`/proc/${pid}/environ`);
     } catch {
       return null;
     }
+    // Searched in the bytes: decoding every process's whole environment made
+    // this the larger half of a process-table scan.
+    let at = -1;
+    if (env.subarray(0, MARKER_AT_START.length).equals(MARKER_AT_START)) at = MARKER_AT_START.length;
+    else {
+      const i = env.indexOf(MARKER_INSIDE);
+      if (i >= 0) at = i + MARKER_INSIDE.length;
+    }
+    if (at >= 0) {
+      const end = env.indexOf(0, at);
+      return env.toString('utf8', at, end < 0 ? env.length : end);
+    }
+    // Readable and without our marker: not ours. But servers that set their process title
+    // (redis, nginx, postgres) overwrite the environment area with NULs: that tells nothing.
+    return env.includes(0x3d) ? '' : null;
   },
   async listeners(ports) {
     const wanted = ports ? new Set(ports) : null;
