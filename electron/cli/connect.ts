@@ -28,10 +28,12 @@ export interface ConnectOptions {
   /** Progress messages ("starting the daemon…"), for stderr. */
   note?: (msg: string) => void;
   timeoutMs?: number;
+  /** A daemon started now gets `--preload-parser`: the caller's next call hands over a stack file. */
+  fileNext?: boolean;
 }
 
 /** Starts `corral daemon` detached: own session (it outlives this CLI and its terminal), stdio to the owner log. */
-export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): { pid: number | undefined; exited: () => { code: number | null; signal: string | null } | null } {
+export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv, extraArgs: string[] = []): { pid: number | undefined; exited: () => { code: number | null; signal: string | null } | null } {
   const fd = openSync(dir.ownerLog, 'a', 0o600);
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
   const childEnv: NodeJS.ProcessEnv = { ...env, CORRAL_HOME: dir.home };
@@ -39,7 +41,7 @@ export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): { pid: number
   delete childEnv.CORRAL_INSTANCE;
   let exit: { code: number | null; signal: string | null } | null = null;
   try {
-    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a === '--enable-source-maps'), main, 'daemon'], {
+    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a === '--enable-source-maps'), main, 'daemon', ...extraArgs], {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: childEnv,
@@ -89,7 +91,7 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
       // Ours exited (another daemon won the lock, then went away?): start one again, a few times at most.
       if ((spawned === null || spawned.exited() !== null) && spawns < 3) {
         if (spawns === 0) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
-        spawned = spawnDaemon(dir, opts.env);
+        spawned = spawnDaemon(dir, opts.env, opts.fileNext ? ['--preload-parser'] : []);
         spawns++;
       }
     } else if (!waitingNoted && !live.socket && performance.now() > deadline - timeoutMs + 1500) {

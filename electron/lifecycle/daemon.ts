@@ -25,6 +25,13 @@ export interface DaemonOptions {
   adoptPollMs?: number;
   /** How the owner opens a folder for the user (the app passes Electron's shell.openPath). */
   openPath?: (path: string) => Promise<boolean>;
+  /**
+   * Load the stack-file parser as soon as the socket listens, not on the first
+   * call that needs it: `corral up` asks for this when it starts a daemon, as
+   * its first call will hand over a file (the parser is ~100 ms of loading; an
+   * idle owner does not keep it in memory otherwise).
+   */
+  preloadParser?: boolean;
 }
 
 export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean; timeoutMs?: number };
@@ -123,6 +130,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   }
   rotator.start();
   owner.log(`control socket ${socketPath}`);
+  if (opts.preloadParser) void import('./stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
     owner,
     control,

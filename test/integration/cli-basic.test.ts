@@ -28,6 +28,8 @@ ${svcYaml('db', ['--port', String(port), '--children', '1'], `    ports: [${port
     assert.match(up.stdout, /Stack basic is up/);
     const owner = h.ownerPid();
     assert.ok(owner, 'a daemon owns the data directory');
+    // Started by `up`, whose next call hands over a file: it loads its parser at once.
+    assert.match(readFileSync(`/proc/${owner}/cmdline`, 'utf8'), /\0daemon\0--preload-parser/);
 
     const stacks = await h.json<StackJson[]>(['status'], { cwd: dir });
     assert.equal(stacks.length, 1);
@@ -126,6 +128,8 @@ test('exit codes, --help on every verb, errors that name the next step', async (
     assert.equal(invalid.code, 3);
     assert.ok(invalid.stderr.includes(`${file}:6:`), invalid.stderr);
     assert.match(invalid.stderr, /services\.a\.ports\[0\]/);
+    // The daemon `up` started meanwhile is not announced: the error is all there is to read.
+    assert.doesNotMatch(invalid.stderr, /Starting the Corral daemon/);
 
     // Unknown service: usage error listing the services.
     h.writeStack(dir, `version: 1\nname: ok\nservices:\n${svcYaml('a', ['--tick', '1000'])}`);

@@ -32,22 +32,33 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     const { values, positionals } = parseVerb('up', argv, { ...STACK_OPTIONS, demo: { type: 'boolean' } });
     if (values.help) return ctx.out.line(up.help), EXIT.ok;
     let file = values.demo ? demoStackFile() : stackFileOf(values, ctx.cwd);
+    if (!file && !values.stack) {
+      throw new CliError(EXIT.stackFile, `No corral.yaml in ${ctx.cwd}. Write one with \`corral init\` (or \`corral init --preset stigmer\`), pass \`-f FILE\`, or try \`corral up --demo\`.`);
+    }
+    // Reach the owner while the file is parsed here: on a first `up` the daemon starts
+    // (and loads its own parser) meanwhile. Its progress note waits for the parse, so
+    // a broken file shows only its error (the daemon, like after any verb, stays).
+    const notes: string[] = [];
+    let parsed = !file;
+    const connecting = ctx.connect({ fileNext: true, note: (m) => (parsed ? ctx.out.note(ctx.out.paint('dim', m)) : notes.push(m)) });
+    connecting.catch(() => {});
+    let stackName: string | null = null;
     if (file) {
       const spec = await loadForCli(file, callerEnv(ctx.env));
       const unknown = positionals.filter((p) => !spec.services.some((s) => s.name === p));
       if (unknown.length > 0) throw new CliError(EXIT.usage, `Stack \`${spec.name}\` (${file}) has no service ${unknown.map((u) => `\`${u}\``).join(', ')}. Its services: ${spec.services.map((s) => s.name).join(', ')}.`);
+      stackName = spec.name;
+      parsed = true;
+      for (const m of notes.splice(0)) ctx.out.note(ctx.out.paint('dim', m));
     }
-    if (!file && !values.stack) {
-      throw new CliError(EXIT.stackFile, `No corral.yaml in ${ctx.cwd}. Write one with \`corral init\` (or \`corral init --preset stigmer\`), pass \`-f FILE\`, or try \`corral up --demo\`.`);
-    }
-    const { client } = await ctx.connect();
+    const { client } = await connecting;
     if (!file && values.stack) {
       const known = (await client.call('stacks', {})).find((s) => s.name === values.stack);
       if (!known) throw new CliError(EXIT.usage, `The owner knows no stack named \`${values.stack}\`. Run \`corral up -f FILE\` to register it, or see \`corral stacks\`.`);
       file = known.file;
     }
     if (!file) throw new CliError(EXIT.stackFile, `Stack \`${values.stack}\` has no stack file on record; run \`corral up -f FILE\`.`);
-    const stackName = (await loadForCli(file, callerEnv(ctx.env))).name;
+    stackName ??= (await loadForCli(file, callerEnv(ctx.env))).name;
     const progress = new Progress(ctx.out, stackName);
     const unsubscribe = await client.subscribe('snapshot', {}, (s) => progress.update(s));
     ctx.onInterrupt = () => {
