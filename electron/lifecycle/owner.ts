@@ -91,12 +91,12 @@ export class Owner extends EventEmitter {
         owner.log(`warning: ${w}`);
       });
       for (const entry of reg.stacks) owner.installStack(entry.spec, entry.desired);
-      // With the registry unreadable, every running service would look like an orphan of an
-      // unknown stack: leave them alone rather than take the user's stack down.
       // One read of the process table serves the whole opening (it costs ~50 ms per 1,000
       // processes): each stack and each sweep looks only at its own markers in it, and a
       // sweep scans again after signalling, so a process forked since is still found.
       owner.openingScan = await takeSnapshot();
+      // With the registry unreadable, every running service would look like an orphan of an
+      // unknown stack: leave them alone rather than take the user's stack down.
       if (registryLost) owner.log('warning: not sweeping processes of unknown stacks until their stack files are added again');
       else await owner.sweepUnknownStacks();
       const adoptions: Promise<void>[] = [];
