@@ -3,7 +3,7 @@
 // socket) and a response type; `CorralApi` is derived from this table, so a
 // call without both fails to compile.
 import { z } from 'zod';
-import type { Snapshot, ProcessRef } from './state.js';
+import type { Snapshot, ProcessRef, Settings } from './state.js';
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
 const target = z.strictObject({ stack: name, services: z.array(name).max(256).optional() });
@@ -33,11 +33,7 @@ export interface ActionResult {
   outcomes: ActionOutcome[];
 }
 
-export interface Settings {
-  stopServicesOnQuit: boolean;
-  launchAtLogin: boolean;
-  notifyOnFailure: boolean;
-}
+export type { Settings } from './state.js';
 
 export const settingsSchema = z.strictObject({
   stopServicesOnQuit: z.boolean(),

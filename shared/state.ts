@@ -61,10 +61,19 @@ export interface OwnerInfo {
   home: string;
 }
 
+/** What the user chose in the tray or the window; the owner stores it, the app acts on it. */
+export interface Settings {
+  stopServicesOnQuit: boolean;
+  launchAtLogin: boolean;
+  notifyOnFailure: boolean;
+}
+
 export interface Snapshot {
   seq: number;
   owner: OwnerInfo;
   stacks: StackSnapshot[];
+  /** Sent with every snapshot, so every view sees a change made elsewhere (tray, window, another page). */
+  settings: Settings;
 }
 
 export type Aggregate = 'running' | 'starting' | 'degraded' | 'failed' | 'stopped';

@@ -141,6 +141,8 @@ async function start(): Promise<void> {
   });
   tray = new TrayController(paths.trayIcons, platform, { actions, launchAtLogin: autostart.availability }, () => mainWindow.show());
   await settings.load();
+  // Changes from the web UI (`corral ui`) while the app is the owner: the OS and the tray follow.
+  owner.on('settings', (s: Settings) => void settings.changedElsewhere(s).catch((err: unknown) => log.error('Applying a settings change failed', err)));
 
   owner.on('service-failed', (s) => {
     if (!settings.current().notifyOnFailure) return;

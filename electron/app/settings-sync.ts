@@ -31,8 +31,31 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
     return next;
   }
 
+  /**
+   * A change stored by someone else (the web UI, or this app's own `set`, whose
+   * event arrives too): the OS follows it; where the OS refuses (an unpackaged
+   * build), the stored value is put back to what the OS has, so every view
+   * shows the truth.
+   */
+  async function changedElsewhere(next: Settings): Promise<void> {
+    let settled = next;
+    const a = deps.autostart;
+    const actual = a.availability.available ? a.isEnabled() : false;
+    if (next.launchAtLogin !== actual) {
+      let applied = false;
+      try {
+        a.setEnabled(next.launchAtLogin);
+        applied = true;
+      } catch {}
+      if (!applied) settled = await deps.set({ launchAtLogin: actual });
+    }
+    current = settled;
+    deps.onChange(settled);
+  }
+
   return {
     set,
+    changedElsewhere,
     current(): Settings {
       if (!current) throw new Error('Settings read before load().');
       return current;

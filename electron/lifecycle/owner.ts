@@ -495,7 +495,7 @@ export class Owner extends EventEmitter {
       file: rt.spec.file,
       services: [...rt.services.values()].map((s) => s.snapshot()),
     }));
-    return { seq: this.seq, owner: { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home }, stacks };
+    return { seq: this.seq, owner: { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home }, stacks, settings: this.getSettings() };
   }
 
   service(stack: string, name: string): ServiceSnapshot {
@@ -529,15 +529,25 @@ export class Owner extends EventEmitter {
 
   // ---- settings ----
 
+  private settings: Settings | null = null;
+
+  /** Read from settings.json once, then kept: only `setSettings` changes it. */
   getSettings(): Settings {
-    const r = readJson(this.dir.settingsFile, (v) => settingsSchema.partial().parse(v));
-    return { ...DEFAULT_SETTINGS, ...(r.kind === 'ok' ? r.value : {}) };
+    if (!this.settings) {
+      const r = readJson(this.dir.settingsFile, (v) => settingsSchema.partial().parse(v));
+      this.settings = { ...DEFAULT_SETTINGS, ...(r.kind === 'ok' ? r.value : {}) };
+    }
+    return { ...this.settings };
   }
 
+  /** Stores a change and tells everyone: `settings` event (the app applies it) and a new snapshot (every view shows it). */
   setSettings(patch: Partial<Settings>): Settings {
     const next = { ...this.getSettings(), ...patch };
     writeFileAtomic(this.dir.settingsFile, JSON.stringify(next, null, 2) + '\n');
-    return next;
+    this.settings = next;
+    this.emit('settings', { ...next });
+    this.queueSnapshot();
+    return { ...next };
   }
 
   /**

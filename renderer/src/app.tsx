@@ -2,11 +2,12 @@
 // goes through `window.corral` (the contract in shared/api.ts); the app does
 // not know whether that is IPC or HTTP.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ActionOutcome, ActionResult, CorralApi } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, CorralApi, Settings } from '../../shared/api.js';
 import { aggregateState, type ServiceSnapshot, type Snapshot } from '../../shared/state.js';
 import { StatusView, pendingKey, type ServiceAction } from './status/StatusView.js';
 import { ConfirmDialog } from './status/ConfirmDialog.js';
 import { LogView, type LogSelection } from './logs/LogView.js';
+import { SettingsView } from './settings/SettingsView.js';
 import { CONNECTION_EVENT, type ConnectionDetail } from './transport-http.js';
 import { parseRoute, routeHash, type Route } from './route.js';
 
@@ -118,13 +119,27 @@ export function App({ api }: { api: CorralApi }) {
   const tabs = [
     { id: 'status', label: 'Status' },
     { id: 'logs', label: 'Logs' },
+    { id: 'settings', label: 'Settings' },
   ] as const;
+  type TabId = (typeof tabs)[number]['id'];
+  const routeOf = (id: TabId): Route => (id === 'logs' ? { view: 'logs', ...(logSel ? { stack: logSel.stack, services: logSel.services } : {}) } : { view: id });
   const onTabKey = (e: KeyboardEvent) => {
-    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (step === 0) return;
     e.preventDefault();
-    const next = route.view === 'status' ? 'logs' : 'status';
-    go(next === 'status' ? { view: 'status' } : { view: 'logs', ...(logSel ? { stack: logSel.stack, services: logSel.services } : {}) });
+    // From the focused tab (the selected one, unless focus was put elsewhere).
+    const focused = tabs.findIndex((t) => `tab-${t.id}` === (e.target as HTMLElement).id);
+    const at = focused >= 0 ? focused : tabs.findIndex((t) => t.id === route.view);
+    const next = tabs[(at + step + tabs.length) % tabs.length]!.id;
+    go(routeOf(next));
     document.getElementById(`tab-${next}`)?.focus();
+  };
+  const changeSettings = async (patch: Partial<Settings>) => {
+    try {
+      await api.setSettings(patch);
+    } catch (err) {
+      notify('error', `Cannot change the setting: ${(err as Error).message}`);
+    }
   };
 
   return (
@@ -146,7 +161,7 @@ export function App({ api }: { api: CorralApi }) {
               aria-selected={route.view === t.id}
               aria-controls={`panel-${t.id}`}
               tabIndex={route.view === t.id ? 0 : -1}
-              onClick={() => go(t.id === 'status' ? { view: 'status' } : { view: 'logs', ...(logSel ? { stack: logSel.stack, services: logSel.services } : {}) })}
+              onClick={() => go(routeOf(t.id))}
             >
               {t.label}
             </button>
@@ -167,6 +182,8 @@ export function App({ api }: { api: CorralApi }) {
         <div id={`panel-${route.view}`} role="tabpanel" aria-labelledby={`tab-${route.view}`} class="tabpanel">
         {route.view === 'status' ? (
           <StatusView snapshot={snapshot} now={now} handlers={handlers} />
+        ) : route.view === 'settings' ? (
+          <SettingsView snapshot={snapshot} onChange={changeSettings} />
         ) : (
           <LogView api={api} snapshot={snapshot} selection={logSel} onSelect={(sel) => go({ view: 'logs', stack: sel.stack, services: sel.services })} notify={notify} />
         )}

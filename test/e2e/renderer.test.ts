@@ -170,6 +170,44 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'Filter logs');
   });
 
+  test('settings: the tray\'s three, live; a change is one call; launch at login is the app\'s alone', async () => {
+    await page.getByRole('tab', { name: 'Logs' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Settings', selected: true }).waitFor();
+    const notify = page.getByRole('checkbox', { name: 'Notify when a service fails' });
+    const stopOnQuit = page.getByRole('checkbox', { name: 'Stop services when Corral quits' });
+    const login = page.getByRole('checkbox', { name: 'Launch Corral at login' });
+    assert.equal(await notify.isChecked(), true);
+    assert.equal(await stopOnQuit.isChecked(), false);
+    // The owner is the headless daemon here: launch at login cannot be switched on, and the page says why.
+    assert.equal(await login.isDisabled(), true);
+    assert.match((await page.locator('#setting-launchAtLogin-help').textContent()) ?? '', /Only the Corral app/);
+    await screenshot(page, 'renderer-settings');
+
+    await notify.click();
+    await waitFor(() => fake.calls.some((c) => c.name === 'setSettings'), 3000, 'setSettings');
+    assert.deepEqual(fake.calls.filter((c) => c.name === 'setSettings').map((c) => c.req), [{ notifyOnFailure: false }]);
+    await waitFor(async () => !(await notify.isChecked()) && !(await notify.isDisabled()), 3000, 'the new value, settled');
+
+    // Changed elsewhere (the tray): shown without reload.
+    fake.settings = { ...fake.settings, stopServicesOnQuit: true };
+    fake.emit();
+    await waitFor(() => stopOnQuit.isChecked(), 3000, 'the tray\'s change');
+
+    // With the app as owner, launch at login is offered; a refusal is said and the box goes back.
+    fake.kind = 'app';
+    fake.emit();
+    await waitFor(async () => !(await login.isDisabled()), 3000, 'launch at login offered');
+    fake.failNext.set('setSettings', Object.assign(new Error('Launch at login is only available in the packaged app'), { code: 'conflict' }));
+    await login.click();
+    await waitForText(page.getByRole('alert'), /only available in the packaged app/);
+    await waitFor(async () => !(await login.isChecked()), 3000, 'the box back to the stored value');
+    assert.equal(fake.settings.launchAtLogin, false);
+    assert.equal(new URL(page.url()).hash, '#/settings', 'the view is in the address');
+    // Only the refused call's own 409, which the browser logs.
+    assert.deepEqual(errors.filter((e) => !/status of 409/.test(e)), []);
+  });
+
   test('several services merged: interleaved by time, tagged, stable colours', async () => {
     const t = 1_700_000_000_000;
     fake.log('demo', 'api', 'api one', t + 1);

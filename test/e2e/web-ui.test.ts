@@ -6,7 +6,7 @@
 // user's session. Screenshots of each view go to test-artifacts/.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, rmSync } from 'node:fs';
+import { writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -275,6 +275,24 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
     // Where the files are.
     await page.getByRole('button', { name: 'Open log folder' }).click();
     await waitForText(page.getByRole('group', { name: 'Log folder' }), join(owner.dir.home, 'logs', 'e2e'));
+  });
+
+  test('settings: a change in the page is stored by the owner; one made elsewhere shows at once', async () => {
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    const stopOnQuit = page.getByRole('checkbox', { name: 'Stop services when Corral quits' });
+    const notify = page.getByRole('checkbox', { name: 'Notify when a service fails' });
+    assert.equal(await stopOnQuit.isChecked(), false);
+    await stopOnQuit.click();
+    await waitFor(() => owner.getSettings().stopServicesOnQuit, 3000, 'the owner to store it');
+    assert.equal(JSON.parse(readFileSync(join(home.home, 'settings.json'), 'utf8')).stopServicesOnQuit, true);
+    // As the tray would: straight to the owner.
+    owner.setSettings({ notifyOnFailure: false });
+    await waitFor(async () => !(await notify.isChecked()), 3000, 'the change made elsewhere');
+    await screenshot(page, 'web-ui-9-settings');
+    await stopOnQuit.click();
+    await waitFor(() => !owner.getSettings().stopServicesOnQuit, 3000, 'turned off again');
+    owner.setSettings({ notifyOnFailure: true });
+    await page.getByRole('tab', { name: 'Status' }).click();
   });
 
   test('dark theme follows the system', async () => {

@@ -34,6 +34,8 @@ export class FakeOwner {
   readonly calls: { name: CallName; req: unknown }[] = [];
   stacks: StackSnapshot[];
   settings: Settings = { ...DEFAULT_SETTINGS };
+  /** Which owner the page believes it talks to (launch at login is the app's alone). */
+  kind: 'app' | 'daemon' = 'daemon';
   seq = 1;
   readonly since = Date.now();
   private readonly logs = new Map<string, LogLine[]>();
@@ -64,8 +66,9 @@ export class FakeOwner {
   snapshot(): Snapshot {
     return {
       seq: this.seq,
-      owner: { pid: process.pid, kind: 'daemon', since: this.since, home: '/tmp/corral-fake' },
+      owner: { pid: process.pid, kind: this.kind, since: this.since, home: '/tmp/corral-fake' },
       stacks: structuredClone(this.stacks),
+      settings: { ...this.settings },
     };
   }
 
@@ -200,6 +203,7 @@ export class FakeOwner {
       setSettings: async (req) => {
         record('setSettings', req);
         this.settings = { ...this.settings, ...req };
+        this.emit();
         return { ...this.settings };
       },
       onSnapshot: (listener) => {

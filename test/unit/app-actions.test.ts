@@ -150,3 +150,27 @@ test('settings: at load the OS is the truth for launch at login (the user remove
   await createSettingsSync({ get: st2.get, set: st2.set, autostart: on.a, onChange: () => {} }).load();
   assert.deepEqual(on.calls, [true], 'an enabled entry is rewritten, in case the app moved');
 });
+
+test('settings: a change made elsewhere (the web UI) reaches the OS and the tray; a refusal is put back', async () => {
+  const os = fakeAutostart();
+  const st = store(settings());
+  const changes: Settings[] = [];
+  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: (s) => changes.push(s) });
+  await sync.load();
+  await sync.changedElsewhere(settings({ launchAtLogin: true, notifyOnFailure: false }));
+  assert.equal(os.isOn(), true);
+  assert.equal(sync.current().notifyOnFailure, false);
+  assert.equal(changes.at(-1)?.launchAtLogin, true);
+  // The app's own change arrives as an event too: the OS already agrees, nothing is done twice.
+  await sync.set({ launchAtLogin: false });
+  await sync.changedElsewhere(st.now());
+  assert.deepEqual(os.calls, [true, false]);
+
+  const refusing = fakeAutostart(false);
+  const st2 = store(settings());
+  const sync2 = createSettingsSync({ get: st2.get, set: st2.set, autostart: refusing.a, onChange: () => {} });
+  await sync2.load();
+  await sync2.changedElsewhere(settings({ launchAtLogin: true }));
+  assert.equal(st2.now().launchAtLogin, false, 'stored back to what the OS has');
+  assert.equal(sync2.current().launchAtLogin, false);
+});

@@ -36,6 +36,7 @@ export function snapshot(stacks: Record<string, ServiceSnapshot[]>): Snapshot {
       file: `/home/dev/${name}/corral.yaml`,
       services: services.map((s) => ({ ...s, stack: name })),
     })),
+    settings: { ...DEFAULT_SETTINGS },
   };
 }
 
