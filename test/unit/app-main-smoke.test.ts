@@ -11,6 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Snapshot } from '../../shared/state.js';
 import { Owner } from '../../electron/lifecycle/owner.js';
+import { DataDir } from '../../electron/lifecycle/paths.js';
+import { readOwnerLock } from '../../electron/lifecycle/owner-lock.js';
+import { ControlClient } from '../../electron/lifecycle/control/client.js';
 import type { state as FakeState, app as FakeApp, BrowserWindow as FakeWindow, Tray as FakeTray } from './app-fake-electron.js';
 import { REPO_ROOT, fixture, freePort, tempHome, waitFor } from '../helpers/env.js';
 
@@ -25,7 +28,10 @@ const imagePath = (tray: FakeTray) => (tray.images.at(-1) as { path: string }).p
 test('main.ts wires owner, tray, window, IPC, settings and quit together (fake Electron, real owner)', async (t) => {
   const { home, cleanup } = tempHome('app-main');
   const saved = { env: { ...process.env }, argv: process.argv };
-  t.after(() => {
+  // When an assertion fails mid-way the app still runs (owner, socket, timers): quit it, or the run hangs.
+  let quitIfRunning: () => Promise<void> = async () => {};
+  t.after(async () => {
+    await quitIfRunning();
     process.env = saved.env;
     process.argv = saved.argv;
     cleanup();
@@ -64,6 +70,11 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
 
   await import(pathToFileURL(out).href);
   const { app, state, powerMonitor } = (globalThis as unknown as { __fakeElectron: Fake }).__fakeElectron;
+  quitIfRunning = async () => {
+    if (app.quitted) return;
+    app.quit();
+    await waitFor(() => app.quitted, 20_000, 'the app to quit after a failure').catch(() => {});
+  };
   await waitFor(() => (globalThis as { __corralE2E?: unknown }).__corralE2E || state.errors.length > 0, 15_000, 'main.ts start()');
   assert.deepEqual(state.errors, [], 'start() reported an error');
   const hook = (globalThis as unknown as { __corralE2E: { clickTray(id: string): boolean; snapshot(): Snapshot } }).__corralE2E;
@@ -101,6 +112,18 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   const refused = await invoke(trusted, 'setSettings', { launchAtLogin: true });
   assert.equal(refused.error?.code, 'conflict');
   assert.match(refused.error!.message, /only available in the packaged app/);
+
+  // A setting changed elsewhere (the web UI, here through the control socket) reaches the tray.
+  const { live } = await readOwnerLock(new DataDir(data).lockFile);
+  const client = await ControlClient.connect(live!.socket!, 3000);
+  try {
+    await client.call('setSettings', { stopServicesOnQuit: true });
+    await waitFor(() => labels(lastMenu(tray)).includes('Quit Corral and Stop Services'), 5000, 'the tray to follow the change');
+    await client.call('setSettings', { stopServicesOnQuit: false });
+    await waitFor(() => labels(lastMenu(tray)).includes('Quit Corral (Services Keep Running)'), 5000, 'and back');
+  } finally {
+    client.close();
+  }
 
   // Start through IPC: the window gets snapshots, the tray follows.
   const started = (await invoke(trusted, 'start', { stack: 'smoke', services: ['web'] })) as { value: { outcomes: { ok: boolean; message: string }[] } };

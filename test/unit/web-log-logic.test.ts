@@ -144,5 +144,7 @@ describe('routes', () => {
     assert.deepEqual(parseRoute('#/logs/%E0%A4%A'), { view: 'logs', stack: '%E0%A4%A' });
     assert.equal(routeHash({ view: 'logs', stack: 'demo', services: ['api', 'worker'] }), '#/logs/demo/api,worker');
     assert.equal(routeHash({ view: 'status' }), '');
+    assert.deepEqual(parseRoute('#/settings'), { view: 'settings' });
+    assert.equal(routeHash({ view: 'settings' }), '#/settings');
   });
 });
