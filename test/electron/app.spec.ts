@@ -117,6 +117,21 @@ test('start and stop through the window', { skip }, async () => {
   assert.equal(await healthy(port), false, 'the port is released');
 });
 
+test('settings: the window and the tray show the same, and a change in one is seen in the other', { skip }, async () => {
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  const stopOnQuit = page.getByRole('checkbox', { name: 'Stop services when Corral quits' });
+  assert.equal(await stopOnQuit.isChecked(), false);
+  await stopOnQuit.click();
+  await waitFor(async () => (await trayModel()).includes('Quit Corral and Stop Services'), 5000, 'the tray to follow the window');
+  // Back off, or the quit test below would stop the service.
+  await stopOnQuit.click();
+  await waitFor(async () => (await trayModel()).includes('Quit Corral (Services Keep Running)'), 5000, 'and back');
+  // A development build cannot register a login item: the window says so.
+  await page.getByRole('checkbox', { name: 'Launch Corral at login' }).click();
+  await page.getByRole('alert').filter({ hasText: /packaged app only|only available in the packaged app/ }).waitFor({ timeout: 5000 });
+  await page.getByRole('tab', { name: 'Status' }).click();
+});
+
 test('tray items act: start all, then view logs opens the window on the service logs', { skip }, async () => {
   assert.equal(await clickTray('start-all'), true);
   await waitFor(async () => (await serviceState()).state === 'running', 30_000, `${SERVICE} running`);
