@@ -64,6 +64,8 @@ export class Owner extends EventEmitter {
   private opening = true;
   /** The process table read once at the start of `open` (see there); null afterwards. */
   private openingScan: ProcessSnapshot | null = null;
+  /** settings.json as last read or written (see `getSettings`). */
+  private settings: Settings | null = null;
   private readonly since = Date.now();
 
   private constructor(
@@ -528,8 +530,6 @@ export class Owner extends EventEmitter {
   }
 
   // ---- settings ----
-
-  private settings: Settings | null = null;
 
   /** Read from settings.json once, then kept: only `setSettings` changes it. */
   getSettings(): Settings {
