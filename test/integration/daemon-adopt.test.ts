@@ -23,8 +23,11 @@ test('F07 owner daemon SIGKILLed while 3 services run: they keep logging; the ne
     assert.equal((await h.run(['up'], { cwd: dir })).code, 0);
     const first = (await h.json<StackJson[]>(['status'], { cwd: dir }))[0]!.services;
     const owner = h.ownerPid()!;
-    const marked = markedPids(h.dir.markerPrefix()).sort();
-    assert.equal(marked.length, 5, 'a, b (+2 children), c');
+    // `up` returns when the services run (no health checks here); b forks its children a moment later.
+    const marked = await waitFor(() => {
+      const m = markedPids(h.dir.markerPrefix());
+      return m.length === 5 ? m.sort() : null;
+    }, 5000, 'a, b (+2 children), c');
 
     process.kill(owner, 'SIGKILL');
     await waitFor(() => !isLive(owner), 5000, 'owner gone');
