@@ -2,29 +2,19 @@
 import type { ServiceSnapshot, ServiceState, Snapshot } from '../../shared/state.js';
 import type { Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS } from '../../shared/api.js';
+import { fakeService } from '../helpers/fake-api.js';
 
+/** A service of the `stigmer` stack in `state` (the other fields from fakeService's defaults). */
 export function service(name: string, state: ServiceState, extra: Partial<ServiceSnapshot> = {}): ServiceSnapshot {
   const up = state !== 'stopped';
-  return {
-    stack: 'stigmer',
-    name,
+  return fakeService('stigmer', name, {
     state,
     desired: up ? 'up' : 'down',
     pid: state === 'running' || state === 'unhealthy' || state === 'starting' ? 4242 : null,
-    adopted: false,
-    restarts: 0,
-    ports: [],
     startedAt: up ? 1_700_000_000_000 : null,
-    lastExit: null,
-    health: null,
-    reason: null,
-    lastLogLines: [],
-    survivors: [],
-    portHolder: null,
     logFile: `/tmp/corral/logs/stigmer/${name}.log`,
-    dependsOn: {},
     ...extra,
-  };
+  });
 }
 
 export function snapshot(stacks: Record<string, ServiceSnapshot[]>): Snapshot {

@@ -2,8 +2,7 @@
 // the style; every other escape sequence is dropped. The output is data
 // (text + style), rendered as text nodes: log text never reaches innerHTML.
 
-export interface Span {
-  text: string;
+interface Style {
   /** 0–7 normal, 8–15 bright; null = default colour. */
   fg: number | null;
   bg: number | null;
@@ -11,6 +10,10 @@ export interface Span {
   dim: boolean;
   italic: boolean;
   underline: boolean;
+}
+
+export interface Span extends Style {
+  text: string;
 }
 
 // CSI (ESC [ … final), OSC (ESC ] … BEL | ESC \), and two-byte escapes.
@@ -27,15 +30,6 @@ export function hasEscapes(text: string): boolean {
 export function stripAnsi(text: string): string {
   if (!hasEscapes(text)) return text.indexOf('\r') === -1 ? text : text.replace(CONTROL, '');
   return text.replace(ESCAPE, '').replace(CONTROL, '');
-}
-
-interface Style {
-  fg: number | null;
-  bg: number | null;
-  bold: boolean;
-  dim: boolean;
-  italic: boolean;
-  underline: boolean;
 }
 
 const PLAIN: Style = { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false };
