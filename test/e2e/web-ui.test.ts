@@ -206,12 +206,18 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
     await waitForText(lines, /request \d+ ok/, 10_000);
 
     // ANSI colours are rendered as styled spans, and markup in a line stays text.
-    const info = lines.locator('span.fg2', { hasText: 'INFO' }).first();
-    await info.waitFor();
-    const colours = (await info.evaluate((span) => {
-      const w = span.ownerDocument.defaultView;
-      return [w.getComputedStyle(span).color, w.getComputedStyle(span.closest('.row')).color];
-    })) as string[];
+    // One evaluate finds the span and reads both colours: the list re-renders as
+    // lines arrive, so a span found by an earlier call may be detached by now.
+    let colours: string[] = [];
+    await waitFor(async () => {
+      colours = (await lines.evaluate((el) => {
+        const span = [...el.querySelectorAll('.row span.fg2')].find((s) => s.textContent?.includes('INFO'));
+        if (!span) return [];
+        const w = el.ownerDocument.defaultView!;
+        return [w.getComputedStyle(span).color, w.getComputedStyle(span.closest('.row')!).color];
+      })) as string[];
+      return colours.length === 2;
+    }, 10_000, 'an INFO span in a row');
     assert.notEqual(colours[0], colours[1], 'INFO has its own colour');
     await lines.locator('span.fg1.b', { hasText: 'ERROR' }).first().waitFor();
     assert.equal(await lines.locator('img').count(), 0);
