@@ -67,7 +67,7 @@ function tailStart(file: string, size: number, want: number): number {
  * Lines without their own timestamp get one interpolated between the file's
  * birth and last write by byte offset: good enough to interleave history.
  */
-export function readServiceLog(path: string, stack: string, service: string, lines: number, since?: number): LogLine[] {
+export function readServiceLog(path: string, stack: string, service: string, lines: number, since?: number, cut?: Cut): LogLine[] {
   const chunks: LogLine[][] = [];
   let have = 0;
   let seqBase = 0;
@@ -80,8 +80,10 @@ export function readServiceLog(path: string, stack: string, service: string, lin
       continue;
     }
     const want = lines - have;
-    const start = tailStart(file, st.size, want);
-    const text = readRange(file, start, st.size).toString('utf8');
+    // The current file only up to what its followers were given (older files are complete).
+    const end = file === path && cut && cut.ino === st.ino ? Math.min(st.size, cut.at) : st.size;
+    const start = tailStart(file, end, want);
+    const text = readRange(file, start, end).toString('utf8');
     const take = text.split('\n');
     if (take[take.length - 1] === '') take.pop();
     const birth = st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
@@ -100,6 +102,20 @@ export function readServiceLog(path: string, stack: string, service: string, lin
   }
   const out = chunks.flat();
   return since !== undefined ? out.filter((l) => l.ts >= since) : out;
+}
+
+/** Where a follower stands in the current file: every complete line before `at` has been delivered. */
+export interface Cut {
+  ino: number;
+  at: number;
+}
+
+/** Offset just after the last newline before `size` (looking back at most 64 KiB), so following starts on a line boundary. */
+function lineBoundary(path: string, size: number): number {
+  if (size === 0) return 0;
+  const from = Math.max(0, size - (64 << 10));
+  const i = readRange(path, from, size).lastIndexOf(0x0a);
+  return i === -1 ? (from === 0 ? 0 : size) : from + i + 1;
 }
 
 /** Follows one file from its current end; survives truncation and rotation (rename + new file). */
@@ -121,7 +137,8 @@ class Tailer {
     try {
       const st = statSync(path);
       this.ino = st.ino;
-      this.offset = st.size;
+      // An unfinished last line is delivered whole once it ends, not as a fragment.
+      this.offset = lineBoundary(path, st.size);
     } catch {}
     this.timer = setInterval(() => this.poll(), pollMs);
     this.timer.unref();
@@ -178,6 +195,12 @@ class Tailer {
     if (lines.length > 0) for (const l of this.listeners) l(lines);
   }
 
+  /** Reads what is new (delivering it to the listeners) and says where that leaves the current file. */
+  cut(): Cut {
+    this.poll();
+    return { ino: this.ino, at: this.offset - Buffer.byteLength(this.partial) };
+  }
+
   private consume(buf: Buffer, now: number, out: LogLine[]): void {
     const text = this.partial + buf.toString('utf8');
     const parts = text.split('\n');
@@ -197,6 +220,11 @@ class Tailer {
   }
 }
 
+export interface HistoryOptions {
+  lines?: number;
+  since?: number;
+}
+
 export class LogHub {
   private readonly tailers = new Map<string, Tailer>();
 
@@ -205,21 +233,36 @@ export class LogHub {
     private readonly pollMs = 250,
   ) {}
 
-  read(stack: string, services: string[], opts: { lines?: number; since?: number } = {}): LogLine[] {
+  /**
+   * The last lines of these services. Where a service is being followed, its
+   * new lines are first delivered to the followers and the history stops where
+   * they stand, so a line is never both in a history and delivered after it.
+   */
+  read(stack: string, services: string[], opts: HistoryOptions = {}): LogLine[] {
     const n = opts.lines ?? 200;
-    const merged = mergeByTime(services.map((s) => readServiceLog(this.dir.logFile(stack, s), stack, s, n, opts.since)));
+    const merged = mergeByTime(
+      services.map((s) => readServiceLog(this.dir.logFile(stack, s), stack, s, n, opts.since, this.tailers.get(`${stack}/${s}`)?.cut())),
+    );
     return merged.slice(-n);
   }
 
-  follow(stack: string, services: string[], listener: (lines: LogLine[]) => void): () => void {
+  /**
+   * Follows new lines. With `history`, the listener first gets the last lines
+   * (possibly none) and then every later line, each exactly once, in order.
+   */
+  follow(stack: string, services: string[], listener: (lines: LogLine[]) => void, history?: HistoryOptions): () => void {
     const keys: string[] = [];
+    const tailers: Tailer[] = [];
     for (const s of services) {
       const key = `${stack}/${s}`;
       let t = this.tailers.get(key);
       if (!t) this.tailers.set(key, (t = new Tailer(this.dir.logFile(stack, s), stack, s, this.pollMs)));
-      t.add(listener);
+      tailers.push(t);
       keys.push(key);
     }
+    // Synchronous from the cut to adding the listener: nothing can fall in between.
+    if (history) listener(this.read(stack, services, history));
+    for (const t of tailers) t.add(listener);
     return () => {
       for (const key of keys) {
         const t = this.tailers.get(key);

@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { openOnDesktop } from './desktop.js';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
 import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
-import type { ActionOutcome, ActionResult, CorralApi, Settings } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
 import { DataDir, defaultHome } from './paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './owner-lock.js';
@@ -21,7 +21,7 @@ import { watchForWake, type WakeInfo } from './wake.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 import { waitUntil } from './wait.js';
 import { portHolders } from './ports.js';
-import { LogHub } from './log-hub.js';
+import { LogHub, type HistoryOptions } from './log-hub.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
@@ -139,6 +139,12 @@ export class Owner extends EventEmitter {
 
   stack(name: string): StackSpec | undefined {
     return this.stacks.get(name)?.spec;
+  }
+
+  /** Follows the logs of `sub.services` (all of the stack's when absent); with `history`, the last lines come first. */
+  followLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void, history?: HistoryOptions): () => void {
+    const services = sub.services ?? this.stack(sub.stack)?.services.map((s) => s.name) ?? [];
+    return this.logs.follow(sub.stack, services, listener, history);
   }
 
   supervisor(stack: string, service: string): ServiceSupervisor {
@@ -610,9 +616,6 @@ function createApi(owner: Owner): CorralApi {
       owner.on('snapshot', listener);
       return () => owner.off('snapshot', listener);
     },
-    onLogs: (sub, listener) => {
-      const services = sub.services ?? owner.stack(sub.stack)?.services.map((s) => s.name) ?? [];
-      return owner.logs.follow(sub.stack, services, listener);
-    },
+    onLogs: (sub, listener) => owner.followLogs(sub, listener),
   };
 }

@@ -85,6 +85,13 @@ test('F21 malformed, invalid, unknown and oversized control requests: refused, n
     r = await c.next();
     assert.equal(r.error?.code, 'bad-request');
 
+    // A log subscription asking for an impossible history is refused before it starts.
+    c.sock.write(JSON.stringify({ id: 9, subscribe: 'logs', req: { stack: 'f21', history: { lines: 0 } } }) + '\n');
+    r = await c.next();
+    assert.equal(r.id, 9);
+    assert.equal(r.error?.code, 'bad-request');
+    assert.match(r.error!.message, /history/);
+
     // The same connection still works after all of that.
     c.sock.write(JSON.stringify({ id: 7, call: 'ping' }) + '\n');
     r = await c.next();

@@ -56,30 +56,26 @@ Exit: 0; 2 usage (unknown service); 4 no owner (or it went away while following)
       out.line(`${out.paint(color, l.service.padEnd(width))} ${out.paint('dim', '|')} ${ts}${out.text(l.text)}`);
     };
 
-    let buffered: LogLine[] | null = null;
-    let unsubscribe: (() => void) | null = null;
-    if (values.follow) {
-      // Subscribe before reading history so nothing falls between the two; the overlap is removed below.
-      buffered = [];
-      unsubscribe = await client.subscribe('logs', { stack, services }, (lines) => {
-        if (buffered) buffered.push(...lines);
-        else lines.forEach(print);
-      });
+    const history = { lines: n, ...(since !== undefined ? { since } : {}) };
+    if (!values.follow) {
+      try {
+        (await client.call('readLogs', { stack, services, ...history })).forEach(print);
+      } catch (e) {
+        ownerError(e);
+      }
+      return EXIT.ok;
     }
-    let history: LogLine[];
+    // The owner sends the history as the first event, then every later line
+    // once: it cuts the history where its followers stand.
+    let unsubscribe: () => void;
     try {
-      history = await client.call('readLogs', { stack, services, lines: n, ...(since !== undefined ? { since } : {}) });
+      unsubscribe = await client.subscribe('logs', { stack, services, history }, (lines) => lines.forEach(print));
     } catch (e) {
       ownerError(e);
     }
-    history.forEach(print);
-    if (!values.follow) return EXIT.ok;
-    const pending = dropOverlap(history, buffered!);
-    buffered = null;
-    pending.forEach(print);
     return new Promise<number>((resolve) => {
       ctx.onInterrupt = () => {
-        unsubscribe?.();
+        unsubscribe();
         resolve(EXIT.ok);
       };
       client.once('close', () => {
@@ -89,21 +85,3 @@ Exit: 0; 2 usage (unknown service); 4 no owner (or it went away while following)
     });
   },
 };
-
-/** Lines both at the end of the history and at the start of the follow buffer (per service) are shown once. */
-export function dropOverlap(history: LogLine[], buffered: LogLine[]): LogLine[] {
-  const drop = new Set<LogLine>();
-  for (const service of new Set(buffered.map((l) => l.service))) {
-    const h = history.filter((l) => l.service === service).map((l) => l.text);
-    const b = buffered.filter((l) => l.service === service);
-    for (let k = Math.min(h.length, b.length); k > 0; k--) {
-      let same = true;
-      for (let i = 0; i < k && same; i++) same = h[h.length - k + i] === b[i]!.text;
-      if (same) {
-        b.slice(0, k).forEach((l) => drop.add(l));
-        break;
-      }
-    }
-  }
-  return buffered.filter((l) => !drop.has(l));
-}

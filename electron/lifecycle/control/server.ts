@@ -23,6 +23,7 @@ import {
   type ErrorCode,
   type MessageId,
   type ServerMessage,
+  type TopicRequest,
 } from './protocol.js';
 import { prepareSocketDir } from './socket-path.js';
 import { upStack, addStackFile, stackList } from './stacks.js';
@@ -182,15 +183,16 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
       send({ id, event: owner.snapshot() });
       return;
     }
-    const { stack, services } = parsed.data as { stack: string; services?: string[] };
+    const { stack, services, history } = parsed.data as TopicRequest<'logs'>;
     try {
       for (const s of services ?? []) owner.supervisor(stack, s);
       if (!owner.stack(stack)) throw Object.assign(new Error(`No stack named \`${stack}\`. Known stacks: ${owner.stackNames().join(', ') || 'none'}.`), { code: 'not-found' });
     } catch (e) {
       return void send({ id, error: errorOf(e) });
     }
-    subs.set(id, api.onLogs({ stack, ...(services ? { services } : {}) }, (lines) => send({ id, event: lines })));
+    // The acceptance goes first: with `history`, the first event is sent at once.
     send({ id, result: { subscribed: topic } });
+    subs.set(id, owner.followLogs({ stack, ...(services ? { services } : {}) }, (lines) => send({ id, event: lines }), history));
   }
 
   async function dispatch(call: string, req: unknown, id: MessageId): Promise<unknown> {
