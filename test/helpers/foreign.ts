@@ -84,7 +84,7 @@ export async function startForeign(opts: { tag: string; port?: number; host?: st
       return '';
     }
   };
-  await waitFor(() => output().includes(`ready ${pid}`), 5000, `foreign process ${pid} ready`);
+  await waitFor(() => output().includes(`ready ${pid}`), 15_000, `foreign process ${pid} ready`);
   const st = procStat(pid)!;
   const command = cmdline(pid);
   return {

@@ -1,7 +1,7 @@
 // A chatty service for the log tests, inlined as `node -e`: writes `line <n>`
 // at a fixed rate (lines per second) until `total`, prints `chatty done`, then
 // stays up. Its stdout is the log file, written synchronously by Node.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 
 export const CHATTY = `
@@ -63,4 +63,35 @@ export function countLines(file: string, total: number): LineCount {
   const missing: number[] = [];
   for (let k = 1; k <= total; k++) if (!seen[k]) missing.push(k);
   return { files: names.length, unique: total - missing.length, missing, duplicates, done, doneMs };
+}
+
+/**
+ * How far the writer has got, from the ends of the current file and the newest
+ * rotated copy: the last `line <n>` there (`total` once it printed `chatty
+ * done`). Cheap enough to poll while the writer runs, unlike
+ * counting every line, which would compete with it for the CPU.
+ */
+export function writtenSoFar(file: string, total: number): number {
+  // A rotation may just have moved everything to `.1` (the newest copy).
+  return Math.max(lastNumber(file, total), lastNumber(`${file}.1`, total));
+}
+
+function lastNumber(file: string, total: number): number {
+  let tail = '';
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, 256));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      tail = buf.toString('latin1');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+  if (tail.includes('chatty done')) return total;
+  const all = [...tail.matchAll(/line (\d+)\n/g)];
+  return all.length > 0 ? Number(all[all.length - 1]![1]) : 0;
 }

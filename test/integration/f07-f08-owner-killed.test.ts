@@ -76,7 +76,7 @@ test('F08 owner SIGKILLed, then one service dies before the next owner: live one
     const worker = await waitFor(() => {
       const w = second!.service('s', 'worker');
       return w.state === 'running' && w.pid !== null ? w : null;
-    }, 5000, 'worker restarted');
+    }, 15_000, 'worker restarted');
     assert.notEqual(worker.pid, before.worker);
     assert.equal(second.service('s', 'temporal').adopted, true);
     assert.equal(worker.adopted, false);

@@ -22,7 +22,7 @@ async function pidReuse(variant: Variant): Promise<void> {
   const tag = newTag('f09');
   const port = await freePort();
   // A short start timeout: if the foreign process were wrongly adopted, its health wait ends soon.
-  const spec = stack('f09', [tcpService('api', port, [], { startTimeoutMs: 3000 })]);
+  const spec = stack('f09', [tcpService('api', port, [], { startTimeoutMs: 8000 })]);
   const prefix = dir.markerPrefix('f09', 'api');
   const logs: string[] = [];
   let first: Owner | null = null;
@@ -39,7 +39,7 @@ async function pidReuse(variant: Variant): Promise<void> {
     first = null;
     // Then the service dies while no owner runs, and its pid goes to an unrelated process.
     process.kill(rec.pid, 'SIGKILL');
-    await waitFor(() => !isLive(rec.pid) && markedPids(prefix).length === 0, 3000, 'old instance gone');
+    await waitFor(() => !isLive(rec.pid) && markedPids(prefix).length === 0, 10_000, 'old instance gone');
 
     const env: Record<string, string> = variant === 'other-marker' ? { CORRAL_INSTANCE: `0123456789ab/f09/api/not-this-data-dir` } : {};
     foreign = await startForeign({ tag, env });
@@ -62,7 +62,7 @@ async function pidReuse(variant: Variant): Promise<void> {
         const s = second!.service('f09', 'api');
         return s.state === 'running' && s.pid !== null ? s : null;
       },
-      8000,
+      20_000,
       'service started fresh',
     );
     assert.notEqual(fresh.pid, foreign.pid);

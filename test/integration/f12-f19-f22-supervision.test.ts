@@ -77,21 +77,21 @@ test('F19 chain A ← B ← C where A becomes unhealthy: dependents held, restar
     });
     const aPid = owner.service('s', 'a').pid!;
     process.kill(aPid, 'SIGUSR2'); // A answers 503 from now on
-    await waitFor(() => owner.service('s', 'a').state === 'unhealthy', 5000, 'A unhealthy');
+    await waitFor(() => owner.service('s', 'a').state === 'unhealthy', 15_000, 'A unhealthy');
     // B crashes while A is unhealthy: it is held, not crash-looped.
     const bPid = owner.service('s', 'b').pid!;
     process.kill(bPid, 'SIGKILL');
     const held = await waitFor(() => {
       const x = owner.service('s', 'b');
       return x.state === 'starting' && x.pid === null && /waiting for a/.test(x.reason ?? '') ? x : null;
-    }, 5000, 'B held waiting for A');
+    }, 15_000, 'B held waiting for A');
     assert.equal(held.restarts, 1);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(owner.service('s', 'b').restarts, 1, 'no restart storm while A is unhealthy');
     assert.equal(owner.service('s', 'c').restarts, 0, 'C untouched');
     // A recovers: B is started again, once.
     process.kill(aPid, 'SIGUSR2');
-    const back = await waitFor(() => (owner.service('s', 'b').state === 'running' ? owner.service('s', 'b') : null), 5000, 'B running again');
+    const back = await waitFor(() => (owner.service('s', 'b').state === 'running' ? owner.service('s', 'b') : null), 15_000, 'B running again');
     assert.equal(back.restarts, 1);
     assert.equal(owner.service('s', 'a').pid, aPid, 'A was never restarted (policy never)');
     assert.equal(states.b!.includes('failed'), false);
@@ -128,12 +128,12 @@ test('F22 sleep or stall of the owner: re-check at once on wake, dead service re
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = performance.now();
     process.kill(host.child.pid!, 'SIGCONT');
-    await host.waitEvent((e) => e.type === 'wake', 5000);
+    await host.waitEvent((e) => e.type === 'wake', 15_000);
     await host.waitEvent((e) => {
       if (e.type !== 'snapshot') return false;
       const two = (e.snapshot as typeof ready).stacks[0]!.services.find((s) => s.name === 'two')!;
       return two.state === 'running' && two.pid !== pids.two;
-    }, 5000);
+    }, 15_000); // well under the 60 s poll that would otherwise find it
     console.log(`# F22 dead adopted service restarted ${(performance.now() - t0).toFixed(0)} ms after wake (poll interval 60 s)`);
     // Probes whose timers fired late caused no restart of the healthy service.
     const one = host.latest()!.stacks[0]!.services.find((s) => s.name === 'one')!;

@@ -24,7 +24,7 @@ async function previousBoot(desired: 'up' | 'down'): Promise<void> {
   try {
     // A first owner runs the service; then "the machine reboots": everything dies, the files stay.
     first = await Owner.open({ home, kind: 'embedded' });
-    await first.addStack(stack('f15', [tcpService('api', port, [], { startTimeoutMs: 3000 })]));
+    await first.addStack(stack('f15', [tcpService('api', port, [], { startTimeoutMs: 8000 })]));
     assert.equal((await first.start('f15')).outcomes[0]!.ok, true);
     if (desired === 'down') {
       // The user had stopped it, but a state file was left behind (e.g. power loss mid-stop).
@@ -36,7 +36,7 @@ async function previousBoot(desired: 'up' | 'down'): Promise<void> {
     await first.close({ stopServices: false });
     first = null;
     if (isLive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
-    await waitFor(() => markedPids(prefix).length === 0, 3000, 'old instance gone');
+    await waitFor(() => markedPids(prefix).length === 0, 10_000, 'old instance gone');
 
     // In this boot, an unrelated process has exactly the recorded pid and start time.
     foreign = await startForeign({ tag });
@@ -77,7 +77,7 @@ async function previousBoot(desired: 'up' | 'down'): Promise<void> {
           const x = second!.service('f15', 'api');
           return x.state === 'running' && x.pid !== null ? x : null;
         },
-        8000,
+        20_000,
         'service started fresh',
       );
       assert.notEqual(s.pid, foreign.pid);

@@ -123,7 +123,7 @@ test('F16 stop and start issued in the same tick on a running service: serialize
         const x = owner.service('s', 'svc');
         return x.state === 'running' && x.pid !== null && x.pid !== s.pid;
       },
-      4000,
+      15_000,
       `restart after the crash of pid ${s.pid} (now ${JSON.stringify(owner.service('s', 'svc'))})`,
     );
     assert.equal((await owner.stop('s')).outcomes[0]!.ok, true);
@@ -166,7 +166,7 @@ test('F16 stop then start while the first start is still waiting for its health 
         const x = owner.service('s', 'svc');
         return x.state === 'running' && x.pid !== null && x.pid !== s.pid ? x : null;
       },
-      4000,
+      15_000,
       `restart after the crash of pid ${s.pid} (now ${JSON.stringify(owner.service('s', 'svc'))})`,
     );
     assert.equal(again.restarts, 1);

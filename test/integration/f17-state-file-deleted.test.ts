@@ -103,7 +103,7 @@ test('F17 state file deleted while no owner runs: the next owner finds the servi
         const x = second!.service('f17', 'api');
         return x.state === 'running' && x.pid !== null && x.pid !== s.pid ? x : null;
       },
-      5000,
+      15_000,
       `restart after the crash of pid ${s.pid}`,
     );
     assert.equal(

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness } from './cli-harness.js';
-import { chattyYaml, countLines } from './chatty.js';
+import { chattyYaml, countLines, writtenSoFar } from './chatty.js';
 import { isLive, waitFor } from '../helpers/env.js';
 
 test('F18 chatty service while the owner is SIGKILLed and restarted: every line is in the log files', async (t) => {
@@ -22,7 +22,7 @@ test('F18 chatty service while the owner is SIGKILLed and restarted: every line 
     const pid = (await h.json<{ services: { pid: number }[] }[]>(['status'], { cwd: dir, env }))[0]!.services[0]!.pid;
     const owners: number[] = [];
     for (const afterLines of [150_000, 450_000]) {
-      await waitFor(() => countLines(file, total).unique >= afterLines, 20_000, `${afterLines} lines written`);
+      await waitFor(() => writtenSoFar(file, total) >= afterLines, 20_000, `${afterLines} lines written`);
       const owner = h.ownerPid()!;
       owners.push(owner);
       process.kill(owner, 'SIGKILL');
@@ -31,11 +31,12 @@ test('F18 chatty service while the owner is SIGKILLed and restarted: every line 
       const st = await h.json<{ services: { pid: number; adopted: boolean }[] }[]>(['status'], { cwd: dir, env });
       assert.deepEqual([st[0]!.services[0]!.pid, st[0]!.services[0]!.adopted], [pid, true]);
     }
-    await waitFor(() => countLines(file, total).done, 30_000, 'chatty done');
+    await waitFor(() => writtenSoFar(file, total) === total, 30_000, 'chatty done');
     assert.equal((await h.run(['daemon', 'stop'])).code, 0);
     const c = countLines(file, total);
     t.diagnostic(`${total} lines in ${c.doneMs} ms (${Math.round(total / ((c.doneMs ?? 1) / 1000))} lines/s) across ${c.files} files; owners killed: ${owners.join(', ')}; missing ${c.missing.length}, duplicated ${c.duplicates}`);
-    assert.ok(c.doneMs !== null && total / (c.doneMs / 1000) >= 100_000, 'at least 100k lines/s');
+    // The row's scenario: a service writing at least 100k lines/s (it aims at 150k).
+    assert.ok(c.doneMs !== null && total / (c.doneMs / 1000) >= 100_000, `the writer reached ${Math.round(total / ((c.doneMs ?? 1) / 1000))} lines/s, below the 100k/s F18 asks for`);
     assert.deepEqual(c.missing.slice(0, 10), [], `${c.missing.length} lines missing`);
     assert.ok(c.files > 2, 'rotation happened during the run');
     assert.equal(isLive(pid), true, 'the service outlived both owners');

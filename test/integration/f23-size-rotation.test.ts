@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness } from './cli-harness.js';
-import { chattyYaml, countLines } from './chatty.js';
+import { chattyYaml, countLines, writtenSoFar } from './chatty.js';
 import { waitFor } from '../helpers/env.js';
 import { readFileSync } from 'node:fs';
 
@@ -22,7 +22,7 @@ async function run(label: string, pause: boolean, t: { diagnostic(msg: string): 
     const file = h.dir.logFile('rot', 'chatty');
     // Without the pause the `chatty done` line itself may be lost: then wait for the time the writer needs.
     const t0 = Date.now();
-    await waitFor(() => countLines(file, total).done || (!pause && Date.now() - t0 > 12_000), 60_000, 'chatty done');
+    await waitFor(() => writtenSoFar(file, total) === total || (!pause && Date.now() - t0 > 12_000), 60_000, 'chatty done');
     // Counted with no owner running: no rotation can move files while we read them.
     assert.equal((await h.run(['daemon', 'stop'])).code, 0);
     const c = countLines(file, total);
