@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every compiled test file with node's test runner. Unit tests first
-// (fast, parallel), then integration and e2e tests that use real processes.
+// Runs every compiled test file with node's test runner: unit and integration
+// tests two files at a time, then the browser (e2e) suites one at a time.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,8 +25,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.CORRAL_TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...files], {
-  stdio: 'inherit',
-  cwd: root,
-});
-process.exit(r.status ?? 1);
+const run = (list, c) =>
+  list.length === 0 ? 0 : (spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${c}`, ...list], { stdio: 'inherit', cwd: root }).status ?? 1);
+// The browser suites last: one at a time, each with the machine to itself (two
+// Chromiums and a million-line log on 2 cores starve each other's frames).
+const isBrowser = (f) => f.includes(`${join('dist', 'test', 'e2e')}/`);
+const rest = run(files.filter((f) => !isBrowser(f)), concurrency);
+const browser = run(files.filter(isBrowser), '1');
+process.exit(rest || browser);

@@ -30,7 +30,7 @@ function demoStacks() {
   ];
 }
 
-describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () => {
+describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () => {
   let fake: FakeOwner;
   let ui: WebUi;
   let browser: Browser;
@@ -63,16 +63,16 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
 
   test('each button calls the contract with its own target', async () => {
     await button('Stop worker').click();
-    await waitFor(() => fake.calls.some((c) => c.name === 'stop'), 3000, 'stop');
+    await waitFor(() => fake.calls.some((c) => c.name === 'stop'), 10_000, 'stop');
     assert.deepEqual(fake.calls.find((c) => c.name === 'stop')!.req, { stack: 'demo', services: ['worker'] });
     await waitForText(row('worker').locator('.state'), 'Stopped');
     await button('Start worker').click();
     await waitForText(row('worker').locator('.state'), 'Running');
     await button('Stop all in demo').click();
-    await waitFor(() => fake.calls.filter((c) => c.name === 'stop').length === 2, 3000, 'stop all');
+    await waitFor(() => fake.calls.filter((c) => c.name === 'stop').length === 2, 10_000, 'stop all');
     assert.deepEqual(fake.calls.filter((c) => c.name === 'stop')[1]!.req, { stack: 'demo' });
     await button('Start all in demo').click();
-    await waitFor(() => fake.calls.filter((c) => c.name === 'start').length === 2, 3000, 'start all');
+    await waitFor(() => fake.calls.filter((c) => c.name === 'start').length === 2, 10_000, 'start all');
     assert.deepEqual(fake.calls.filter((c) => c.name === 'start')[1]!.req, { stack: 'demo' });
     assert.deepEqual(errors, []);
   });
@@ -83,7 +83,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     await waitForText(panel, 'node agent.js --child');
     await screenshot(page, 'renderer-survivors');
     await button('Force stop agent').click();
-    await waitFor(() => fake.calls.some((c) => c.name === 'forceStop'), 3000, 'forceStop');
+    await waitFor(() => fake.calls.some((c) => c.name === 'forceStop'), 10_000, 'forceStop');
     assert.deepEqual(fake.calls.find((c) => c.name === 'forceStop')!.req, { stack: 'demo', service: 'agent' });
     await panel.waitFor({ state: 'detached' });
   });
@@ -101,7 +101,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     await button('Stop process 999').click();
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Yes, stop process 999' }).click();
-    await waitFor(() => fake.calls.some((c) => c.name === 'killPortHolder'), 3000, 'killPortHolder');
+    await waitFor(() => fake.calls.some((c) => c.name === 'killPortHolder'), 10_000, 'killPortHolder');
     assert.deepEqual(fake.calls.find((c) => c.name === 'killPortHolder')!.req, { stack: 'demo', service: 'api', pid: 999, confirm: true });
   });
 
@@ -119,12 +119,12 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
   });
 
   test('a button is busy while its call runs', async () => {
-    fake.actionDelayMs = 400;
+    // Long enough that the reads after the click land inside the call on a loaded machine.
+    fake.actionDelayMs = 3000;
     const restart = button('Restart api');
     await restart.click();
-    assert.equal(await restart.getAttribute('aria-busy'), 'true');
-    assert.equal(await restart.isDisabled(), true);
-    await waitFor(async () => (await restart.getAttribute('aria-busy')) === 'false', 3000, 'call to finish');
+    assert.deepEqual(await restart.evaluate((b) => [b.getAttribute('aria-busy'), b.disabled]), ['true', true]);
+    await waitFor(async () => (await restart.getAttribute('aria-busy')) === 'false', 10_000, 'call to finish');
     fake.actionDelayMs = 0;
   });
 
@@ -161,13 +161,17 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     }
     assert.equal(focused, 'Restart worker');
     await page.keyboard.press('Enter');
-    await waitFor(() => fake.calls.some((c) => c.name === 'restart'), 3000, 'restart by keyboard');
+    await waitFor(() => fake.calls.some((c) => c.name === 'restart'), 10_000, 'restart by keyboard');
     await page.getByRole('tab', { name: 'Status' }).focus();
     await page.keyboard.press('ArrowRight');
     await page.getByRole('tab', { name: 'Logs', selected: true }).waitFor();
     await page.getByRole('region', { name: /Log lines of/ }).waitFor();
-    await page.keyboard.press('/');
-    assert.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'Filter logs');
+    // The `/` handler is installed by an effect after the first paint: press until it answers.
+    const active = async () => (await page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")')) as string;
+    await waitFor(async () => {
+      if ((await active()) !== 'Filter logs') await page.keyboard.press('/');
+      return (await active()) === 'Filter logs';
+    }, 10_000, '/ to focus the filter');
   });
 
   test('settings: the tray\'s three, live; a change is one call; launch at login is the app\'s alone', async () => {
@@ -185,23 +189,23 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     await screenshot(page, 'renderer-settings');
 
     await notify.click();
-    await waitFor(() => fake.calls.some((c) => c.name === 'setSettings'), 3000, 'setSettings');
+    await waitFor(() => fake.calls.some((c) => c.name === 'setSettings'), 10_000, 'setSettings');
     assert.deepEqual(fake.calls.filter((c) => c.name === 'setSettings').map((c) => c.req), [{ notifyOnFailure: false }]);
-    await waitFor(async () => !(await notify.isChecked()) && !(await notify.isDisabled()), 3000, 'the new value, settled');
+    await waitFor(async () => !(await notify.isChecked()) && !(await notify.isDisabled()), 10_000, 'the new value, settled');
 
     // Changed elsewhere (the tray): shown without reload.
     fake.settings = { ...fake.settings, stopServicesOnQuit: true };
     fake.emit();
-    await waitFor(() => stopOnQuit.isChecked(), 3000, 'the tray\'s change');
+    await waitFor(() => stopOnQuit.isChecked(), 10_000, 'the tray\'s change');
 
     // With the app as owner, launch at login is offered; a refusal is said and the box goes back.
     fake.kind = 'app';
     fake.emit();
-    await waitFor(async () => !(await login.isDisabled()), 3000, 'launch at login offered');
+    await waitFor(async () => !(await login.isDisabled()), 10_000, 'launch at login offered');
     fake.failNext.set('setSettings', Object.assign(new Error('Launch at login is only available in the packaged app'), { code: 'conflict' }));
     await login.click();
     await waitForText(page.getByRole('alert'), /only available in the packaged app/);
-    await waitFor(async () => !(await login.isChecked()), 3000, 'the box back to the stored value');
+    await waitFor(async () => !(await login.isChecked()), 10_000, 'the box back to the stored value');
     assert.equal(fake.settings.launchAtLogin, false);
     assert.equal(new URL(page.url()).hash, '#/settings', 'the view is in the address');
     // Only the refused call's own 409, which the browser logs.
@@ -261,16 +265,18 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     const region = page.getByRole('region', { name: 'Log lines of api' });
     await waitForText(region.locator('.row').last(), `request ${N - 1} `, 20_000);
     const firstLinesMs = Date.now() - opened;
-    await waitForText(page.locator('.log-status'), '1,000,000 lines', 60_000);
+    await waitForText(page.locator('.log-status'), '1,000,000 lines', 120_000);
     const allMs = Date.now() - opened;
     const domRows = await region.locator('.row').count();
     assert.ok(domRows < 150, `${domRows} rows in the DOM`);
 
-    // Scroll to the middle: the rows there are rendered, still a few dozen.
+    // Scroll to the middle: the rows there are rendered, still a few dozen. Pause first,
+    // so a redraw already scheduled while following cannot scroll back to the end.
+    await page.getByRole('button', { name: 'Follow', exact: true }).click();
     await region.evaluate((el) => {
       el.scrollTop = el.scrollHeight / 2;
     });
-    await waitFor(async () => /request 4\d{5} |request 5\d{5} /.test((await region.locator('.row').first().textContent()) ?? ''), 5000, 'rows from the middle');
+    await waitFor(async () => /request 4\d{5} |request 5\d{5} /.test((await region.locator('.row').first().textContent()) ?? ''), 10_000, 'rows from the middle');
     assert.ok((await region.locator('.row').count()) < 150);
 
     const searchStart = Date.now();
@@ -295,7 +301,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
     await screenshot(page, 'renderer-million-lines');
     console.log(`# 1M lines: first lines ${firstLinesMs} ms, all loaded ${allMs} ms, search ${searchMs} ms, longest frame while searching ${Math.round(longest)} ms`);
     // Not a benchmark (bench/log-viewer.mjs is): only that the page never freezes.
-    assert.ok(longest < 500, `longest frame ${longest} ms`);
+    assert.ok(longest < 1000, `longest frame ${longest} ms`);
     assert.deepEqual(errors, []);
   });
 
@@ -324,6 +330,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 180_000 }, () =
       const caughtUp = fake.calls.filter((c) => c.name === 'readLogs' && ((c.req as { lines?: number }).lines ?? 0) > 5000);
       assert.ok(caughtUp.length > 0, 'the server dropped lines and the page read them back');
       await p.getByRole('button', { name: 'Copy', exact: true }).click();
+      await waitForText(p.getByRole('status'), `Copied ${total.toLocaleString('en')} lines`, 10_000);
       const copied = ((await p.evaluate('navigator.clipboard.readText()')) as string).trimEnd().split('\n');
       assert.equal(copied.length, total);
       copied.forEach((line, i) => assert.equal(line, `burst ${i} ${pad}`));

@@ -21,7 +21,7 @@ import type { ServiceSnapshot, Snapshot } from '../../shared/state.js';
 const skip = chromiumAvailable() ? false : 'chromium is not installed (apt-get install chromium)';
 const TAG = `web-ui-${process.pid}`;
 
-describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
+describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
   let home: { home: string; cleanup: () => void };
   let owner: Owner;
   let ui: WebUi;
@@ -142,18 +142,19 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
 
     await page.getByRole('button', { name: 'Stop api', exact: true }).click();
     await waitForText(stateOf('api'), 'Stopped', 10_000);
-    await waitFor(() => !isLive(pid1), 3000, 'api process gone');
+    await waitFor(() => !isLive(pid1), 10_000, 'api process gone');
     assert.equal(svcOf('api').state, 'stopped');
 
     await page.getByRole('button', { name: 'Restart api' }).click();
     await waitForText(stateOf('api'), 'Running', 10_000);
     const pid2 = svcOf('api').pid!;
     assert.notEqual(pid2, pid1);
-    owner.off('snapshot', onSnap);
     await page.getByRole('button', { name: 'Restart api' }).click();
     await waitFor(() => svcOf('api').pid !== pid2 && svcOf('api').state === 'running', 10_000, 'a new api instance');
     await waitForText(row('api').locator('td').nth(1), String(svcOf('api').pid));
-    await waitFor(() => !isLive(pid2), 3000, 'the previous api instance gone');
+    await waitForText(stateOf('api'), 'Running', 10_000);
+    owner.off('snapshot', onSnap);
+    await waitFor(() => !isLive(pid2), 10_000, 'the previous api instance gone');
 
     // Pair each state the page showed with its publication by the owner.
     const shown = (await page.evaluate('window.shown')) as { text: string; at: number }[];
@@ -165,10 +166,11 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
       delays.push(s.at - published[i]!.at);
       from = i + 1;
     }
-    assert.ok(delays.length >= 2, `paired ${JSON.stringify({ published, shown })}`);
+    assert.ok(delays.length >= 4, `paired ${JSON.stringify({ published, shown })}`);
     delays.sort((a, b) => a - b);
-    const median = delays[Math.floor(delays.length / 2)]!;
-    // The median, so one descheduled frame on a loaded CI machine does not decide it.
+    // The (lower) median of every state change of a stop and two restarts, so one
+    // or two descheduled frames on a loaded CI machine do not decide it.
+    const median = delays[Math.floor((delays.length - 1) / 2)]!;
     assert.ok(median < 200, `shown ${delays.join(', ')} ms after the owner published each state`);
   });
 
@@ -241,7 +243,8 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
     assert.equal(await lines.locator('mark').first().textContent(), 'failed');
     await screenshot(page, 'web-ui-6-logs-filtered');
     await page.getByRole('searchbox', { name: 'Filter logs' }).fill('');
-    await waitFor(async () => /ok/.test((await lastRow()) ?? '') || /failed/.test((await lastRow()) ?? ''), 5000, 'unfiltered');
+    // While filtered every row says "failed": an "ok" row means the unfiltered list is rendered.
+    await waitForText(lines, /request \d+ ok/, 10_000);
 
     // Pause: the view holds still while lines arrive; jump to newest resumes.
     const probe = () =>
@@ -270,7 +273,7 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
     await waitFor(async () => {
       const p = await probe();
       return p.top + p.view >= p.height - 20;
-    }, 3000, 'the view at the newest line');
+    }, 10_000, 'the view at the newest line');
 
     // Several services merged, each line tagged with its service.
     await page.getByRole('checkbox', { name: 'db' }).check();
@@ -289,14 +292,14 @@ describe('web UI against a real owner', { skip, timeout: 180_000 }, () => {
     const notify = page.getByRole('checkbox', { name: 'Notify when a service fails' });
     assert.equal(await stopOnQuit.isChecked(), false);
     await stopOnQuit.click();
-    await waitFor(() => owner.getSettings().stopServicesOnQuit, 3000, 'the owner to store it');
+    await waitFor(() => owner.getSettings().stopServicesOnQuit, 10_000, 'the owner to store it');
     assert.equal(JSON.parse(readFileSync(join(home.home, 'settings.json'), 'utf8')).stopServicesOnQuit, true);
     // As the tray would: straight to the owner.
     owner.setSettings({ notifyOnFailure: false });
-    await waitFor(async () => !(await notify.isChecked()), 3000, 'the change made elsewhere');
+    await waitFor(async () => !(await notify.isChecked()), 10_000, 'the change made elsewhere');
     await screenshot(page, 'web-ui-9-settings');
     await stopOnQuit.click();
-    await waitFor(() => !owner.getSettings().stopServicesOnQuit, 3000, 'turned off again');
+    await waitFor(() => !owner.getSettings().stopServicesOnQuit, 10_000, 'turned off again');
     owner.setSettings({ notifyOnFailure: true });
     await page.getByRole('tab', { name: 'Status' }).click();
   });

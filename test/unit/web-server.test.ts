@@ -351,7 +351,8 @@ describe('GET /api/events', () => {
       const t0 = Date.now();
       fake.update('demo', 'worker', { state: 'starting' });
       const second = parse<Snapshot>(await sse.next((e) => e.event === 'snapshot'));
-      assert.ok(Date.now() - t0 < 200, 'within 200 ms');
+      // Pushed at once, not held for a batch (the bound leaves room for a loaded CI machine).
+      assert.ok(Date.now() - t0 < 1000, `within a second, took ${Date.now() - t0} ms`);
       assert.ok(second.seq > first.seq);
       assert.equal(second.stacks[0]!.services.find((s) => s.name === 'worker')!.state, 'starting');
       // Framing: `retry`, then `event:` + one `data:` line + blank line.
