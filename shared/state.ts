@@ -59,6 +59,8 @@ export interface OwnerInfo {
   kind: 'app' | 'daemon' | 'embedded';
   since: number;
   home: string;
+  /** Where the app is the owner: whether the OS lets it launch at login, and if not, why (a sentence). */
+  launchAtLogin?: { available: true } | { available: false; reason: string };
 }
 
 /** What the user chose in the tray or the window; the owner stores it, the app acts on it. */

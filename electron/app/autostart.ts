@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname, isAbsolute, join } from 'node:path';
 import type { App } from 'electron';
 import type { LaunchAtLoginAvailability } from './tray-menu.js';
+import type { OwnerInfo } from '../../shared/state.js';
 
 /** Passed to the app when the OS starts it at login: start in the tray, no window. */
 export const HIDDEN_ARG = '--hidden';
@@ -25,6 +26,12 @@ export function launchAtLoginRefusal(a: LaunchAtLoginAvailability): string | nul
     return 'Launch at login is only available in the packaged app: this is a development build, which would register the Electron binary from node_modules. Build the app (npm run dist) and enable it there.';
   }
   return `Launch at login is ${a.reason}.`;
+}
+
+/** What the window and web UI are told (through the owner's snapshot): available, or the sentence that says why not. */
+export function launchAtLoginForViews(a: LaunchAtLoginAvailability): NonNullable<OwnerInfo['launchAtLogin']> {
+  const why = launchAtLoginRefusal(a);
+  return why === null ? { available: true } : { available: false, reason: why };
 }
 
 const RESERVED = /[\s"'\\><~|&;$*?#()`]/;

@@ -13,7 +13,7 @@ import { loadStackFile } from '../lifecycle/stack-file.js';
 import { createTrayActions } from './actions.js';
 import { APP_ORIGIN } from './app-url.js';
 import { parseAppArgs } from './args.js';
-import { createAutostart } from './autostart.js';
+import { createAutostart, launchAtLoginForViews } from './autostart.js';
 import { CHANNEL } from './channels.js';
 import { bindCalls, registerIpc } from './ipc.js';
 import { appLog as log, appLogFile } from './log.js';
@@ -112,6 +112,7 @@ async function start(): Promise<void> {
   });
 
   const autostart = createAutostart({ platform, isPackaged: app.isPackaged, execPath: process.execPath, env: process.env, home: homedir(), app });
+  owner.setLaunchAtLogin(launchAtLoginForViews(autostart.availability));
   const settings = createSettingsSync({
     get: () => owner.api.getSettings({}),
     set: (partial) => owner.api.setSettings(partial),

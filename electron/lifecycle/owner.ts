@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { openOnDesktop } from './desktop.js';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
-import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
+import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
 import type { ActionOutcome, ActionResult, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
 import { DataDir, defaultHome } from './paths.js';
@@ -66,6 +66,7 @@ export class Owner extends EventEmitter {
   private openingScan: ProcessSnapshot | null = null;
   /** settings.json as last read or written (see `getSettings`). */
   private settings: Settings | null = null;
+  private launchAtLogin: OwnerInfo['launchAtLogin'];
   private readonly since = Date.now();
 
   private constructor(
@@ -503,7 +504,9 @@ export class Owner extends EventEmitter {
       file: rt.spec.file,
       services: [...rt.services.values()].map((s) => s.snapshot()),
     }));
-    return { seq: this.seq, owner: { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home }, stacks, settings: this.getSettings() };
+    const owner: OwnerInfo = { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home };
+    if (this.launchAtLogin) owner.launchAtLogin = this.launchAtLogin;
+    return { seq: this.seq, owner, stacks, settings: this.getSettings() };
   }
 
   service(stack: string, name: string): ServiceSnapshot {
@@ -554,6 +557,12 @@ export class Owner extends EventEmitter {
     this.emit('settings', { ...next });
     this.queueSnapshot();
     return { ...next };
+  }
+
+  /** The app says whether the OS lets it launch at login; every view can then say so before anyone tries. */
+  setLaunchAtLogin(availability: NonNullable<OwnerInfo['launchAtLogin']>): void {
+    this.launchAtLogin = availability;
+    this.queueSnapshot();
   }
 
   /**

@@ -198,10 +198,18 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     fake.emit();
     await waitFor(() => stopOnQuit.isChecked(), 10_000, 'the tray\'s change');
 
-    // With the app as owner, launch at login is offered; a refusal is said and the box goes back.
+    // With the app as owner in a development build, the app's reason is shown up front.
     fake.kind = 'app';
+    fake.launchAtLogin = { available: false, reason: 'Launch at login is only available in the packaged app: this is a development build.' };
+    fake.emit();
+    await waitForText(page.locator('#setting-launchAtLogin-help'), 'this is a development build', 10_000);
+    assert.equal(await login.isDisabled(), true);
+    assert.equal(await notify.isDisabled(), false, 'only launch at login is locked');
+    // Where the OS allows it, it is offered; a refusal all the same is said and the box goes back.
+    fake.launchAtLogin = { available: true };
     fake.emit();
     await waitFor(async () => !(await login.isDisabled()), 10_000, 'launch at login offered');
+    assert.match((await page.locator('#setting-launchAtLogin-help').textContent()) ?? '', /when you log in/);
     fake.failNext.set('setSettings', Object.assign(new Error('Launch at login is only available in the packaged app'), { code: 'conflict' }));
     await login.click();
     await waitForText(page.getByRole('alert'), /only available in the packaged app/);

@@ -126,9 +126,10 @@ test('settings: the window and the tray show the same, and a change in one is se
   // Back off, or the quit test below would stop the service.
   await stopOnQuit.click();
   await waitFor(async () => (await trayModel()).includes('Quit Corral (Services Keep Running)'), 5000, 'and back');
-  // A development build cannot register a login item: the window says so.
-  await page.getByRole('checkbox', { name: 'Launch Corral at login' }).click();
-  await page.getByRole('alert').filter({ hasText: /packaged app only|only available in the packaged app/ }).waitFor({ timeout: 5000 });
+  // A development build cannot register a login item: the window says so before anyone tries.
+  const login = page.getByRole('checkbox', { name: 'Launch Corral at login' });
+  assert.equal(await login.isDisabled(), true);
+  await page.locator('#setting-launchAtLogin-help').filter({ hasText: /only available in the packaged app/ }).waitFor({ timeout: 5000 });
   await page.getByRole('tab', { name: 'Status' }).click();
 });
 

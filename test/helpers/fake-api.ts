@@ -4,7 +4,7 @@
 // stack makes hard to reach on cue (survivors, a million lines).
 import type { ActionOutcome, ActionResult, CallName, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS } from '../../shared/api.js';
-import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
+import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
 
 export function fakeService(stack: string, name: string, over: Partial<ServiceSnapshot> = {}): ServiceSnapshot {
   return {
@@ -36,6 +36,8 @@ export class FakeOwner {
   settings: Settings = { ...DEFAULT_SETTINGS };
   /** Which owner the page believes it talks to (launch at login is the app's alone). */
   kind: 'app' | 'daemon' = 'daemon';
+  /** What the app says about launch at login (only sent when set, like the real owner). */
+  launchAtLogin: OwnerInfo['launchAtLogin'];
   seq = 1;
   readonly since = Date.now();
   private readonly logs = new Map<string, LogLine[]>();
@@ -66,7 +68,7 @@ export class FakeOwner {
   snapshot(): Snapshot {
     return {
       seq: this.seq,
-      owner: { pid: process.pid, kind: this.kind, since: this.since, home: '/tmp/corral-fake' },
+      owner: { pid: process.pid, kind: this.kind, since: this.since, home: '/tmp/corral-fake', ...(this.launchAtLogin ? { launchAtLogin: this.launchAtLogin } : {}) },
       stacks: structuredClone(this.stacks),
       settings: { ...this.settings },
     };

@@ -9,6 +9,7 @@ import {
   desktopEntryEnabled,
   launchAtLoginAvailability,
   launchAtLoginRefusal,
+  launchAtLoginForViews,
   launchCommand,
   quoteExecArg,
 } from '../../electron/app/autostart.js';
@@ -67,6 +68,10 @@ test('unpackaged builds cannot launch at login, and say why', () => {
   assert.deepEqual(launchAtLoginAvailability('freebsd', true), { available: false, reason: 'not supported on freebsd' });
   assert.match(launchAtLoginRefusal({ available: false, reason: 'packaged app only' })!, /only available in the packaged app: this is a development build/);
   assert.equal(launchAtLoginRefusal({ available: true }), null);
+  // What the views are told carries the whole sentence.
+  assert.deepEqual(launchAtLoginForViews({ available: true }), { available: true });
+  const told = launchAtLoginForViews({ available: false, reason: 'not supported on freebsd' });
+  assert.deepEqual(told, { available: false, reason: 'Launch at login is not supported on freebsd.' });
 });
 
 const noLoginItems = {

@@ -109,6 +109,9 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   assert.equal((await invoke(stranger, 'stop', { stack: 'smoke' })).error?.code, 'unauthorized');
   const snap = (await invoke(trusted, 'snapshot', {})).value as Snapshot;
   assert.deepEqual(snap.stacks.map((s) => s.name), ['smoke']);
+  // Every view (this window, a web UI page) learns up front why launch at login is off.
+  assert.equal(snap.owner.launchAtLogin?.available, false);
+  assert.match(snap.owner.launchAtLogin?.available === false ? snap.owner.launchAtLogin.reason : '', /only available in the packaged app/);
   const refused = await invoke(trusted, 'setSettings', { launchAtLogin: true });
   assert.equal(refused.error?.code, 'conflict');
   assert.match(refused.error!.message, /only available in the packaged app/);

@@ -2,7 +2,8 @@
 // and sends them with every snapshot, so a change made in the tray (or in
 // another window) shows here at once. They are the app's settings: with the
 // headless daemon as the owner they are kept for the app, and launch at login,
-// which only the app can register with the OS, cannot be switched on.
+// which only the app can register with the OS, cannot be switched on; nor where
+// the app says the OS will not let it (a development build), with its reason.
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Settings } from '../../../shared/api.js';
@@ -65,7 +66,9 @@ export function SettingsView({ snapshot, onChange }: { snapshot: Snapshot | null
     <form class="settings" onSubmit={(e) => e.preventDefault()}>
       <h2>Settings</h2>
       {ITEMS.map((item) => {
-        const locked = item.appOnly === true && !ownerIsApp;
+        // The app tells the owner when the OS will not let it launch at login (and why).
+        const refusal = item.key === 'launchAtLogin' && snapshot.owner.launchAtLogin?.available === false ? snapshot.owner.launchAtLogin.reason : null;
+        const locked = (item.appOnly === true && !ownerIsApp) || refusal !== null;
         const value = pending[item.key] ?? snapshot.settings[item.key];
         const id = `setting-${item.key}`;
         return (
@@ -80,7 +83,7 @@ export function SettingsView({ snapshot, onChange }: { snapshot: Snapshot | null
             />
             <label for={id}>{item.label}</label>
             <p id={`${id}-help`} class="help">
-              {item.help(ownerIsApp)}
+              {refusal ?? item.help(ownerIsApp)}
             </p>
           </div>
         );
