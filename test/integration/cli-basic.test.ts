@@ -92,6 +92,7 @@ ${svcYaml('db', ['--port', String(port), '--children', '1'], `    ports: [${port
 
     const stop = await h.run(['daemon', 'stop']);
     assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /^Owner daemon pid \d+ stopped; no service was running\.$/m);
     await waitFor(() => !isLive(owner), 5000, 'daemon gone');
   } finally {
     await h.cleanup();

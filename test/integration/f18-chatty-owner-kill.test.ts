@@ -32,7 +32,9 @@ test('F18 chatty service while the owner is SIGKILLed and restarted: every line 
       assert.deepEqual([st[0]!.services[0]!.pid, st[0]!.services[0]!.adopted], [pid, true]);
     }
     await waitFor(() => writtenSoFar(file, total) === total, 30_000, 'chatty done');
-    assert.equal((await h.run(['daemon', 'stop'])).code, 0);
+    const stop = await h.run(['daemon', 'stop']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /stopped; 1 service keeps running \(the next owner adopts it; `corral down` stops it\)/);
     const c = countLines(file, total);
     t.diagnostic(`${total} lines in ${c.doneMs} ms (${Math.round(total / ((c.doneMs ?? 1) / 1000))} lines/s) across ${c.files} files; owners killed: ${owners.join(', ')}; missing ${c.missing.length}, duplicated ${c.duplicates}`);
     // The row's scenario: a service writing at least 100k lines/s (it aims at 150k).

@@ -73,7 +73,9 @@ stop did not complete; 2 usage; 4 the owner could not be reached or started.`,
       } catch (e) {
         throw new CliError(EXIT.owner, `The owner (${live.kind}, pid ${live.pid}) does not answer on ${live.socket}: ${(e as Error).message} End it with \`kill ${live.pid}\` (services keep running).`);
       }
+      let running = 0;
       try {
+        running = (await client.call('snapshot', {})).stacks.flatMap((st) => st.services).filter((sv) => sv.pid !== null).length;
         await client.call('shutdown', { stopServices }, 10_000);
       } catch (e) {
         throw new CliError(EXIT.failed, `The owner (${live.kind}, pid ${live.pid}) refused to stop: ${(e as Error).message}${live.kind === 'app' ? ' Quit the Corral app from its menu.' : ''}`);
@@ -84,7 +86,14 @@ stop did not complete; 2 usage; 4 the owner could not be reached or started.`,
       if (stopServices) out.note(out.paint('dim', 'Stopping services, then the owner…'));
       const gone = await waitUntil(async () => (await readOwnerLock(dir.lockFile)).live?.pid !== live.pid, bound);
       if (!gone) throw new CliError(EXIT.failed, `The owner (pid ${live.pid}) accepted to stop but still runs after ${bound / 1000} s; see ${dir.ownerLog}.`);
-      out.line(`Owner ${live.kind} pid ${live.pid} stopped; ${stopServices ? 'its services were stopped.' : 'services keep running (the next owner adopts them; `corral down` stops them).'}`);
+      const services = running === 1 ? '1 service' : `${running} services`;
+      const after =
+        running === 0
+          ? 'no service was running.'
+          : stopServices
+            ? `its ${services} ${running === 1 ? 'was' : 'were'} stopped.`
+            : `${services} ${running === 1 ? 'keeps' : 'keep'} running (the next owner adopts ${running === 1 ? 'it' : 'them'}; \`corral down\` stops ${running === 1 ? 'it' : 'them'}).`;
+      out.line(`Owner ${live.kind} pid ${live.pid} stopped; ${after}`);
       return EXIT.ok;
     }
 
