@@ -27,6 +27,8 @@ export interface ActionOutcome {
   message: string;
   forced?: boolean;
   survivors?: ProcessRef[];
+  /** Refused before a process was spawned (a held port, a command that cannot start): its log has nothing from this attempt. */
+  notStarted?: true;
 }
 
 export interface ActionResult {

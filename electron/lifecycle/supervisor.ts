@@ -79,6 +79,16 @@ export class ServiceSupervisor extends EventEmitter {
     return this.queue.size > 0;
   }
 
+  /**
+   * While held for its dependencies, what it waits for as of now (the hold may
+   * have begun while a dependency was `starting` that has `failed` since).
+   */
+  private waitingNote(): string | null {
+    if (!this.waiting || this.state !== 'starting') return null;
+    const blocker = this.ctx.dependencyBlocker(this.spec);
+    return blocker === null ? null : `waiting for ${blocker}`;
+  }
+
   snapshot(): ServiceSnapshot {
     return {
       stack: this.ctx.stack,
@@ -92,7 +102,7 @@ export class ServiceSupervisor extends EventEmitter {
       startedAt: this.rec?.startedAt ?? null,
       lastExit: this.lastExit,
       health: this.health,
-      reason: this.reason,
+      reason: this.waitingNote() ?? this.reason,
       lastLogLines: this.lastLogLines,
       survivors: this.survivors,
       portHolder: this.portHolder,
@@ -276,7 +286,7 @@ export class ServiceSupervisor extends EventEmitter {
       this.lastExit = null;
       this.setState('failed', conflict);
       this.emitEvent({ type: 'failed', reason: conflict });
-      return this.outcome(false, conflict);
+      return this.outcome(false, conflict, { notStarted: true });
     }
     try {
       rotateLog(this.logFile);
@@ -295,7 +305,7 @@ export class ServiceSupervisor extends EventEmitter {
       const msg = e instanceof SpawnError || e instanceof Error ? e.message : String(e);
       this.setState('failed', msg);
       this.emitEvent({ type: 'failed', reason: msg });
-      return this.outcome(false, msg);
+      return this.outcome(false, msg, { notStarted: true });
     }
     const { child, record } = spawned;
     const gen = ++this.gen;

@@ -144,8 +144,29 @@ test('exit codes, --help on every verb, errors that name the next step', async (
     assert.equal(sick.code, 1, sick.stdout + sick.stderr);
     assert.match(sick.stdout, /✗ sick/);
     assert.match(sick.stdout, /exiting with 3/, 'last log lines shown');
+    assert.match(sick.stdout, /^Stack sick is not up: 1 failed \(Corral does not retry it on its own: fix the cause, then `corral up` again\)\./m);
     const d = await h.run(['down'], { cwd: dir });
     assert.equal(d.code, 0, d.stdout + d.stderr);
+
+    // Refused before spawning (its port is held): the reason, and no log lines from the earlier run.
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    try {
+      const held = (holder.address() as { port: number }).port;
+      h.writeStack(
+        dir,
+        `version: 1\nname: sick\nservices:\n${svcYaml('sick', ['--tick', '1000'], `    ports: [${held}]\n    health: { tcp: { port: ${held} } }\n`, '{ policy: never }')}${svcYaml('after', ['--tick', '1000'], '    depends_on: { sick: healthy }\n')}`,
+      );
+      const refused = await h.run(['up'], { cwd: dir });
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(refused.stdout, new RegExp(`✗ sick .*port ${held} is held by process ${process.pid}`));
+      assert.doesNotMatch(refused.stdout, /last lines of its log|exiting with 3/, 'no lines of an earlier run');
+      // Its dependent is held, and says why as of now (not the `starting` it saw first).
+      assert.match(refused.stdout, /✗ after +not started: waiting for sick \(healthy; now failed\)/);
+      assert.match(refused.stdout, /^Stack sick is not up: 1 failed \(.*\); 1 held until what it depends on is up\./m);
+    } finally {
+      holder.close();
+    }
   } finally {
     await h.cleanup();
   }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Owner } from '../../electron/lifecycle/owner.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, markedPids } from '../helpers/env.js';
-import { stack, tcpService } from '../helpers/stack.js';
+import { stack, svc, tcpService } from '../helpers/stack.js';
 import { startForeign, newTag, answers, portFree, type Foreign } from '../helpers/foreign.js';
 import type { ServiceEvent } from '../../electron/lifecycle/service-state.js';
 
@@ -32,6 +32,7 @@ async function foreignHolder(host: string): Promise<void> {
     const o = r.outcomes[0]!;
     assert.equal(o.ok, false, JSON.stringify(r));
     assert.equal(o.state, 'failed');
+    assert.equal(o.notStarted, true, 'refused before spawning: the CLI shows no log lines for it');
     // The message names the holder: its pid and its command.
     assert.match(o.message, new RegExp(`\\b${holder.pid}\\b`), o.message);
     assert.ok(o.message.includes(holder.command), `message names the holder's command (${holder.command}): ${o.message}`);
@@ -96,4 +97,31 @@ test('F10 declared port held by a foreign process (127.0.0.1): start fails namin
 
 test('F10 declared port held by a foreign process on every address (::): start fails naming pid and command; holder untouched; no restart storm', async () => {
   await foreignHolder('::');
+});
+
+test('F10 a dependent of the refused service is held, and says that what it waits for has failed', async () => {
+  const { home, cleanup } = tempHome('f10dep');
+  const tag = newTag('f10dep');
+  const port = await freePort();
+  let owner: Owner | null = null;
+  let holder: Foreign | null = null;
+  try {
+    holder = await startForeign({ tag, port, host: '127.0.0.1' });
+    owner = await Owner.open({ home, kind: 'embedded' });
+    await owner.addStack(stack('f10', [tcpService('api', port), svc('worker', ['--tick', '1000'], { dependsOn: { api: 'healthy' } })]));
+    const r = await owner.start('f10');
+    assert.deepEqual(r.outcomes.map((o) => [o.service, o.ok]), [['api', false], ['worker', false]]);
+    const worker = owner.service('f10', 'worker');
+    assert.deepEqual([worker.state, worker.pid], ['starting', null], 'held, not started');
+    // Not the `starting` it saw when the hold began: the note follows the dependency.
+    assert.equal(worker.reason, 'waiting for api (healthy; now failed)');
+    assert.equal(r.outcomes[1]!.message, 'waiting for api (healthy; now failed)');
+    holder.assertUntouched('foreign port holder');
+  } finally {
+    const prefix = owner?.dir.markerPrefix();
+    await owner?.close({ stopServices: true });
+    await holder?.kill();
+    await assertNothingLeft({ markerPrefix: prefix, tag });
+    cleanup();
+  }
 });

@@ -14,7 +14,8 @@ export async function printOutcomes(out: Output, client: ControlClient, stack: s
     // Held for a dependency that did not come up: not started at all, so no log to show.
     const held = !o.ok && /^waiting for /.test(o.message);
     out.line(`${mark} ${o.service.padEnd(w)}  ${o.ok ? o.message : out.paint('red', held ? `not started: ${o.message}` : o.message)}`);
-    if (held) continue;
+    // Refused before spawning: the log only holds an earlier run's lines, which would mislead.
+    if (held || o.notStarted) continue;
     if (!o.ok && o.survivors && o.survivors.length > 0) {
       for (const s of o.survivors) out.line(`    still running: pid ${s.pid} ${s.command}`);
       out.line(`    end them with: corral down --force ${o.service}`);
@@ -30,6 +31,19 @@ export async function printOutcomes(out: Output, client: ControlClient, stack: s
       } else out.line(out.paint('dim', '    (its log is empty)'));
     }
   }
+}
+
+/** Why a stack is not up, in one sentence: what failed (Corral gave up), what is held, what is still being retried. */
+export function notUpSummary(stack: string, outcomes: ActionOutcome[]): string {
+  const bad = outcomes.filter((o) => !o.ok);
+  const held = bad.filter((o) => /^waiting for /.test(o.message)).length;
+  const failed = bad.filter((o) => o.state === 'failed' || o.state === 'stopped').length;
+  const retrying = bad.length - held - failed;
+  const parts: string[] = [];
+  if (failed > 0) parts.push(`${failed} failed (Corral does not retry ${failed === 1 ? 'it' : 'them'} on its own: fix the cause, then \`corral up\` again)`);
+  if (held > 0) parts.push(`${held} held until what ${held === 1 ? 'it depends' : 'they depend'} on is up`);
+  if (retrying > 0) parts.push(`${retrying} not up yet (Corral keeps supervising ${retrying === 1 ? 'it' : 'them'} per the restart policy)`);
+  return `Stack ${stack} is not up: ${parts.join('; ')}. \`corral logs\` shows more, \`corral down\` stops it.`;
 }
 
 /** Progress while waiting: a line whenever a service of the stack changes state (to stderr). */

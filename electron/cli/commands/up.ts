@@ -3,7 +3,7 @@ import { parseVerb, STACK_OPTIONS } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { callerEnv, loadForCli, stackFileOf } from '../stack-ref.js';
 import { demoStackFile } from '../package-root.js';
-import { Progress, ownerError, printOutcomes } from './outcomes.js';
+import { Progress, notUpSummary, ownerError, printOutcomes } from './outcomes.js';
 
 export const up: Verb = {
   name: 'up',
@@ -82,7 +82,7 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     await printOutcomes(ctx.out, client, result.stack, result.outcomes, true);
     if (result.recreated.length > 0) ctx.out.line(ctx.out.paint('dim', `Restarted because their definition changed: ${result.recreated.join(', ')}.`));
     if (ok) ctx.out.line(`Stack ${result.stack} is up. See \`corral status\`, \`corral logs -f\`; stop it with \`corral down\`.`);
-    else ctx.out.line(ctx.out.paint('red', `Stack ${result.stack}: ${result.outcomes.filter((o) => !o.ok).length} service(s) not healthy.`) + ' Corral keeps supervising them per their restart policy; `corral logs` shows more, `corral down` stops them.');
+    else ctx.out.line(ctx.out.paint('red', notUpSummary(result.stack, result.outcomes)));
     return ok ? EXIT.ok : EXIT.failed;
   },
 };
