@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CallName, CorralApi, LogLine } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
@@ -41,14 +41,14 @@ export interface WebUi {
   close(): Promise<void>;
 }
 
-/** renderer/dist of this checkout, from dist/electron/lifecycle/web/server.js or the .ts source. */
+/** renderer/dist of this checkout, found above this module (dist/electron/lifecycle/web/, the CLI bundle in dist/cli/, or the .ts source). */
 export function defaultRendererDir(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  for (const up of ['../../../../renderer/dist', '../../../renderer/dist']) {
-    const dir = join(here, up);
-    if (existsSync(join(dir, 'index.html'))) return dir;
+  for (let dir = here; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'renderer', 'dist');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    if (dirname(dir) === dir) return join(here, '../../../../renderer/dist');
   }
-  return join(here, '../../../../renderer/dist');
 }
 
 export { CONTENT_SECURITY_POLICY };
