@@ -10,17 +10,29 @@ import { stack, svc, tcpService } from '../helpers/stack.js';
 import { startForeign, newTag, answers, portFree, type Foreign } from '../helpers/foreign.js';
 import type { ServiceEvent } from '../../electron/lifecycle/service-state.js';
 
-async function foreignHolder(host: string): Promise<void> {
-  const { home, cleanup } = tempHome('f10');
-  const tag = newTag('f10');
+/** A port held by a foreign process, an owner opened on demand; afterwards both ended and nothing left. */
+async function withHeldPort(label: string, host: string, fn: (port: number, holder: Foreign, open: (opts?: { adoptPollMs?: number }) => Promise<Owner>) => Promise<void>): Promise<void> {
+  const { home, cleanup } = tempHome(label);
+  const tag = newTag(label);
   const port = await freePort();
   let owner: Owner | null = null;
   let holder: Foreign | null = null;
   try {
     holder = await startForeign({ tag, port, host });
     assert.equal(await answers(port, 'foreign'), true, 'test premise: the foreign process holds the port');
+    await fn(port, holder, async (opts = {}) => (owner = await Owner.open({ home, kind: 'embedded', ...opts })));
+  } finally {
+    const prefix = (owner as Owner | null)?.dir.markerPrefix();
+    await (owner as Owner | null)?.close({ stopServices: true });
+    await holder?.kill();
+    await assertNothingLeft({ markerPrefix: prefix, tag });
+    cleanup();
+  }
+}
 
-    owner = await Owner.open({ home, kind: 'embedded', adoptPollMs: 100 });
+async function foreignHolder(host: string): Promise<void> {
+  await withHeldPort('f10', host, async (port, holder, open) => {
+    const owner = await open({ adoptPollMs: 100 });
     const prefix = owner.dir.markerPrefix('f10', 'api');
     const events: ServiceEvent[] = [];
     owner.on('service-event', (_stack: string, _svc: string, e: ServiceEvent) => events.push(e));
@@ -82,13 +94,7 @@ async function foreignHolder(host: string): Promise<void> {
     assert.equal(await answers(port, 'hello'), true, 'our service now serves the port');
     const down = await owner.stop('f10');
     assert.equal(down.outcomes[0]!.ok, true, JSON.stringify(down));
-  } finally {
-    const prefix = owner?.dir.markerPrefix();
-    await owner?.close({ stopServices: true });
-    await holder?.kill();
-    await assertNothingLeft({ markerPrefix: prefix, tag });
-    cleanup();
-  }
+  });
 }
 
 test('F10 declared port held by a foreign process (127.0.0.1): start fails naming pid and command; holder untouched; no restart storm', async () => {
@@ -100,14 +106,8 @@ test('F10 declared port held by a foreign process on every address (::): start f
 });
 
 test('F10 a dependent of the refused service is held, and says that what it waits for has failed', async () => {
-  const { home, cleanup } = tempHome('f10dep');
-  const tag = newTag('f10dep');
-  const port = await freePort();
-  let owner: Owner | null = null;
-  let holder: Foreign | null = null;
-  try {
-    holder = await startForeign({ tag, port, host: '127.0.0.1' });
-    owner = await Owner.open({ home, kind: 'embedded' });
+  await withHeldPort('f10dep', '127.0.0.1', async (port, holder, open) => {
+    const owner = await open();
     await owner.addStack(stack('f10', [tcpService('api', port), svc('worker', ['--tick', '1000'], { dependsOn: { api: 'healthy' } })]));
     const r = await owner.start('f10');
     assert.deepEqual(r.outcomes.map((o) => [o.service, o.ok]), [['api', false], ['worker', false]]);
@@ -117,11 +117,5 @@ test('F10 a dependent of the refused service is held, and says that what it wait
     assert.equal(worker.reason, 'waiting for api (healthy; now failed)');
     assert.equal(r.outcomes[1]!.message, 'waiting for api (healthy; now failed)');
     holder.assertUntouched('foreign port holder');
-  } finally {
-    const prefix = owner?.dir.markerPrefix();
-    await owner?.close({ stopServices: true });
-    await holder?.kill();
-    await assertNothingLeft({ markerPrefix: prefix, tag });
-    cleanup();
-  }
+  });
 });
