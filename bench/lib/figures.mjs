@@ -475,6 +475,18 @@ export async function p4({ tools, runs, log, extraProcs = 1000 }) {
   return [w, w0, inner, inner0];
 }
 
+/** Each manager runs a stack `label` of `count` listening services (recorded in `insts` for shutdown), all ports accepting. */
+async function upEverywhere(tools, label, count, insts) {
+  for (const [name, Cls] of tools) {
+    const t = new Cls(label);
+    insts.push({ name, t, off: atEnd(() => t.shutdown()) });
+    const ports = await freePorts(count);
+    const stack = { name: label, services: ports.map((port, k) => ({ name: `s${k + 1}`, args: ['--port', String(port)], port })) };
+    const up = await t.up(stack);
+    if ((await waitPorts(ports, 60_000)) === null) throw new Error(`${name}: ${label} stack did not start: ${up.stdout}${up.stderr}`);
+  }
+}
+
 // ---- P5 ---------------------------------------------------------------------
 
 export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
@@ -482,14 +494,7 @@ export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
   const rss = row('P5m', '  idle manager RSS', 'MB');
   const insts = [];
   try {
-    for (const [name, Cls] of tools) {
-      const t = new Cls('p5');
-      insts.push({ name, t, off: atEnd(() => t.shutdown()) });
-      const ports = await freePorts(10);
-      const stack = { name: 'p5', services: ports.map((port, k) => ({ name: `s${k + 1}`, args: ['--port', String(port)], port })) };
-      const up = await t.up(stack);
-      if ((await waitPorts(ports, 60_000)) === null) throw new Error(`${name}: p5 stack did not start: ${up.stdout}${up.stderr}`);
-    }
+    await upEverywhere(tools, 'p5', 10, insts);
     await sleep(3000);
     const pids = insts.map((i) => ({ ...i, pid: i.t.daemonPid() }));
     for (const p of pids) if (!p.pid) throw new Error(`${p.name}: no daemon pid for P5`);
@@ -634,14 +639,7 @@ export async function p8({ tools, runs, log }) {
   const n = Math.max(runs * 2, 10);
   const insts = [];
   try {
-    for (const [name, Cls] of tools) {
-      const t = new Cls('p8');
-      insts.push({ name, t, off: atEnd(() => t.shutdown()) });
-      const ports = await freePorts(4);
-      const stack = { name: 'p8', services: ports.map((port, k) => ({ name: `s${k + 1}`, args: ['--port', String(port)], port })) };
-      await t.up(stack);
-      if ((await waitPorts(ports, 60_000)) === null) throw new Error(`${name}: p8 stack did not start`);
-    }
+    await upEverywhere(tools, 'p8', 4, insts);
     await sleep(1500);
     const times = Object.fromEntries([['node', []], ...insts.map((i) => [i.name, []])]);
     for (let k = 0; k < n; k++) {

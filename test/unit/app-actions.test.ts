@@ -103,11 +103,16 @@ function store(initial: Settings, failSet = false) {
   };
 }
 
+/** The settings sync over a fake OS and store; `changes` (when given) hears every change. */
+function syncOver(os: ReturnType<typeof fakeAutostart>, st: ReturnType<typeof store>, changes?: Settings[]) {
+  return createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: (s) => void changes?.push(s) });
+}
+
 test('settings: launch at login goes to the OS first, then is stored; listeners hear the change', async () => {
   const os = fakeAutostart();
   const st = store(settings());
   const changes: Settings[] = [];
-  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: (s) => changes.push(s) });
+  const sync = syncOver(os, st, changes);
   await sync.load();
   const next = await sync.set({ launchAtLogin: true });
   assert.equal(next.launchAtLogin, true);
@@ -121,7 +126,7 @@ test('settings: launch at login goes to the OS first, then is stored; listeners 
 test('settings: an unpackaged build refuses launch at login and stores nothing', async () => {
   const os = fakeAutostart(false);
   const st = store(settings());
-  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: () => {} });
+  const sync = syncOver(os, st);
   await sync.load();
   await assert.rejects(sync.set({ launchAtLogin: true }), /only available in the packaged app/);
   assert.equal(st.now().launchAtLogin, false);
@@ -131,7 +136,7 @@ test('settings: an unpackaged build refuses launch at login and stores nothing',
 test('settings: if storing fails, the OS change is rolled back', async () => {
   const os = fakeAutostart();
   const st = store(settings(), true);
-  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: () => {} });
+  const sync = syncOver(os, st);
   await assert.rejects(sync.set({ launchAtLogin: true }), /disk full/);
   assert.deepEqual(os.calls, [true, false]);
   assert.equal(os.isOn(), false);
@@ -140,14 +145,14 @@ test('settings: if storing fails, the OS change is rolled back', async () => {
 test('settings: at load the OS is the truth for launch at login (the user removed the login item)', async () => {
   const os = fakeAutostart(true, false);
   const st = store(settings({ launchAtLogin: true }));
-  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: () => {} });
+  const sync = syncOver(os, st);
   assert.equal((await sync.load()).launchAtLogin, false);
   assert.equal(st.now().launchAtLogin, false);
   assert.deepEqual(os.calls, [], 'not re-registered behind the user\'s back');
 
   const on = fakeAutostart(true, true);
   const st2 = store(settings({ launchAtLogin: true }));
-  await createSettingsSync({ get: st2.get, set: st2.set, autostart: on.a, onChange: () => {} }).load();
+  await syncOver(on, st2).load();
   assert.deepEqual(on.calls, [true], 'an enabled entry is rewritten, in case the app moved');
 });
 
@@ -155,7 +160,7 @@ test('settings: a change made elsewhere (the web UI) reaches the OS and the tray
   const os = fakeAutostart();
   const st = store(settings());
   const changes: Settings[] = [];
-  const sync = createSettingsSync({ get: st.get, set: st.set, autostart: os.a, onChange: (s) => changes.push(s) });
+  const sync = syncOver(os, st, changes);
   await sync.load();
   await sync.changedElsewhere(settings({ launchAtLogin: true, notifyOnFailure: false }));
   assert.equal(os.isOn(), true);
@@ -168,7 +173,7 @@ test('settings: a change made elsewhere (the web UI) reaches the OS and the tray
 
   const refusing = fakeAutostart(false);
   const st2 = store(settings());
-  const sync2 = createSettingsSync({ get: st2.get, set: st2.set, autostart: refusing.a, onChange: () => {} });
+  const sync2 = syncOver(refusing, st2);
   await sync2.load();
   await sync2.changedElsewhere(settings({ launchAtLogin: true }));
   assert.equal(st2.now().launchAtLogin, false, 'stored back to what the OS has');
