@@ -1,5 +1,5 @@
-// Lint enforces the layer direction written in ../shared/STYLE.md:
-// shared/ (pure) <- electron/lifecycle/ (Node) <- electron/cli, electron/app; renderer/ sees only shared/.
+// Lint enforces the layer direction (docs/architecture.md):
+// shared/ (pure) <- electron/engine/ (Node) <- electron/host/ <- electron/cli, electron/app; renderer/ sees only shared/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -29,12 +29,23 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/lifecycle/**/*.ts'],
+    files: ['electron/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'The lifecycle manager does not know Electron exists.' }],
+        paths: [{ name: 'electron', message: 'The engine does not know Electron exists.' }],
         patterns: [
-          { group: ['**/app/**', '../app/*', '**/cli/**', '../cli/*', '**/renderer/**'], message: 'lifecycle/ imports only shared/ and itself.' },
+          { group: ['**/app/**', '../app/*', '**/cli/**', '../cli/*', '**/host/**', '../host/*', '**/renderer/**'], message: 'engine/ imports only shared/ and itself.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['electron/host/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The host serves the engine in plain Node (the app adds Electron around it).' }],
+        patterns: [
+          { group: ['**/app/**', '../app/*', '**/cli/**', '../cli/*', '**/renderer/**'], message: 'host/ imports engine/, shared/ and itself.' },
         ],
       }],
     },
@@ -44,7 +55,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'The CLI runs in plain Node.' }],
-        patterns: [{ group: ['**/app/**', '../app/*', '**/renderer/**'], message: 'cli/ imports lifecycle/ and shared/ only.' }],
+        patterns: [{ group: ['**/app/**', '../app/*', '**/renderer/**'], message: 'cli/ imports host/, engine/ and shared/ only.' }],
       }],
     },
   },

@@ -41,11 +41,11 @@ function lineText(i) {
 
 // ---- child: the server ----
 if (args.serve) {
-  const { startWebUi } = await import(dist('electron/lifecycle/web/server.js'));
+  const { startWebUi } = await import(dist('electron/host/web/server.js'));
   let api;
   let cleanup = () => {};
   if (args.owner === 'real') {
-    const { Owner } = await import(dist('electron/lifecycle/owner.js'));
+    const { Owner } = await import(dist('electron/engine/owner.js'));
     const home = mkdtempSync(join(tmpdir(), 'corral-bench-'));
     cleanup = () => rmSync(home, { recursive: true, force: true });
     const owner = await Owner.open({ home, kind: 'embedded' });

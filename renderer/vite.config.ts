@@ -1,6 +1,6 @@
 // Builds the status window + log viewer. The same output is loaded by the
 // Electron window (file://, hence the relative base) and served by the
-// headless owner's web UI (electron/lifecycle/web/server.ts).
+// headless owner's web UI (electron/host/web/server.ts).
 import { defineConfig } from 'vite';
 import preact from '@preact/preset-vite';
 

@@ -46,13 +46,13 @@ if (!process.env.CORRAL_HEADLESS && electron && hasDisplay && existsSync(appMain
 }
 
 async function headless(why) {
-  if (!existsSync(dist('electron', 'lifecycle', 'daemon.js'))) {
+  if (!existsSync(dist('electron', 'host', 'daemon.js'))) {
     console.error('corral: not built yet; run `npm run build` first.');
     process.exit(4);
   }
-  const { startDaemon, rotationFromEnv } = await import(dist('electron', 'lifecycle', 'daemon.js'));
-  const { OwnerBusyError } = await import(dist('electron', 'lifecycle', 'owner-lock.js'));
-  const { loadStackFile } = await import(dist('electron', 'lifecycle', 'stack-file.js'));
+  const { startDaemon, rotationFromEnv } = await import(dist('electron', 'host', 'daemon.js'));
+  const { OwnerBusyError } = await import(dist('electron', 'engine', 'state', 'owner-lock.js'));
+  const { loadStackFile } = await import(dist('electron', 'engine', 'stack-file.js'));
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   const dim = (s) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[2m${s}\x1b[0m` : s);
   console.log(`Corral ${version}: starting headless (${why}).`);
@@ -80,7 +80,7 @@ async function headless(why) {
 
   let web = null;
   try {
-    const mod = await import(dist('electron', 'lifecycle', 'web', 'server.js'));
+    const mod = await import(dist('electron', 'host', 'web', 'server.js'));
     web = await mod.startWebUi(d.owner.api, { rendererDir: mod.defaultRendererDir(), log: (l) => d.owner.log(`web: ${l}`) });
   } catch (e) {
     console.log(dim(`(no web UI: ${e.message.split('\n')[0]})`));

@@ -1,7 +1,7 @@
 // The YAML form of a stack file (corral.yaml), defined once: it validates a
 // parsed file, fills in the defaults, checks the dependency graph and produces
 // the JSON Schema that editors use. Pure (zod only): file paths, `${VAR}`,
-// `~` and env files are resolved by electron/lifecycle/stack-file.ts.
+// `~` and env files are resolved by electron/engine/stack-file.ts.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import {

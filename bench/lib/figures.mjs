@@ -368,7 +368,7 @@ export async function p4({ tools, runs, log, extraProcs = 1000 }) {
           await reapTagged(t);
         });
         sessions.push({ t, off });
-        const { DataDir } = await import('../../dist/electron/lifecycle/paths.js');
+        const { DataDir } = await import('../../dist/electron/engine/state/paths.js');
         const dataId = new DataDir(t.home).id;
         const ports = await freePorts(4);
         const stack = { name: 'p4', services: ports.map((port, k) => ({ name: `s${k + 1}`, args: ['--port', String(port)], port })) };

@@ -6,7 +6,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import type { Protocol } from 'electron';
 import { APP_HOST, APP_SCHEME } from './app-url.js';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
-import { contentType, resolveStaticPath, within, type Resolved } from '../lifecycle/web/static-files.js';
+import { contentType, resolveStaticPath, within, type Resolved } from '../host/web/static-files.js';
 
 export { CONTENT_SECURITY_POLICY, contentType };
 

@@ -7,11 +7,11 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DataDir } from '../lifecycle/paths.js';
-import { readOwnerLock } from '../lifecycle/owner-lock.js';
-import { tailLines } from '../lifecycle/log-files.js';
-import { ControlClient } from '../lifecycle/control/client.js';
-import type { PingResult } from '../lifecycle/control/protocol.js';
+import { DataDir } from '../engine/state/paths.js';
+import { readOwnerLock } from '../engine/state/owner-lock.js';
+import { tailLines } from '../engine/logs/log-files.js';
+import { ControlClient } from '../host/control/client.js';
+import type { PingResult } from '../host/control/protocol.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface Connection {

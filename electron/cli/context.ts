@@ -1,5 +1,5 @@
 // What every verb gets: where it runs, its output, and a way to the owner.
-import { defaultHome } from '../lifecycle/paths.js';
+import { defaultHome } from '../engine/state/paths.js';
 import { connectOwner, type Connection } from './connect.js';
 import type { Output } from './output.js';
 

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { STACK_FILE_NAMES, type StackSpec } from '../../shared/stack.js';
 
 // Loaded only when a file must be parsed: verbs that just need a stack's name skip YAML and the schema.
-const stackFile = () => import('../lifecycle/stack-file.js');
-import type { ControlClient } from '../lifecycle/control/client.js';
+const stackFile = () => import('../engine/stack-file.js');
+import type { ControlClient } from '../host/control/client.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { existsSync } from 'node:fs';
 

@@ -1,5 +1,5 @@
 // `window.corral` in a plain browser: the headless owner's web UI
-// (electron/lifecycle/web/server.ts) over HTTP calls and server-sent events.
+// (electron/host/web/server.ts) over HTTP calls and server-sent events.
 // In Electron the preload provides the same object over IPC, so nothing else
 // in the renderer knows which transport it runs on.
 //

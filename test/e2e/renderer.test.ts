@@ -6,7 +6,7 @@
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startWebUi, type WebUi } from '../../electron/lifecycle/web/server.js';
+import { startWebUi, type WebUi } from '../../electron/host/web/server.js';
 import { FakeOwner, fakeService } from '../helpers/fake-api.js';
 import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
 import { waitFor } from '../helpers/env.js';

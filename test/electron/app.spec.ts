@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import type { ElectronApplication, Page } from 'playwright-core';
 import type { CorralApi } from '../../shared/api.js';
 import type { ServiceSnapshot } from '../../shared/state.js';
-import { Owner } from '../../electron/lifecycle/owner.js';
+import { Owner } from '../../electron/engine/owner.js';
 import { REPO_ROOT, fixture, freePort, tempHome, waitFor } from '../helpers/env.js';
 import { NOT_RUN, electronBinary } from './electron-binary.js';
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DataDir } from '../../electron/lifecycle/paths.js';
+import { DataDir } from '../../electron/engine/state/paths.js';
 import { REPO_ROOT, tempHome, assertNothingLeft, isLive, waitFor, fixture, markedPids } from '../helpers/env.js';
 
 export const CLI = join(REPO_ROOT, 'bin', 'corral.js');

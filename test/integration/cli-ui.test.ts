@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, SVC } from './cli-harness.js';
 import { freePort } from '../helpers/env.js';
-import { desktopOpener } from '../../electron/lifecycle/desktop.js';
+import { desktopOpener } from '../../electron/host/desktop.js';
 
 test('corral ui prints the web UI address; the page and the API demand its token', async () => {
   const h = harness('ui');

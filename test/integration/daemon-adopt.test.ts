@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { harness, svcYaml, CLI, type StackJson } from './cli-harness.js';
 import { isLive, markedPids, waitFor } from '../helpers/env.js';
-import { startDaemon } from '../../electron/lifecycle/daemon.js';
+import { startDaemon } from '../../electron/host/daemon.js';
 
 const STACK = (name: string) => `version: 1
 name: ${name}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { Owner } from '../../electron/lifecycle/owner.js';
+import { Owner } from '../../electron/engine/owner.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, isLive, markedPids, fixture } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { answers } from '../helpers/foreign.js';

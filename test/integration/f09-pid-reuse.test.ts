@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Owner } from '../../electron/lifecycle/owner.js';
-import { DataDir } from '../../electron/lifecycle/paths.js';
+import { Owner } from '../../electron/engine/owner.js';
+import { DataDir } from '../../electron/engine/state/paths.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, isLive, markedPids } from '../helpers/env.js';
 import { stack, tcpService } from '../helpers/stack.js';
 import { startForeign, newTag, procStat, answers, type Foreign } from '../helpers/foreign.js';

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { Owner } from '../../electron/lifecycle/owner.js';
+import { Owner } from '../../electron/engine/owner.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, markedPids } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { startForeign, newTag, answers, portFree, type Foreign } from '../helpers/foreign.js';
-import type { ServiceEvent } from '../../electron/lifecycle/service-state.js';
+import type { ServiceEvent } from '../../electron/engine/service-state.js';
 
 /** A port held by a foreign process, an owner opened on demand; afterwards both ended and nothing left. */
 async function withHeldPort(label: string, host: string, fn: (port: number, holder: Foreign, open: (opts?: { adoptPollMs?: number }) => Promise<Owner>) => Promise<void>): Promise<void> {

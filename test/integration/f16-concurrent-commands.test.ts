@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Owner } from '../../electron/lifecycle/owner.js';
+import { Owner } from '../../electron/engine/owner.js';
 import { tempHome, freePort, assertNothingLeft, markedPids, waitFor, isLive } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { procStat, answers, portFree } from '../helpers/foreign.js';

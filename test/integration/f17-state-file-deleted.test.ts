@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { Owner } from '../../electron/lifecycle/owner.js';
-import { DataDir } from '../../electron/lifecycle/paths.js';
+import { Owner } from '../../electron/engine/owner.js';
+import { DataDir } from '../../electron/engine/state/paths.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, isLive, markedPids } from '../helpers/env.js';
 import { stack, tcpService } from '../helpers/stack.js';
 import { procStat, answers, portFree } from '../helpers/foreign.js';

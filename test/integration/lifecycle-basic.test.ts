@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Owner } from '../../electron/lifecycle/owner.js';
+import { Owner } from '../../electron/engine/owner.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, isLive } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 
@@ -30,7 +30,7 @@ test('start, status and stop of a two-service stack with a dependency', async ()
 });
 
 test('the Linux scan finds our marker wherever it sits in the environment, and reads commands on demand', { skip: process.platform !== 'linux' }, async () => {
-  const { linuxPlatform: p } = await import('../../electron/lifecycle/platform/linux.js');
+  const { linuxPlatform: p } = await import('../../electron/engine/process/platform/linux.js');
   const { spawn } = await import('node:child_process');
   const tag = `scan-${process.pid}-${Date.now()}`;
   const start = (env: Record<string, string>) => spawn('sleep', ['30'], { stdio: 'ignore', env: { ...env, CORRAL_TEST_TAG: tag } });

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataDir } from '../../electron/lifecycle/paths.js';
-import { LogHub } from '../../electron/lifecycle/log-hub.js';
+import { DataDir } from '../../electron/engine/state/paths.js';
+import { LogHub } from '../../electron/engine/logs/log-hub.js';
 import type { LogLine } from '../../shared/api.js';
 import { tempHome, waitFor, isLive } from '../helpers/env.js';
 

@@ -6,7 +6,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { acquireOwnerLock, OwnerBusyError, readOwnerLock } from '../../electron/lifecycle/owner-lock.js';
+import { acquireOwnerLock, OwnerBusyError, readOwnerLock } from '../../electron/engine/state/owner-lock.js';
 import { tempHome } from '../helpers/env.js';
 
 const CONTENDER = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'lock-contender.js');

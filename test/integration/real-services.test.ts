@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { harness, type StackJson } from './cli-harness.js';
 import { freePort, isLive, waitFor } from '../helpers/env.js';
-import type { PsEntry } from '../../electron/lifecycle/control/protocol.js';
+import type { PsEntry } from '../../electron/host/control/protocol.js';
 
 const which = (cmd: string): string | null => {
   for (const p of [`/usr/local/bin/${cmd}`, `/usr/lib/postgresql/15/bin/${cmd}`, `/usr/bin/${cmd}`, `/usr/sbin/${cmd}`]) if (existsSync(p)) return p;

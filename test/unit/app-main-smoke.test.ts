@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Snapshot } from '../../shared/state.js';
-import { Owner } from '../../electron/lifecycle/owner.js';
-import { DataDir } from '../../electron/lifecycle/paths.js';
-import { readOwnerLock } from '../../electron/lifecycle/owner-lock.js';
-import { ControlClient } from '../../electron/lifecycle/control/client.js';
+import { Owner } from '../../electron/engine/owner.js';
+import { DataDir } from '../../electron/engine/state/paths.js';
+import { readOwnerLock } from '../../electron/engine/state/owner-lock.js';
+import { ControlClient } from '../../electron/host/control/client.js';
 import type { state as FakeState, app as FakeApp, BrowserWindow as FakeWindow, Tray as FakeTray } from './app-fake-electron.js';
 import { REPO_ROOT, fixture, freePort, tempHome, waitFor } from '../helpers/env.js';
 

@@ -109,6 +109,6 @@ test('a missing renderer build is a clear 404, and serving resumes once it exist
 });
 
 test('the app serves the renderer under the same CSP as the web UI, where the renderer is tested in Chromium', async () => {
-  const web = await import('../../electron/lifecycle/web/server.js');
+  const web = await import('../../electron/host/web/server.js');
   assert.equal(CONTENT_SECURITY_POLICY, web.CONTENT_SECURITY_POLICY);
 });

@@ -18,8 +18,8 @@ import {
   parseNetstatListen,
   parsePs,
   parsePsLine,
-} from '../../electron/lifecycle/platform/darwin-parse.js';
-import type { ProcessIdentity } from '../../electron/lifecycle/platform/types.js';
+} from '../../electron/engine/process/platform/darwin-parse.js';
+import type { ProcessIdentity } from '../../electron/engine/process/platform/types.js';
 
 const rec = (name: string): string => readFileSync(fixture(`darwin/${name}`), 'utf8');
 const epoch = (iso: string): string => String(Date.parse(iso) / 1000);

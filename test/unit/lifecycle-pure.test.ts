@@ -1,14 +1,14 @@
 // The pure parts of the lifecycle: backoff, the state machine, /proc parsers, durations, the aggregate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CrashTracker, backoffDelay, shouldRestart } from '../../electron/lifecycle/backoff.js';
-import { canTransition } from '../../electron/lifecycle/service-state.js';
-import { parseProcStat, parseProcNetTcp } from '../../electron/lifecycle/platform/linux.js';
+import { CrashTracker, backoffDelay, shouldRestart } from '../../electron/engine/backoff.js';
+import { canTransition } from '../../electron/engine/service-state.js';
+import { parseProcStat, parseProcNetTcp } from '../../electron/engine/process/platform/linux.js';
 import { parseDuration, formatDuration } from '../../shared/duration.js';
 import { aggregateState, SERVICE_STATES } from '../../shared/state.js';
 import { validateRequest, isCallName } from '../../shared/api.js';
-import { parseLineTimestamp, mergeByTime } from '../../electron/lifecycle/log-hub.js';
-import { SerialQueue } from '../../electron/lifecycle/serial.js';
+import { parseLineTimestamp, mergeByTime } from '../../electron/engine/logs/log-hub.js';
+import { SerialQueue } from '../../electron/engine/serial.js';
 
 const spec = { policy: 'on-failure' as const, backoffMs: 100, maxBackoffMs: 1000, resetAfterMs: 10_000, crashLoopCount: 4, crashLoopWindowMs: 60_000 };
 

@@ -9,8 +9,8 @@ import { createServer as createHttp2Server } from 'node:http2';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probe, type ProbeResult } from '../../electron/lifecycle/probes/index.js';
-import { decodeHealthCheckResponse, encodeHealthCheckRequest } from '../../electron/lifecycle/probes/health-proto.js';
+import { probe, type ProbeResult } from '../../electron/engine/probes/index.js';
+import { decodeHealthCheckResponse, encodeHealthCheckRequest } from '../../electron/engine/probes/health-proto.js';
 import type { HealthCheck } from '../../shared/stack.js';
 import { REPO_ROOT, assertNothingLeft, fixture, freePort, isLive, waitFor } from '../helpers/env.js';
 

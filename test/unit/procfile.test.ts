@@ -2,8 +2,8 @@
 // Corral loads; every invalid line is reported with its number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcfileError, parseProcfile, procfileToStack } from '../../electron/lifecycle/procfile.js';
-import { parseStack } from '../../electron/lifecycle/stack-file.js';
+import { ProcfileError, parseProcfile, procfileToStack } from '../../electron/cli/procfile.js';
+import { parseStack } from '../../electron/engine/stack-file.js';
 
 const PROCFILE = [
   '# processes of the app',

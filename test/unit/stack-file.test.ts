@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { STACK_NAME_PATTERN } from '../../shared/stack.js';
 import { STACK_DEFAULTS, StackFileSchema, stackJsonSchema } from '../../shared/stack-schema.js';
-import { StackFileError, expandVars, loadStackFile, parseEnvFile, parseStack, startOrder } from '../../electron/lifecycle/stack-file.js';
+import { StackFileError, expandVars, loadStackFile, parseEnvFile, parseStack, startOrder } from '../../electron/engine/stack-file.js';
 import { fixture, resolveRepo, tempHome } from '../helpers/env.js';
 
 const stackFixture = (name: string) => fixture(join('stacks', name));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { startWebUi, type WebUi } from '../../electron/lifecycle/web/server.js';
+import { startWebUi, type WebUi } from '../../electron/host/web/server.js';
 import { FakeOwner } from '../helpers/fake-api.js';
 import { raw, postApi, openSse, type SseEvent } from '../helpers/web-client.js';
 import { tempHome, waitFor } from '../helpers/env.js';

@@ -1,12 +1,12 @@
 import type { Verb } from '../context.js';
 import { parseVerb } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { startDaemon, rotationFromEnv } from '../../lifecycle/daemon.js';
-import { OwnerBusyError, readOwnerLock } from '../../lifecycle/owner-lock.js';
-import { SocketPathError } from '../../lifecycle/control/socket-path.js';
-import { ControlClient, pingOwner } from '../../lifecycle/control/client.js';
-import { DataDir } from '../../lifecycle/paths.js';
-import { waitUntil } from '../../lifecycle/wait.js';
+import { startDaemon, rotationFromEnv } from '../../host/daemon.js';
+import { OwnerBusyError, readOwnerLock } from '../../engine/state/owner-lock.js';
+import { SocketPathError } from '../../host/control/socket-path.js';
+import { ControlClient, pingOwner } from '../../host/control/client.js';
+import { DataDir } from '../../engine/state/paths.js';
+import { waitUntil } from '../../engine/wait.js';
 import { version } from '../package-root.js';
 import { ago } from '../output.js';
 

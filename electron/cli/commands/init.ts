@@ -4,8 +4,8 @@ import type { Verb } from '../context.js';
 import { parseVerb } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { presetFile, packageRoot } from '../package-root.js';
-import { procfileToStack, ProcfileError } from '../../lifecycle/procfile.js';
-import { parseStack, StackFileError } from '../../lifecycle/stack-file.js';
+import { procfileToStack, ProcfileError } from '../procfile.js';
+import { parseStack, StackFileError } from '../../engine/stack-file.js';
 import { STACK_NAME_PATTERN } from '../../../shared/stack.js';
 import { callerEnv } from '../stack-ref.js';
 

@@ -2,10 +2,10 @@
 // for a failure the reason and the last lines of its log.
 import type { ActionOutcome } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
-import type { ControlClient } from '../../lifecycle/control/client.js';
+import type { ControlClient } from '../../host/control/client.js';
 import type { Output } from '../output.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { ControlError } from '../../lifecycle/control/client.js';
+import { ControlError } from '../../host/control/client.js';
 
 export async function printOutcomes(out: Output, client: ControlClient, stack: string, outcomes: ActionOutcome[], withLogs: boolean): Promise<void> {
   const w = Math.max(0, ...outcomes.map((o) => o.service.length));

@@ -3,7 +3,7 @@ import { parseVerb } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { ownerError } from './outcomes.js';
 
-import { desktopOpener, openOnDesktop } from '../../lifecycle/desktop.js';
+import { desktopOpener, openOnDesktop } from '../../host/desktop.js';
 
 export const ui: Verb = {
   name: 'ui',

@@ -10,15 +10,15 @@ import { formatDuration } from '../../shared/duration.js';
 import { SerialQueue } from './serial.js';
 import { CrashTracker, shouldRestart } from './backoff.js';
 import { canTransition, type ServiceEvent } from './service-state.js';
-import { spawnService, SpawnError } from './spawn.js';
-import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './stop.js';
-import { portHolders, portConflictMessage, describeHolder } from './ports.js';
-import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state-file.js';
-import { rotateLog, tailLines } from './log-files.js';
-import { isAlive } from './platform/index.js';
+import { spawnService, SpawnError } from './process/spawn.js';
+import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './process/stop.js';
+import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
+import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
+import { rotateLog, tailLines } from './logs/log-files.js';
+import { isAlive } from './process/platform/index.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
-import type { DataDir } from './paths.js';
+import type { DataDir } from './state/paths.js';
 
 export interface SupervisorContext {
   dir: DataDir;

@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Owner } from '../owner.js';
+import type { Owner } from '../../engine/owner.js';
 import { isCallName, validateRequest, type CorralApi } from '../../../shared/api.js';
 import {
   LineDecoder,
@@ -26,9 +26,9 @@ import {
   type TopicRequest,
 } from './protocol.js';
 import { prepareSocketDir } from './socket-path.js';
-import { upStack, addStackFile, stackList } from './stacks.js';
-import { listServiceProcesses } from './ps.js';
-import { runDoctor } from './doctor.js';
+import { upStack, addStackFile, stackList } from '../operations/stacks.js';
+import { listServiceProcesses } from '../operations/ps.js';
+import { runDoctor } from '../operations/doctor.js';
 
 export interface ControlServerOptions {
   socketPath: string;

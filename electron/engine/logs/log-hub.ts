@@ -4,8 +4,8 @@
 // services can be merged in time order.
 import { openSync, readSync, closeSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, basename } from 'node:path';
-import type { LogLine } from '../../shared/api.js';
-import type { DataDir } from './paths.js';
+import type { LogLine } from '../../../shared/api.js';
+import type { DataDir } from '../state/paths.js';
 
 const TS_AT_START = /^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)/;
 

@@ -1,10 +1,10 @@
 // `corral ps`: every process of every service, descendants included: the
 // leader's process group, plus what left the group but still carries the
 // service's marker, plus marked processes no running service accounts for.
-import type { Owner } from '../owner.js';
-import { takeSnapshot, byMarker } from '../process-scan.js';
-import { readInstance } from '../state-file.js';
-import type { PsEntry, PsRole } from './protocol.js';
+import type { Owner } from '../../engine/owner.js';
+import { takeSnapshot, byMarker } from '../../engine/process/process-scan.js';
+import { readInstance } from '../../engine/state/state-file.js';
+import type { PsEntry, PsRole } from '../control/protocol.js';
 
 const ROLE_ORDER: Record<PsRole, number> = { leader: 0, group: 1, descendant: 2, escaped: 3, orphan: 4 };
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { readdirSync } from 'node:fs';
 import { readJson, removeFile, writeFileAtomic, type JsonRead } from './atomic-file.js';
 import type { DataDir } from './paths.js';
-import type { ProcessIdentity } from './platform/index.js';
+import type { ProcessIdentity } from '../process/platform/index.js';
 
 const stateSchema = z.object({
   v: z.literal(1),

@@ -5,9 +5,9 @@ import { platform, type ProcessIdentity, type ProcessInfo } from './platform/ind
 import { takeSnapshot, type ProcessSnapshot } from './process-scan.js';
 
 export { takeSnapshot, type ProcessSnapshot };
-import { waitUntil } from './wait.js';
+import { waitUntil } from '../wait.js';
 import { portHolders, type PortHolder } from './ports.js';
-import type { ProcessRef } from '../../shared/state.js';
+import type { ProcessRef } from '../../../shared/state.js';
 
 export interface StopTarget {
   /** The recorded leader (pid == pgid), possibly already dead. */

@@ -2,7 +2,7 @@
 // (another stack or service: said), or a foreign process (named, never killed).
 import { readFileSync } from 'node:fs';
 import { platform, type ProcessIdentity } from './platform/index.js';
-import type { ProcessRef } from '../../shared/state.js';
+import type { ProcessRef } from '../../../shared/state.js';
 
 export type PortHolder =
   | { port: number; kind: 'free' }

@@ -3,7 +3,7 @@
 // holds the owner's identity; a lock whose identity is dead is stale.
 import { linkSync, openSync, writeSync, closeSync, unlinkSync, renameSync, statSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { identityOf, isAlive, type ProcessIdentity } from './platform/index.js';
+import { identityOf, isAlive, type ProcessIdentity } from '../process/platform/index.js';
 
 export type OwnerKind = 'app' | 'daemon' | 'embedded';
 

@@ -7,7 +7,7 @@
 import { lstatSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataDir } from '../paths.js';
+import type { DataDir } from '../../engine/state/paths.js';
 
 /** Strictly below the smallest sun_path (macOS: 104 bytes including the NUL). */
 export const MAX_SOCKET_PATH_BYTES = 103;

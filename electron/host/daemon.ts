@@ -3,13 +3,14 @@
 // asked), on `handover` (services keep running; the next owner adopts them),
 // or when its process is told to stop (SIGTERM, SIGINT: same as shutdown
 // without stopping services).
-import type { Owner } from './owner.js';
-import type { OwnerKind } from './owner-lock.js';
-import { DataDir, defaultHome } from './paths.js';
+import type { Owner } from '../engine/owner.js';
+import type { OwnerKind } from '../engine/state/owner-lock.js';
+import { DataDir, defaultHome } from '../engine/state/paths.js';
 import { openOwner } from './control/handover.js';
+import { openOnDesktop } from './desktop.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import { controlSocketPath } from './control/socket-path.js';
-import { LogRotator, type RotationOptions } from './log-rotate.js';
+import { LogRotator, type RotationOptions } from '../engine/logs/log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
 import { startWebUi, defaultRendererDir, type WebUi } from './web/server.js';
 
@@ -86,7 +87,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     takeOver: opts.takeOver,
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.adoptPollMs ? { adoptPollMs: opts.adoptPollMs } : {}),
-    ...(opts.openPath ? { openPath: opts.openPath } : {}),
+    openPath: opts.openPath ?? openOnDesktop,
   });
   const rotator = new LogRotator(owner, opts.rotation);
   let resolveDone!: (e: DaemonEnd) => void;
@@ -130,7 +131,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   }
   rotator.start();
   owner.log(`control socket ${socketPath}`);
-  if (opts.preloadParser) void import('./stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
+  if (opts.preloadParser) void import('../engine/stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
     owner,
     control,

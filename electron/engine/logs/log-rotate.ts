@@ -10,13 +10,13 @@
 // next owner starts: `resumePausedServices` runs before it adopts anything.
 import { openSync, closeSync, readSync, writeSync, ftruncateSync, fstatSync, statSync, renameSync, unlinkSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Owner } from './owner.js';
-import type { DataDir } from './paths.js';
+import type { Owner } from '../owner.js';
+import type { DataDir } from '../state/paths.js';
 import { DEFAULT_RETENTION, pruneRotated, rotateLog, type Retention } from './log-files.js';
-import { readInstance, type InstanceRecord } from './state-file.js';
-import { platform, type ProcessIdentity } from './platform/index.js';
-import { readJson, removeFile, writeFileAtomic } from './atomic-file.js';
-import { waitUntil } from './wait.js';
+import { readInstance, type InstanceRecord } from '../state/state-file.js';
+import { platform, type ProcessIdentity } from '../process/platform/index.js';
+import { readJson, removeFile, writeFileAtomic } from '../state/atomic-file.js';
+import { waitUntil } from '../wait.js';
 
 export interface RotationOptions {
   /** A service log above this size is rotated while the service runs. */

@@ -3,11 +3,11 @@
 // services and release the lock), then the lock is taken and the services are
 // adopted. The tray app uses this when a headless daemon runs; `corral daemon
 // --take-over` does the reverse.
-import { Owner, type OwnerOptions } from '../owner.js';
-import { OwnerBusyError, readOwnerLock, type LockInfo } from '../owner-lock.js';
-import { DataDir, defaultHome } from '../paths.js';
-import { resumePausedServices } from '../log-rotate.js';
-import { waitUntil } from '../wait.js';
+import { Owner, type OwnerOptions } from '../../engine/owner.js';
+import { OwnerBusyError, readOwnerLock, type LockInfo } from '../../engine/state/owner-lock.js';
+import { DataDir, defaultHome } from '../../engine/state/paths.js';
+import { resumePausedServices } from '../../engine/logs/log-rotate.js';
+import { waitUntil } from '../../engine/wait.js';
 import { ControlClient } from './client.js';
 
 export class HandoverError extends Error {

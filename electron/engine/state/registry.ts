@@ -2,7 +2,7 @@
 // the next owner (after a crash, a quit or a reboot) reaches the same state.
 import { z } from 'zod';
 import { readJson, writeFileAtomic } from './atomic-file.js';
-import type { StackSpec } from '../../shared/stack.js';
+import type { StackSpec } from '../../../shared/stack.js';
 
 const registrySchema = z.object({
   v: z.literal(1),

@@ -4,10 +4,10 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { ServiceSpec } from '../../shared/stack.js';
+import type { ServiceSpec } from '../../../shared/stack.js';
 import { MARKER_VAR, platform } from './platform/index.js';
-import { openLogForChild } from './log-files.js';
-import type { InstanceRecord } from './state-file.js';
+import { openLogForChild } from '../logs/log-files.js';
+import type { InstanceRecord } from '../state/state-file.js';
 
 export interface Spawned {
   child: ChildProcess;

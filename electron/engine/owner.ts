@@ -4,24 +4,23 @@
 // the user last asked for.
 import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { openOnDesktop } from './desktop.js';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
 import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
 import type { ActionOutcome, ActionResult, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
-import { DataDir, defaultHome } from './paths.js';
-import { acquireOwnerLock, type HeldLock, type OwnerKind } from './owner-lock.js';
+import { DataDir, defaultHome } from './state/paths.js';
+import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-lock.js';
 import { ServiceSupervisor } from './supervisor.js';
-import { readInstance, removeInstance, listInstanceFiles, writeInstance, knownOfRecord, type InstanceRecord } from './state-file.js';
-import { loadRegistry, saveRegistry, type Registry } from './registry.js';
-import { platform, type ProcessInfo } from './platform/index.js';
-import { stopTarget } from './stop.js';
-import { takeSnapshot, byMarker, type ProcessSnapshot } from './process-scan.js';
+import { readInstance, removeInstance, listInstanceFiles, writeInstance, knownOfRecord, type InstanceRecord } from './state/state-file.js';
+import { loadRegistry, saveRegistry, type Registry } from './state/registry.js';
+import { platform, type ProcessInfo } from './process/platform/index.js';
+import { stopTarget } from './process/stop.js';
+import { takeSnapshot, byMarker, type ProcessSnapshot } from './process/process-scan.js';
 import { watchForWake, type WakeInfo } from './wake.js';
-import { readJson, writeFileAtomic } from './atomic-file.js';
+import { readJson, writeFileAtomic } from './state/atomic-file.js';
 import { waitUntil } from './wait.js';
-import { portHolders } from './ports.js';
-import { LogHub, type HistoryOptions } from './log-hub.js';
+import { portHolders } from './process/ports.js';
+import { LogHub, type HistoryOptions } from './logs/log-hub.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
@@ -37,7 +36,7 @@ export interface OwnerOptions {
   wakeThresholdMs?: number;
   /** How often descendants of running services are recorded (default 10 s). */
   descendantSnapshotMs?: number;
-  /** Opens a folder for the user (the app: Electron's shell.openPath); default: the desktop's opener, where one exists. */
+  /** Opens a folder for the user (the app: Electron's shell.openPath; the daemon: the desktop's opener); without it nothing is opened. */
   openPath?: (path: string) => Promise<boolean>;
   /** Where warnings and events go besides the owner log. */
   onLog?: (line: string) => void;
@@ -121,7 +120,7 @@ export class Owner extends EventEmitter {
   }
 
   openPath(path: string): Promise<boolean> {
-    return (this.opts.openPath ?? openOnDesktop)(path).catch(() => false);
+    return this.opts.openPath ? this.opts.openPath(path).catch(() => false) : Promise.resolve(false);
   }
 
   log(line: string): void {

@@ -5,18 +5,18 @@
 import { accessSync, constants, statSync, statfsSync, mkdirSync, openSync, writeSync, closeSync, unlinkSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Owner } from '../owner.js';
-import type { DataDir } from '../paths.js';
+import type { Owner } from '../../engine/owner.js';
+import type { DataDir } from '../../engine/state/paths.js';
 import type { StackSpec } from '../../../shared/stack.js';
 // The YAML parser and the schema are loaded on the first stack file, not at owner start (memory).
-const loadStackFile: typeof import('../stack-file.js').loadStackFile = async (...args) => (await import('../stack-file.js')).loadStackFile(...args);
-import { isAlive } from '../platform/index.js';
-import { portHolders } from '../ports.js';
-import { readInstance, removeInstance, identityOfRecord, listInstanceFiles } from '../state-file.js';
-import { takeSnapshot, byMarker } from '../process-scan.js';
-import { stopTarget } from '../stop.js';
-import { removeFile } from '../atomic-file.js';
-import type { DoctorFinding } from './protocol.js';
+const loadStackFile: typeof import('../../engine/stack-file.js').loadStackFile = async (...args) => (await import('../../engine/stack-file.js')).loadStackFile(...args);
+import { isAlive } from '../../engine/process/platform/index.js';
+import { portHolders } from '../../engine/process/ports.js';
+import { readInstance, removeInstance, identityOfRecord, listInstanceFiles } from '../../engine/state/state-file.js';
+import { takeSnapshot, byMarker } from '../../engine/process/process-scan.js';
+import { stopTarget } from '../../engine/process/stop.js';
+import { removeFile } from '../../engine/state/atomic-file.js';
+import type { DoctorFinding } from '../control/protocol.js';
 
 /** Below this much free space in the log file system, services are refused (F20). */
 export const MIN_FREE_LOG_BYTES = 1 << 20;

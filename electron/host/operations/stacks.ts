@@ -1,14 +1,14 @@
 // Stack files through the control socket: `corral up` registers the file of
 // the caller's directory and starts it, like `docker compose up`. The file is
 // read by the owner, with the caller's environment for `${VAR}`.
-import type { Owner } from '../owner.js';
+import type { Owner } from '../../engine/owner.js';
 import type { ServiceSpec } from '../../../shared/stack.js';
 import { aggregateState } from '../../../shared/state.js';
 // The YAML parser and the schema are loaded on the first stack file, not at owner start (memory).
-const loadStackFile: typeof import('../stack-file.js').loadStackFile = async (...args) => (await import('../stack-file.js')).loadStackFile(...args);
-import type { StackInfo, UpResult } from './protocol.js';
+const loadStackFile: typeof import('../../engine/stack-file.js').loadStackFile = async (...args) => (await import('../../engine/stack-file.js')).loadStackFile(...args);
+import type { StackInfo, UpResult } from '../control/protocol.js';
 import { checkLogDir } from './doctor.js';
-import { waitUntil } from '../wait.js';
+import { waitUntil } from '../../engine/wait.js';
 
 export async function addStackFile(owner: Owner, file: string, env?: Record<string, string>): Promise<{ stack: string }> {
   const spec = await loadStackFile(file, { env: env ?? process.env });
