@@ -3,7 +3,7 @@
 // socket) and a response type; `CorralApi` is derived from this table, so a
 // call without both fails to compile.
 import { z } from 'zod';
-import type { Snapshot, ProcessRef, Settings } from './state.js';
+import type { Snapshot, ProcessRef, ServiceState, Settings } from './state.js';
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
 const target = z.strictObject({ stack: name, services: z.array(name).max(256).optional() });
@@ -22,13 +22,15 @@ export interface ActionOutcome {
   stack: string;
   service: string;
   ok: boolean;
-  state: string;
+  state: ServiceState;
   /** Human sentence: what happened, or why not and what to do next. */
   message: string;
   forced?: boolean;
   survivors?: ProcessRef[];
   /** Refused before a process was spawned (a held port, a command that cannot start): its log has nothing from this attempt. */
   notStarted?: true;
+  /** Stopped because it depends on this service, which was asked to stop. */
+  dependentOf?: string;
 }
 
 export interface ActionResult {

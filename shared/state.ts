@@ -1,15 +1,54 @@
 // The state model: one small closed type per service, and the snapshot every
-// view (CLI, tray, window) renders. Pure data, no I/O.
+// view (CLI, tray, window) renders. Pure data, no I/O. What a state means in a
+// sentence is shared/explain.ts: views never re-derive it.
+import type { DependencyCondition } from './stack.js';
 
-export const SERVICE_STATES = ['stopped', 'starting', 'running', 'unhealthy', 'stopping', 'backoff', 'failed'] as const;
+export type { DependencyCondition };
+
+/**
+ * - `stopped`: no instance; either the user stopped it (`desired: 'down'`) or it exited and its policy does not restart it.
+ * - `held`: the user wants it up, but a dependency is not in the state it needs (see `held`); it starts when it is.
+ * - `starting`: an instance runs and has not passed its readiness check yet.
+ * - `running`: ready (healthy, or started where there is no check).
+ * - `unhealthy`: running, but its health checks fail (past the threshold).
+ * - `backoff`: the instance ended; a restart is scheduled (`nextRestartAt`).
+ * - `stopping`: a stop is under way.
+ * - `failed`: Corral gave up or could not start it (crash loop, port held, command missing, stop left processes): `reason` says why.
+ * - `completed`: a one-shot task that exited 0.
+ */
+export const SERVICE_STATES = ['stopped', 'held', 'starting', 'running', 'unhealthy', 'backoff', 'stopping', 'failed', 'completed'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
+
+/** Why an instance ended. */
+export type ExitReason =
+  /** exit code 0, not asked for */
+  | 'exited'
+  /** non-zero exit or a signal, not asked for */
+  | 'crashed'
+  /** killed by Corral after failing its health checks */
+  | 'killed-unhealthy'
+  /** stopped by Corral because the user asked */
+  | 'stopped'
+  /** ended by Corral: not ready within its start timeout */
+  | 'start-timeout'
+  /** an adopted process that is gone: its exit code cannot be known */
+  | 'vanished';
 
 export interface ExitInfo {
   code: number | null;
   signal: string | null;
   at: number;
-  /** 'crashed' | 'exited' | 'killed-unhealthy' | 'stopped' | 'start-timeout' | 'vanished' */
-  reason: string;
+  reason: ExitReason;
+  /** The pid that ended, where known. */
+  pid?: number;
+}
+
+/** What a held service waits for: the first unmet dependency, and that dependency's state now. */
+export interface HeldOn {
+  dependency: string;
+  condition: DependencyCondition;
+  /** The dependency's state now; null when it is not in the stack. */
+  state: ServiceState | null;
 }
 
 export interface HealthResult {
@@ -36,8 +75,12 @@ export interface ServiceSnapshot {
   startedAt: number | null;
   lastExit: ExitInfo | null;
   health: HealthResult | null;
-  /** Why the service is in its state when that is not obvious: failed, waiting, port conflict. */
+  /** The engine's own words for a failure or a stop that left something behind (failed: why; stopped: a port still held). */
   reason: string | null;
+  /** While `held`: what it waits for. */
+  held: HeldOn | null;
+  /** While `backoff`: when the next start is due (epoch ms). */
+  nextRestartAt: number | null;
   /** Last lines of the log, kept when the service failed. */
   lastLogLines: string[];
   /** Processes that a stop could not end (never reported as stopped). */
@@ -45,7 +88,7 @@ export interface ServiceSnapshot {
   /** A foreign process that holds one of the declared ports. */
   portHolder: (ProcessRef & { port: number }) | null;
   logFile: string;
-  dependsOn: Record<string, 'started' | 'healthy'>;
+  dependsOn: Record<string, DependencyCondition>;
 }
 
 export interface StackSnapshot {
@@ -78,17 +121,23 @@ export interface Snapshot {
   settings: Settings;
 }
 
-export type Aggregate = 'running' | 'starting' | 'degraded' | 'failed' | 'stopped';
+/**
+ * One word for a whole set of services: what the tray icon shows.
+ * `partial`: everything the user wants up is up, and some services were stopped by the user.
+ */
+export type Aggregate = 'running' | 'partial' | 'starting' | 'degraded' | 'failed' | 'stopped';
 
-/** One word for a whole set of services: what the tray icon shows. */
+/** Settled states of a service the user wants up: nothing more will happen without a change. */
+const UP_STATES: readonly ServiceState[] = ['running', 'completed'];
+
 export function aggregateState(services: readonly Pick<ServiceSnapshot, 'state' | 'desired'>[]): Aggregate {
   if (services.some((s) => s.state === 'failed')) return 'failed';
   const wanted = services.filter((s) => s.desired === 'up');
-  if (wanted.length === 0) return services.some((s) => s.state !== 'stopped') ? 'degraded' : 'stopped';
-  if (wanted.some((s) => s.state === 'unhealthy' || s.state === 'backoff')) return 'degraded';
+  if (wanted.length === 0) return services.some((s) => s.state !== 'stopped' && s.state !== 'completed') ? 'degraded' : 'stopped';
+  if (wanted.some((s) => s.state === 'unhealthy' || s.state === 'backoff' || s.state === 'held')) return 'degraded';
   if (wanted.some((s) => s.state === 'starting' || s.state === 'stopping')) return 'starting';
-  if (wanted.every((s) => s.state === 'running')) return 'running';
-  return 'degraded';
+  if (!wanted.every((s) => UP_STATES.includes(s.state))) return 'degraded';
+  return wanted.length < services.length ? 'partial' : 'running';
 }
 
 /** How an exit reads in a sentence: "exited with code 1", "was killed by SIGKILL". */

@@ -4,6 +4,7 @@
 // user sees why it failed.
 import type { Notification, NotificationConstructorOptions } from 'electron';
 import type { ServiceSnapshot } from '../../shared/state.js';
+import { explainService } from '../../shared/explain.js';
 
 export type NotificationAction = 'restart' | 'open-logs';
 
@@ -16,8 +17,8 @@ export interface FailureNotice {
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-export function failureNotice(s: Pick<ServiceSnapshot, 'stack' | 'name' | 'reason' | 'lastExit' | 'lastLogLines'>, platform: NodeJS.Platform): FailureNotice {
-  const why = s.reason ?? (s.lastExit ? `exited with ${s.lastExit.signal ?? `code ${s.lastExit.code}`} (${s.lastExit.reason})` : 'crash loop');
+export function failureNotice(s: ServiceSnapshot, platform: NodeJS.Platform): FailureNotice {
+  const why = explainService(s);
   const lastLine = [...s.lastLogLines].reverse().find((l) => l.trim() !== '');
   const body = [clip(why, 160), ...(lastLine ? [clip(lastLine.trim(), 160)] : [])].join('\n');
   const title = `${s.name} failed (${s.stack})`;

@@ -5,6 +5,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { Settings } from '../../shared/api.js';
 import type { ServiceSnapshot, ServiceState, Snapshot, StackSnapshot } from '../../shared/state.js';
+import { explainService, summarizeStack } from '../../shared/explain.js';
 
 /** What menu clicks do. The shell implements these with owner calls; the menu only picks which. */
 export interface TrayActions {
@@ -32,12 +33,14 @@ type Item = MenuItemConstructorOptions;
 
 export const STATE_LABEL: Record<ServiceState, string> = {
   stopped: 'Stopped',
+  held: 'Held',
   starting: 'Starting…',
   running: 'Running',
   unhealthy: 'Unhealthy',
   stopping: 'Stopping…',
   backoff: 'Waiting to restart',
   failed: 'Failed',
+  completed: 'Completed',
 };
 
 // Menus have no colour on macOS: the mark and the word carry the state.
@@ -49,23 +52,25 @@ const STATE_MARK: Record<ServiceState, string> = {
   backoff: '↻',
   failed: '✕',
   stopped: '○',
+  held: '◌',
+  completed: '✓',
 };
 
-const canStart = (s: ServiceSnapshot) => s.state === 'stopped' || s.state === 'failed';
-const canStop = (s: ServiceSnapshot) => s.state !== 'stopped';
-const canRestart = (s: ServiceSnapshot) => s.state !== 'stopped' && s.state !== 'stopping';
+const canStart = (s: ServiceSnapshot) => s.state === 'stopped' || s.state === 'failed' || s.state === 'completed';
+const canStop = (s: ServiceSnapshot) => s.state !== 'stopped' && s.state !== 'completed';
+const canRestart = (s: ServiceSnapshot) => s.state !== 'stopped' && s.state !== 'stopping' && s.state !== 'held';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function serviceDetails(s: ServiceSnapshot): string[] {
   const head = [STATE_LABEL[s.state]];
-  if (s.pid !== null) head.push(`pid ${s.pid}${s.adopted ? ' (adopted)' : ''}`);
+  if (s.pid !== null) head.push(`pid ${s.pid}`);
   if (s.ports.length > 0) head.push(`${s.ports.length === 1 ? 'port' : 'ports'} ${s.ports.join(', ')}`);
   if (s.restarts > 0) head.push(plural(s.restarts, 'restart'));
   const lines = [head.join(' · ')];
-  if (s.reason) lines.push(s.reason);
+  const why = explainService(s);
+  if (why) lines.push(why);
   if (s.portHolder) lines.push(`Port ${s.portHolder.port} is held by ${s.portHolder.command} (pid ${s.portHolder.pid})`);
-  if (s.survivors.length > 0) lines.push(`${plural(s.survivors.length, 'process', 'processes')} survived the stop: ${s.survivors.map((p) => `${p.pid} (${p.command})`).join(', ')}`);
   return lines;
 }
 
@@ -87,10 +92,9 @@ function serviceItem(stack: string, s: ServiceSnapshot, a: TrayActions): Item {
 }
 
 function stackItems(stack: StackSnapshot, a: TrayActions): Item[] {
-  const running = stack.services.filter((s) => s.state === 'running').length;
   const header: Item = {
     id: `stack:${stack.name}`,
-    label: `${stack.name} — ${running} of ${stack.services.length} running`,
+    label: `${stack.name} — ${summarizeStack(stack.services).text}`,
     submenu: [
       { id: `stack-file:${stack.name}`, label: stack.file, enabled: false },
       { type: 'separator' },
@@ -113,7 +117,7 @@ function failedItems(snapshot: Snapshot, a: TrayActions): Item[] {
     id: `restart-failed:${stack}/${s.name}`,
     // The stack is named only when the service name alone is ambiguous.
     label: `Restart ${s.name}${(nameCount.get(s.name) ?? 0) > 1 ? ` (${stack})` : ''}`,
-    toolTip: s.reason ?? undefined,
+    toolTip: explainService(s) || undefined,
     click: () => a.restart(stack, s.name),
   }));
 }

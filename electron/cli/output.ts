@@ -49,7 +49,7 @@ export class Output {
   }
 
   stateColor(state: string): Color {
-    if (state === 'running') return 'green';
+    if (state === 'running' || state === 'completed') return 'green';
     if (state === 'failed') return 'red';
     if (state === 'stopped') return 'gray';
     return 'yellow';

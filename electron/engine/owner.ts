@@ -5,18 +5,20 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
-import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
+import { describeExit, type HeldOn, type OwnerInfo, type ServiceSnapshot, type Snapshot, type StackSnapshot } from '../../shared/state.js';
+import { explainService } from '../../shared/explain.js';
+import { formatDuration } from '../../shared/duration.js';
+import type { ServiceEvent } from './service-state.js';
 import type { ActionOutcome, ActionResult, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
 import { DataDir, defaultHome } from './state/paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-lock.js';
 import { ServiceSupervisor } from './supervisor.js';
-import { readInstance, removeInstance, listInstanceFiles, writeInstance, knownOfRecord, type InstanceRecord } from './state/state-file.js';
 import { loadRegistry, saveRegistry, type Registry } from './state/registry.js';
-import { platform, type ProcessInfo } from './process/platform/index.js';
-import { stopTarget } from './process/stop.js';
-import { takeSnapshot, byMarker, type ProcessSnapshot } from './process/process-scan.js';
+import { platform } from './process/platform/index.js';
+import { takeSnapshot } from './process/process-scan.js';
 import { watchForWake, type WakeInfo } from './wake.js';
+import { Reconciler } from './reconcile.js';
 import { readJson, writeFileAtomic } from './state/atomic-file.js';
 import { waitUntil } from './wait.js';
 import { portHolders } from './process/ports.js';
@@ -47,7 +49,16 @@ interface StackRuntime {
   services: Map<string, ServiceSupervisor>;
 }
 
-export class Owner extends EventEmitter {
+/** The owner's events, typed: what the app, the host and the tests subscribe to. */
+export interface OwnerEvents {
+  snapshot: [Snapshot];
+  'service-event': [stack: string, service: string, event: ServiceEvent];
+  'service-failed': [ServiceSnapshot];
+  settings: [Settings];
+  wake: [WakeInfo];
+}
+
+export class Owner extends EventEmitter<OwnerEvents> {
   readonly dir: DataDir;
   readonly api: CorralApi;
   readonly logs: LogHub;
@@ -61,8 +72,6 @@ export class Owner extends EventEmitter {
   private closed = false;
   /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
   private opening = true;
-  /** The process table read once at the start of `open` (see there); null afterwards. */
-  private openingScan: ProcessSnapshot | null = null;
   /** settings.json as last read or written (see `getSettings`). */
   private settings: Settings | null = null;
   private launchAtLogin: OwnerInfo['launchAtLogin'];
@@ -96,14 +105,13 @@ export class Owner extends EventEmitter {
       // One read of the process table serves the whole opening (it costs ~50 ms per 1,000
       // processes): each stack and each sweep looks only at its own markers in it, and a
       // sweep scans again after signalling, so a process forked since is still found.
-      owner.openingScan = await takeSnapshot();
+      const reconcile = new Reconciler({ dir, log: (l: string) => owner.log(l), scan: await takeSnapshot() });
       // With the registry unreadable, every running service would look like an orphan of an
       // unknown stack: leave them alone rather than take the user's stack down.
       if (registryLost) owner.log('warning: not sweeping processes of unknown stacks until their stack files are added again');
-      else await owner.sweepUnknownStacks();
+      else await reconcile.sweepUnknownStacks((name: string) => owner.stacks.has(name));
       const adoptions: Promise<void>[] = [];
-      for (const rt of owner.stacks.values()) adoptions.push(...(await owner.reconcileStack(rt)));
-      owner.openingScan = null;
+      for (const rt of owner.stacks.values()) adoptions.push(...(await reconcile.stack(rt.spec.name, rt.services)));
       // Usually adopted services answer their first probe in milliseconds; one that does not
       // must not hold the owner (and every CLI call waiting for its socket) for a start timeout.
       await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
@@ -178,7 +186,8 @@ export class Owner extends EventEmitter {
       existing.services = new Map(spec.services.map((s) => [s.name, existing.services.get(s.name)!]));
     } else {
       const rt = this.installStack(spec, {});
-      await Promise.race([Promise.all(await this.reconcileStack(rt)), boundMs(ADOPT_WAIT_MS)]);
+      const reconcile = new Reconciler({ dir: this.dir, log: (l: string) => this.log(l), scan: null });
+      await Promise.race([Promise.all(await reconcile.stack(rt.spec.name, rt.services)), boundMs(ADOPT_WAIT_MS)]);
     }
     this.persist();
     this.queueSnapshot();
@@ -200,7 +209,7 @@ export class Owner extends EventEmitter {
     const rt: StackRuntime = { spec, services: new Map() };
     for (const s of spec.services) {
       const sup = this.makeSupervisor(spec.name, s);
-      sup.desired = desired[s.name] ?? 'down';
+      sup.want(desired[s.name] ?? 'down');
       rt.services.set(s.name, sup);
     }
     this.stacks.set(spec.name, rt);
@@ -215,138 +224,31 @@ export class Owner extends EventEmitter {
       adoptPollMs: this.opts.adoptPollMs ?? 1000,
       log: (m) => this.log(m),
     });
-    sup.on('change', () => {
+    sup.onChange.on(() => {
       this.queueSnapshot();
       this.kickReconciler();
     });
-    sup.on('event', (e) => {
+    sup.onEvent.on((e) => {
       this.emit('service-event', stack, spec.name, e);
-      if (e.type === 'failed') {
-        this.log(`${stack}/${spec.name} failed: ${e.reason}`);
-        this.emit('service-failed', sup.snapshot());
-      }
+      const line = eventLine(e, sup);
+      if (line) this.log(`${stack}/${spec.name}: ${line}`);
+      if (e.type === 'failed') this.emit('service-failed', sup.snapshot());
     });
     return sup;
   }
 
-  private dependencyBlocker(stack: string, spec: ServiceSpec): string | null {
+  private dependencyBlocker(stack: string, spec: ServiceSpec): HeldOn | null {
     const rt = this.stacks.get(stack);
-    for (const [dep, cond] of Object.entries(spec.dependsOn)) {
+    for (const [dep, condition] of Object.entries(spec.dependsOn)) {
       const d = rt?.services.get(dep);
-      if (!d) return `${dep} (not in stack)`;
-      const ok = cond === 'healthy' ? d.state === 'running' : d.pid !== null && (d.state === 'running' || d.state === 'unhealthy' || d.state === 'starting');
-      if (!ok) return `${dep} (${cond}; now ${d.state})`;
+      if (!d) return { dependency: dep, condition, state: null };
+      const ok = condition === 'healthy' ? d.state === 'running' : d.pid !== null && (d.state === 'running' || d.state === 'unhealthy' || d.state === 'starting');
+      if (!ok) return { dependency: dep, condition, state: d.state };
     }
     return null;
   }
 
   // ---- reconcile ----
-
-  private cleanState(stack: string, service: string): void {
-    try {
-      removeInstance(this.dir, stack, service);
-    } catch (e) {
-      this.log(`warning: cannot remove the state file of ${stack}/${service}: ${(e as Error).message}`);
-    }
-  }
-
-  /** Adopts live instances, cleans stale state, sweeps orphans (DESIGN "Reconcile"). */
-  private async reconcileStack(rt: StackRuntime): Promise<Promise<void>[]> {
-    const adoptions: Promise<void>[] = [];
-    const p = await platform();
-    const boot = await p.bootId();
-    const adopted = new Set<string>();
-    const names = new Set([...rt.services.keys(), ...listInstanceFiles(this.dir, rt.spec.name)]);
-    for (const name of names) {
-      const sup = rt.services.get(name);
-      const r = readInstance(this.dir, rt.spec.name, name);
-      if (r.kind === 'missing') continue;
-      if (r.kind === 'corrupt') {
-        this.log(`warning: state file of ${rt.spec.name}/${name} is corrupt (${r.reason}); treating it as stale`);
-        this.cleanState(rt.spec.name, name);
-        continue;
-      }
-      const rec = r.value;
-      if (rec.boot !== boot) {
-        // From a previous boot: stale by definition, never signalled (F15).
-        this.log(`${rt.spec.name}/${name}: state file from a previous boot, cleaned`);
-        this.cleanState(rt.spec.name, name);
-        continue;
-      }
-      const info = await p.processInfo(rec.pid);
-      const marker = info ? await p.readMarker(rec.pid) : null;
-      // Identity: same start time; and where the marker is readable, it must be this instance's (F09).
-      if (!info || info.start !== rec.start || (marker !== null && marker !== rec.marker)) {
-        this.log(`${rt.spec.name}/${name}: pid ${rec.pid} is gone or is another process now; state cleaned`);
-        // What it left behind and had hidden (recorded descendants) is ended by identity.
-        if ((rec.descendants ?? []).length > 0) {
-          await stopTarget({ leader: null, markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) }, { signal: 'SIGTERM', graceMs: sup?.spec.stop.graceMs ?? 5000 });
-        }
-        this.cleanState(rt.spec.name, name);
-        continue;
-      }
-      if (!sup) continue; // the service left the stack: its processes are swept below
-      adopted.add(rec.marker);
-      adoptions.push(sup.adopt(rec));
-    }
-    // Processes carrying our stack's marker that no adopted instance accounts for.
-    const found = await this.markedProcesses(this.dir.markerPrefix(rt.spec.name));
-    for (const [marker, procs] of found) {
-      if (adopted.has(marker)) continue;
-      const [, , service] = marker.split('/');
-      const sup = service ? rt.services.get(service) : undefined;
-      const leader = procs.find((pr) => pr.pid === pr.pgid);
-      if (sup && leader && sup.pid === null && sup.desired === 'up') {
-        // Its state file was lost (F17), but the leader of its group carries the marker: adopt it.
-        const rec: InstanceRecord = {
-          v: 1,
-          stack: rt.spec.name,
-          service: sup.name,
-          instance: marker.split('/')[3] ?? 'recovered',
-          marker,
-          pid: leader.pid,
-          pgid: leader.pgid,
-          start: leader.start,
-          boot,
-          command: sup.spec.command,
-          ports: sup.spec.ports,
-          startedAt: Date.now(),
-          restarts: 0,
-        };
-        this.log(`${rt.spec.name}/${sup.name}: state file missing; re-adopted pid ${leader.pid} by its marker`);
-        adopted.add(marker);
-        writeInstance(this.dir, rec);
-        adoptions.push(sup.adopt(rec));
-        continue;
-      }
-      await this.sweep(marker, procs, sup?.spec.stop.graceMs ?? 5000);
-    }
-    return adoptions;
-  }
-
-  private async sweepUnknownStacks(): Promise<void> {
-    const found = await this.markedProcesses(this.dir.markerPrefix());
-    for (const [marker, procs] of found) {
-      const stack = marker.split('/')[1] ?? '';
-      if (!this.stacks.has(stack)) await this.sweep(marker, procs, 5000);
-    }
-  }
-
-  private async sweep(marker: string, procs: ProcessInfo[], graceMs: number): Promise<void> {
-    this.log(`sweeping orphan ${marker}: ${procs.map((p) => `${p.pid} (${p.command})`).join(', ')}`);
-    const leader = procs.find((p) => p.pid === p.pgid);
-    const boot = await (await platform()).bootId();
-    const r = await stopTarget(
-      { leader: leader ? { pid: leader.pid, start: leader.start, boot } : null, markerPrefix: marker, ports: [] },
-      { signal: 'SIGTERM', graceMs, ...(this.openingScan ? { snapshot: this.openingScan } : {}) },
-    );
-    if (r.survivors.length > 0) this.log(`warning: orphan sweep left ${r.survivors.map((s) => s.pid).join(', ')}`);
-  }
-
-  /** Live processes whose marker starts with `prefix`, grouped by full marker (one instance each). */
-  private async markedProcesses(prefix: string): Promise<Map<string, ProcessInfo[]>> {
-    return byMarker(this.openingScan ?? (await takeSnapshot()), prefix);
-  }
 
   /**
    * Level-triggered: every service the user wants up, that is held waiting for
@@ -360,7 +262,7 @@ export class Owner extends EventEmitter {
       if (this.closed) return;
       for (const rt of this.stacks.values()) {
         for (const sup of rt.services.values()) {
-          const pendingStart = sup.desired === 'up' && (sup.waiting || (sup.state === 'stopped' && sup.pid === null && sup.lastExit === null));
+          const pendingStart = sup.desired === 'up' && (sup.state === 'held' || (sup.state === 'stopped' && sup.pid === null && sup.lastExit === null));
           if (pendingStart && !sup.busy && this.dependencyBlocker(rt.spec.name, sup.spec) === null) void sup.start();
         }
       }
@@ -412,7 +314,7 @@ export class Owner extends EventEmitter {
     };
     names.forEach(add);
     const ordered = rt.spec.services.map((s) => s.name).filter((n) => closure.has(n));
-    for (const n of ordered) rt.services.get(n)!.desired = 'up';
+    for (const n of ordered) rt.services.get(n)!.want('up');
     this.persist();
     const outcomes = await Promise.all(ordered.map((n) => this.startAndSettle(rt, n)));
     return { outcomes: outcomes.filter((o) => names.includes(o.service)) };
@@ -421,31 +323,50 @@ export class Owner extends EventEmitter {
   private async startAndSettle(rt: StackRuntime, name: string): Promise<ActionOutcome> {
     const sup = rt.services.get(name)!;
     const first = await sup.start();
-    if (!first.ok || !sup.waiting) return first;
-    // Held for its dependencies: settle when it runs, fails, stops, or what it waits for has failed.
+    if (!first.ok || first.state !== 'held') return first;
+    // Held for its dependencies: settle when it runs, fails, stops, or what it waits for has failed or was stopped.
     const deps = Object.keys(sup.spec.dependsOn).map((d) => rt.services.get(d)!);
     await new Promise<void>((resolve) => {
+      const offs: (() => void)[] = [];
       const check = () => {
         const blocked = deps.some((d) => d.state === 'failed' || d.desired === 'down');
-        const settled = !sup.waiting && (sup.state === 'running' || sup.state === 'failed' || sup.state === 'stopped');
-        if (settled || sup.desired !== 'up' || (sup.waiting && blocked)) {
-          for (const s of [sup, ...deps]) s.off('change', check);
+        const settled = sup.state === 'running' || sup.state === 'failed' || sup.state === 'stopped' || sup.state === 'completed';
+        if (settled || sup.desired !== 'up' || (sup.state === 'held' && blocked)) {
+          offs.forEach((off) => off());
           resolve();
         }
       };
-      for (const s of [sup, ...deps]) s.on('change', check);
+      for (const s of [sup, ...deps]) offs.push(s.onChange.on(check));
       check();
     });
     const s = sup.snapshot();
     const ok = s.state === 'running';
-    return { stack: rt.spec.name, service: name, ok, state: s.state, message: ok ? `running (pid ${s.pid})` : (s.reason ?? s.state) };
+    return { stack: rt.spec.name, service: name, ok, state: s.state, message: ok ? `running (pid ${s.pid})` : explainService(s) || s.state };
   }
 
-  /** Stops services; a service stops only after its dependents in the same request (reverse order). */
+  /**
+   * Stops services, each after the services that depend on it. The dependents
+   * of a stopped service are stopped too (they could not run without it); their
+   * outcomes say so.
+   */
   async stop(stack: string, services?: string[]): Promise<ActionResult> {
     const { rt, names } = this.targets(stack, services);
     const set = new Set(names);
-    for (const n of names) rt.services.get(n)!.desired = 'down';
+    const because = new Map<string, string>();
+    // Dependents first, transitively: a running `api` must not outlive the `redis` it needs.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [n, sup] of rt.services) {
+        if (set.has(n)) continue;
+        const dep = Object.keys(sup.spec.dependsOn).find((d) => set.has(d));
+        if (dep && (sup.desired === 'up' || sup.state !== 'stopped')) {
+          set.add(n);
+          because.set(n, dep);
+          grew = true;
+        }
+      }
+    }
+    for (const n of set) rt.services.get(n)!.want('down');
     this.persist();
     const running = new Map<string, Promise<ActionOutcome>>();
     const stopOne = (n: string): Promise<ActionOutcome> => {
@@ -456,13 +377,19 @@ export class Owner extends EventEmitter {
       running.set(n, pr);
       return pr;
     };
-    const outcomes = await Promise.all(names.map(stopOne));
-    return { outcomes };
+    const order = rt.spec.services.map((s) => s.name).filter((n) => set.has(n));
+    const outcomes = await Promise.all(order.map(stopOne));
+    return {
+      outcomes: outcomes.map((o) => {
+        const dep = because.get(o.service);
+        return dep ? { ...o, message: `${o.message} (it depends on ${dep})`, dependentOf: dep } : o;
+      }),
+    };
   }
 
   async restart(stack: string, services?: string[]): Promise<ActionResult> {
     const { rt, names } = this.targets(stack, services);
-    for (const n of names) rt.services.get(n)!.desired = 'up';
+    for (const n of names) rt.services.get(n)!.want('up');
     this.persist();
     const outcomes = await Promise.all(names.map((n) => rt.services.get(n)!.restart()));
     return { outcomes };
@@ -626,4 +553,27 @@ function createApi(owner: Owner): CorralApi {
     },
     onLogs: (sub, listener) => owner.followLogs(sub, listener),
   };
+}
+
+/** The owner log's line for a service event: every crash, restart, hold and give-up is written down. */
+function eventLine(e: ServiceEvent, sup: ServiceSupervisor): string | null {
+  switch (e.type) {
+    case 'launched':
+      return e.restart > 0 ? `started as pid ${e.pid} (restart ${e.restart})` : `started as pid ${e.pid}`;
+    case 'adopted':
+      return `adopted pid ${e.pid}`;
+    case 'exited':
+      return `pid ${e.pid} ${describeExit(e)} after ${formatDuration(e.uptimeMs)} up`;
+    case 'restarting':
+      return `restarting in ${formatDuration(e.inMs)} (restart ${e.restart})`;
+    case 'held':
+      return `held: ${explainService(sup.snapshot())}`;
+    case 'unhealthy':
+      return `unhealthy: ${e.failures} health checks failed in a row (${e.detail})`;
+    case 'failed':
+      return `failed: ${e.reason}`;
+    case 'state':
+    case 'healthy':
+      return null;
+  }
 }

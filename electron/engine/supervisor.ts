@@ -1,21 +1,33 @@
-// One service's supervisor: runs its instance, watches it (exit event for our
-// children, an identity poll for adopted ones, health probes), restarts it per
-// policy, and stops it provably. Every command goes through one queue.
-import { EventEmitter } from 'node:events';
+// One service's supervisor. Commands (start, stop, restart, adopt) run one at
+// a time through a queue; the life of the service's instances is one loop,
+// `live()`, read top to bottom:
+//
+//   launch or adopt → wait until ready → race exit / fatal health / stop
+//   → the restart policy decides → backoff → launch again (or hold, or rest)
+//
+// A `Life` is that loop's token: a stop aborts it and waits for the loop to
+// return before it touches a process, so the two never act at once. An
+// `Instance` is one process (ours, or adopted) with its own abort signal,
+// aborted when it ends, which stops its probes and timers.
+//
+// Contents: snapshot · commands · the life loop · startup · after an exit · launch · stop.
 import type { ChildProcess } from 'node:child_process';
 import type { ServiceSpec } from '../../shared/stack.js';
-import { describeExit, type ExitInfo, type HealthResult, type ProcessRef, type ServiceSnapshot, type ServiceState } from '../../shared/state.js';
+import { describeExit, type ExitInfo, type HealthResult, type HeldOn, type ProcessRef, type ServiceSnapshot, type ServiceState } from '../../shared/state.js';
 import type { ActionOutcome } from '../../shared/api.js';
 import { formatDuration } from '../../shared/duration.js';
 import { SerialQueue } from './serial.js';
 import { CrashTracker, shouldRestart } from './backoff.js';
 import { canTransition, type ServiceEvent } from './service-state.js';
+import { Emitter } from './emitter.js';
+import { HealthWatch } from './health-watch.js';
+import { raceAbort, whenAborted } from './abort.js';
 import { spawnService, SpawnError } from './process/spawn.js';
 import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './process/stop.js';
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
 import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
 import { rotateLog, tailLines } from './logs/log-files.js';
-import { isAlive } from './process/platform/index.js';
+import { isAlive, platform } from './process/platform/index.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
 import type { DataDir } from './state/paths.js';
@@ -23,20 +35,53 @@ import type { DataDir } from './state/paths.js';
 export interface SupervisorContext {
   dir: DataDir;
   stack: string;
-  /** What this service still waits for ("temporal (healthy)"), or null when its dependencies are met. */
-  dependencyBlocker(spec: ServiceSpec): string | null;
+  /** The first dependency of `spec` that is not in the state it needs, or null when all are. */
+  dependencyBlocker(spec: ServiceSpec): HeldOn | null;
   /** Liveness poll of adopted processes (not our children: no exit event). */
   adoptPollMs: number;
   log(msg: string): void;
 }
 
 const LOG_LINES_KEPT = 20;
+/** How often a recorded foreign port holder is checked for still being there. */
+const HOLDER_POLL_MS = 2000;
 
-export class ServiceSupervisor extends EventEmitter {
+/** One process of the service: ours (with an exit event) or adopted (polled). */
+interface Instance {
+  rec: InstanceRecord;
+  child: ChildProcess | null;
+  /** Settles once, when the instance ends without being asked. */
+  ended: Promise<ExitInfo>;
+  /** A re-check found it gone. */
+  markGone(): void;
+  /** Aborted when the instance has ended or is no longer watched: its probes and timers stop. */
+  ac: AbortController;
+}
+
+/** One run of the life loop: aborted by a stop, which then awaits `done`. */
+class Life {
+  readonly ac = new AbortController();
+  done: Promise<void> = Promise.resolve();
+  private settle: (o: ActionOutcome) => void = () => {};
+  /** The outcome of the current instance's startup (replaced at each restart). */
+  ready: Promise<ActionOutcome> = this.nextReady();
+
+  nextReady(): Promise<ActionOutcome> {
+    this.ready = new Promise((resolve) => (this.settle = resolve));
+    return this.ready;
+  }
+  resolveReady(o: ActionOutcome): void {
+    this.settle(o);
+  }
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+}
+
+type Startup = { kind: 'ready'; detail: string } | { kind: 'ended'; exit: ExitInfo; why: string } | { kind: 'timeout'; why: string } | { kind: 'aborted'; why: string };
+
+export class ServiceSupervisor {
   state: ServiceState = 'stopped';
-  desired: 'up' | 'down' = 'down';
-  /** Desired up but held until its dependencies are met; the owner's reconciler starts it. */
-  waiting = false;
   adopted = false;
   restarts = 0;
   lastExit: ExitInfo | null = null;
@@ -45,24 +90,25 @@ export class ServiceSupervisor extends EventEmitter {
   lastLogLines: string[] = [];
   survivors: ProcessRef[] = [];
   portHolder: (ProcessRef & { port: number }) | null = null;
+  nextRestartAt: number | null = null;
+  /** Any change a view shows. */
+  readonly onChange = new Emitter<void>();
+  readonly onEvent = new Emitter<ServiceEvent>();
 
-  private rec: InstanceRecord | null = null;
-  private child: ChildProcess | null = null;
+  private wanted: 'up' | 'down' = 'down';
+  private heldOn: HeldOn | null = null;
+  private inst: Instance | null = null;
+  private life: Life | null = null;
+  private liveness: HealthWatch | null = null;
+  private holderWatch: AbortController | null = null;
   private readonly queue = new SerialQueue();
   private readonly crashes: CrashTracker;
-  /** Bumped whenever the current instance is replaced or ended on purpose: stale handlers compare it. */
-  private gen = 0;
-  /** The generation whose watchers (exit handler or poll, probes) are armed on the current instance. */
-  private armedGen = -1;
-  private instanceAbort: AbortController | null = null;
-  private backoffTimer: NodeJS.Timeout | null = null;
   private disposed = false;
 
   constructor(
     public spec: ServiceSpec,
     private readonly ctx: SupervisorContext,
   ) {
-    super();
     this.crashes = new CrashTracker(spec.restart);
   }
 
@@ -73,20 +119,18 @@ export class ServiceSupervisor extends EventEmitter {
     return this.ctx.dir.logFile(this.ctx.stack, this.spec.name);
   }
   get pid(): number | null {
-    return this.rec?.pid ?? null;
+    return this.inst?.rec.pid ?? null;
   }
   get busy(): boolean {
     return this.queue.size > 0;
   }
-
-  /**
-   * While held for its dependencies, what it waits for as of now (the hold may
-   * have begun while a dependency was `starting` that has `failed` since).
-   */
-  private waitingNote(): string | null {
-    if (!this.waiting || this.state !== 'starting') return null;
-    const blocker = this.ctx.dependencyBlocker(this.spec);
-    return blocker === null ? null : `waiting for ${blocker}`;
+  /** What the user last asked for; changed only by `want` and the commands. */
+  get desired(): 'up' | 'down' {
+    return this.wanted;
+  }
+  /** Records what the user wants without acting on it (the owner's registry, a stack being installed). */
+  want(desired: 'up' | 'down'): void {
+    this.wanted = desired;
   }
 
   snapshot(): ServiceSnapshot {
@@ -94,15 +138,18 @@ export class ServiceSupervisor extends EventEmitter {
       stack: this.ctx.stack,
       name: this.spec.name,
       state: this.state,
-      desired: this.desired,
-      pid: this.rec?.pid ?? null,
+      desired: this.wanted,
+      pid: this.pid,
       adopted: this.adopted,
       restarts: this.restarts,
       ports: this.spec.ports,
-      startedAt: this.rec?.startedAt ?? null,
+      startedAt: this.inst?.rec.startedAt ?? null,
       lastExit: this.lastExit,
       health: this.health,
-      reason: this.waitingNote() ?? this.reason,
+      reason: this.reason,
+      // What it waits for as of now: the hold may have begun while a dependency was starting that has failed since.
+      held: this.state === 'held' ? (this.ctx.dependencyBlocker(this.spec) ?? this.heldOn) : null,
+      nextRestartAt: this.nextRestartAt,
       lastLogLines: this.lastLogLines,
       survivors: this.survivors,
       portHolder: this.portHolder,
@@ -114,13 +161,12 @@ export class ServiceSupervisor extends EventEmitter {
   // ---- commands (serialized) ----
 
   start(): Promise<ActionOutcome> {
-    this.desired = 'up';
+    this.wanted = 'up';
     return this.queue.run(() => this.doStart());
   }
 
   stop(after?: Promise<unknown>): Promise<ActionOutcome> {
-    this.desired = 'down';
-    this.waiting = false;
+    this.wanted = 'down';
     this.preempt();
     return this.queue.run(async () => {
       if (after) await after;
@@ -129,7 +175,7 @@ export class ServiceSupervisor extends EventEmitter {
   }
 
   restart(): Promise<ActionOutcome> {
-    this.desired = 'up';
+    this.wanted = 'up';
     this.preempt();
     return this.queue.run(async () => {
       const stopped = await this.doStop(false, true);
@@ -140,8 +186,7 @@ export class ServiceSupervisor extends EventEmitter {
 
   /** Kills what a previous stop left (ours only, identity-checked). */
   forceStop(): Promise<ActionOutcome> {
-    this.desired = 'down';
-    this.waiting = false;
+    this.wanted = 'down';
     this.preempt();
     return this.queue.run(() => this.doStop(true));
   }
@@ -152,32 +197,25 @@ export class ServiceSupervisor extends EventEmitter {
    * one); the returned promise settles when its first probe has answered.
    */
   adopt(rec: InstanceRecord): Promise<void> {
-    this.desired = 'up';
-    this.rec = rec;
-    this.child = null;
+    this.wanted = 'up';
     this.adopted = true;
     this.restarts = rec.restarts;
-    const gen = ++this.gen;
-    this.armedGen = gen;
-    this.emitEvent({ type: 'adopted', pid: rec.pid });
-    this.ctx.log(`${this.ctx.stack}/${this.name}: adopted pid ${rec.pid}`);
-    this.watchAdopted(gen, rec);
-    return this.queue.run(async () => {
-      if (gen === this.gen) await this.reachHealthy(gen, rec);
-    });
+    const inst = this.watch(rec, null);
+    this.fire({ type: 'adopted', pid: rec.pid });
+    const ready = this.beginLife(inst);
+    return this.queue.run(async () => void (await ready));
   }
 
   /** After sleep/wake or a stall: check the instance now and reset probe counters, so late timers cause no restarts (F22). */
   async recheck(): Promise<void> {
-    const rec = this.rec;
-    const gen = this.gen;
-    if (!rec) return;
-    if (!(await isAlive(identityOfRecord(rec)))) {
-      if (gen === this.gen && this.rec === rec) this.onInstanceGone(gen, rec, null, null);
+    const inst = this.inst;
+    if (!inst) return;
+    if (!(await isAlive(identityOfRecord(inst.rec)))) {
+      if (this.inst === inst) inst.markGone();
       return;
     }
-    this.probeFailures = 0;
-    if (this.spec.health && this.state !== 'starting') await this.livenessOnce(gen, rec);
+    this.liveness?.reset();
+    if (this.state !== 'starting') await this.liveness?.once();
   }
 
   /**
@@ -186,7 +224,7 @@ export class ServiceSupervisor extends EventEmitter {
    * is still found by its recorded identity when the service stops.
    */
   recordDescendants(snap: ProcessSnapshot): void {
-    const rec = this.rec;
+    const rec = this.inst?.rec;
     if (!rec) return;
     const members = membersIn(snap, { leader: identityOfRecord(rec), markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) });
     const next = members.filter((m) => m.id.pid !== rec.pid).map((m) => ({ pid: m.id.pid, start: m.id.start }));
@@ -196,135 +234,344 @@ export class ServiceSupervisor extends EventEmitter {
     try {
       writeInstance(this.ctx.dir, rec);
     } catch (e) {
-      this.ctx.log(`${this.name}: cannot update the state file: ${(e as Error).message}`);
+      this.ctx.log(`${this.ctx.stack}/${this.name}: cannot update the state file: ${(e as Error).message}`);
     }
   }
 
   /** Stops watching without touching the processes (owner quit or handover). */
   dispose(): void {
     this.disposed = true;
-    this.gen++;
-    this.instanceAbort?.abort();
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    this.child?.removeAllListeners('exit');
-    this.child?.unref();
-    this.removeAllListeners();
+    this.life?.ac.abort();
+    this.inst?.ac.abort();
+    this.holderWatch?.abort();
+    this.inst?.child?.removeAllListeners('exit');
+    this.inst?.child?.unref();
+    this.onChange.dispose();
+    this.onEvent.dispose();
   }
 
-  // ---- internals ----
-
-  /** A stop must not wait behind a startup that may take its whole start timeout: end that wait now. */
-  private preempt(): void {
-    this.gen++;
-    this.instanceAbort?.abort();
-    if (this.backoffTimer) {
-      clearTimeout(this.backoffTimer);
-      this.backoffTimer = null;
-    }
-  }
+  // ---- state ----
 
   private setState(to: ServiceState, reason: string | null = this.reason): void {
     const from = this.state;
-    if (!canTransition(from, to)) throw new Error(`${this.name}: invalid transition ${from} → ${to}`);
+    if (from !== to && !canTransition(from, to)) throw new Error(`${this.name}: invalid transition ${from} → ${to}`);
     this.state = to;
     this.reason = reason;
-    if (from !== to) this.emitEvent({ type: 'state', from, to });
-    this.emit('change');
+    // Fields that describe a live instance or a wait are not shown once they no longer apply.
+    if (to !== 'held') this.heldOn = null;
+    if (to !== 'backoff') this.nextRestartAt = null;
+    if (to === 'stopped' || to === 'failed' || to === 'held' || to === 'backoff' || to === 'completed') this.health = null;
+    if (from !== to) this.fire({ type: 'state', from, to });
+    this.changed();
   }
 
-  private emitEvent(e: ServiceEvent): void {
-    if (!this.disposed) this.emit('event', e);
+  private changed(): void {
+    if (!this.disposed) this.onChange.fire();
+  }
+
+  private fire(e: ServiceEvent): void {
+    if (!this.disposed) this.onEvent.fire(e);
   }
 
   private outcome(ok: boolean, message: string, extra: Partial<ActionOutcome> = {}): ActionOutcome {
     return { stack: this.ctx.stack, service: this.name, ok, state: this.state, message, ...extra };
   }
 
-  private async doStart(): Promise<ActionOutcome> {
-    if (this.desired !== 'up') return this.outcome(false, 'superseded by a later stop');
-    if (this.backoffTimer) {
-      clearTimeout(this.backoffTimer);
-      this.backoffTimer = null;
-    }
-    if (this.rec && (await isAlive(identityOfRecord(this.rec)))) {
-      if (this.armedGen !== this.gen) {
-        // A stop or restart preempted its watchers and was then overtaken by this start: watch it again.
-        const rec = this.rec;
-        const gen = ++this.gen;
-        this.armedGen = gen;
-        if (this.child) {
-          this.child.removeAllListeners('exit');
-          this.child.once('exit', (code, signal) => this.onInstanceGone(gen, rec, code, signal));
-        } else this.watchAdopted(gen, rec);
-        return this.reachHealthy(gen, rec);
+  /** A stop must not wait behind a startup that may take its whole start timeout: end the life loop now. */
+  private preempt(): void {
+    this.life?.ac.abort();
+  }
+
+  private async endLife(): Promise<void> {
+    const life = this.life;
+    if (!life) return;
+    life.ac.abort();
+    await life.done;
+  }
+
+  private hold(on: HeldOn): void {
+    this.heldOn = on;
+    this.setState('held', null);
+    this.fire({ type: 'held', on });
+  }
+
+  // ---- the life loop ----
+
+  /** Starts the life loop on an instance; resolves with its startup's outcome. */
+  private beginLife(inst: Instance): Promise<ActionOutcome> {
+    const life = new Life();
+    this.life = life;
+    this.inst = inst;
+    life.done = this.live(life, inst)
+      .catch((e) => this.ctx.log(`${this.ctx.stack}/${this.name}: internal error in its supervisor: ${(e as Error).stack ?? String(e)}`))
+      .finally(() => {
+        if (this.life === life) this.life = null;
+        life.resolveReady(this.outcome(this.state === 'running', `not started (${this.state})`));
+      });
+    return life.ready;
+  }
+
+  private async live(life: Life, first: Instance): Promise<void> {
+    let inst: Instance | null = first;
+    while (inst) {
+      const startup = await this.startup(life, inst);
+      if (startup.kind === 'aborted') return life.resolveReady(this.outcome(false, startup.why));
+      let exit: ExitInfo | null;
+      if (startup.kind === 'ready') {
+        const pid = inst.rec.pid;
+        const took = formatDuration(Date.now() - inst.rec.startedAt);
+        life.resolveReady(this.outcome(true, this.spec.health ? `healthy in ${took} (pid ${pid})` : `started (pid ${pid})`));
+        exit = await this.watchRunning(life, inst);
+        if (exit === null) return; // a stop took over
+      } else if (startup.kind === 'ended') {
+        exit = startup.exit;
+        await this.cleanupInstance(inst, Math.min(this.spec.stop.graceMs, 2000));
+      } else {
+        // Not ready within its start timeout: ended on purpose, then handled like a crash.
+        await this.cleanupInstance(inst, this.spec.stop.graceMs);
+        exit = { code: null, signal: null, at: Date.now(), reason: 'start-timeout', pid: inst.rec.pid };
       }
-      // Idempotent: a live instance is reused, never duplicated.
-      if (this.state === 'failed') this.setState('running', null);
-      return this.outcome(true, `already running (pid ${this.rec.pid})`);
+      if (life.signal.aborted) return;
+      const next = this.afterExit(inst.rec, exit);
+      // A failed startup's outcome carries the state that follows (backoff, failed, stopped), so `up` can say what happens next.
+      if (startup.kind !== 'ready') life.resolveReady(this.outcome(false, startup.why));
+      if (next === null) return;
+      // Backoff, then the next instance (or a hold, when a dependency went away meanwhile).
+      await delayMs(next, life.signal);
+      if (life.signal.aborted || this.wanted !== 'up') return;
+      const blocker = this.ctx.dependencyBlocker(this.spec);
+      if (blocker) return this.hold(blocker);
+      life.nextReady();
+      inst = await this.launchInstance();
+      if (inst) this.inst = inst;
     }
+  }
+
+  /** While ready: race the instance's end, a fatal health verdict and a stop. Returns how it ended, or null for a stop. */
+  private async watchRunning(life: Life, inst: Instance): Promise<ExitInfo | null> {
+    this.setState('running', null);
+    this.fire({ type: 'healthy', detail: this.health?.detail ?? 'process started' });
+    // A stable uptime resets the backoff and the crash count.
+    void delayMs(this.spec.restart.resetAfterMs, inst.ac.signal).then(() => {
+      if (!inst.ac.signal.aborted && this.inst === inst && this.state === 'running') this.crashes.reset();
+    });
+    const health = this.spec.health;
+    const watch = health ? new HealthWatch(health, this.spec.cwd, AbortSignal.any([life.signal, inst.ac.signal]), (r, failures) => this.onProbe(r, failures)) : null;
+    this.liveness = watch;
+    watch?.start();
+    const fatal = watch && this.spec.restart.policy !== 'never' ? watch.fatal : new Promise<never>(() => {});
+    const end = await Promise.race([
+      inst.ended.then((exit) => ({ kind: 'exit' as const, exit })),
+      fatal.then((detail) => ({ kind: 'fatal' as const, detail })),
+      whenAborted(life.signal).then(() => ({ kind: 'stop' as const })),
+    ]);
+    if (this.liveness === watch) this.liveness = null;
+    if (end.kind === 'stop') return null;
+    if (end.kind === 'exit') {
+      await this.cleanupInstance(inst, Math.min(this.spec.stop.graceMs, 2000));
+      return end.exit;
+    }
+    // A hung process ignores SIGTERM: it is killed outright (F03), then restarted per policy.
+    await this.cleanupInstance(inst, 0, 'SIGKILL');
+    return { code: null, signal: 'SIGKILL', at: Date.now(), reason: 'killed-unhealthy', pid: inst.rec.pid };
+  }
+
+  private onProbe(r: { ok: boolean; detail: string }, failures: number): void {
+    this.health = { ok: r.ok, detail: r.detail, at: Date.now() };
+    if (r.ok) {
+      if (this.state === 'unhealthy') {
+        this.setState('running', null);
+        this.fire({ type: 'healthy', detail: r.detail });
+      } else this.changed();
+      return;
+    }
+    if (failures >= this.spec.health!.failureThreshold && this.state === 'running') {
+      this.setState('unhealthy', `${failures} health checks failed in a row (${r.detail})`);
+      this.fire({ type: 'unhealthy', detail: r.detail, failures });
+    } else this.changed();
+  }
+
+  // ---- startup ----
+
+  /** Probes fast (20 ms, growing) until ready, the start timeout, the instance's end or a stop. */
+  private async startup(life: Life, inst: Instance): Promise<Startup> {
+    const signal = AbortSignal.any([life.signal, inst.ac.signal]);
+    if (this.state !== 'starting') this.setState('starting', null);
+    const ended = async (last: string): Promise<Startup> => {
+      if (life.signal.aborted) return { kind: 'aborted', why: last ? `instance ended during startup (${last})` : 'instance ended during startup' };
+      return { kind: 'ended', exit: await inst.ended, why: last ? `instance ended during startup (${last})` : 'instance ended during startup' };
+    };
+    // Gone before its identity could be read: its exit event follows.
+    if (inst.rec.start === 'exited') return ended('');
+    const health = this.spec.health;
+    if (!health) {
+      this.health = null;
+      return signal.aborted ? ended('') : { kind: 'ready', detail: 'process started' };
+    }
+    const deadline = performance.now() + this.spec.startTimeoutMs;
+    let delay = 20;
+    let last = '';
+    for (;;) {
+      const r = await raceAbort(probe(health.check, { timeoutMs: Math.min(health.timeoutMs, Math.max(50, deadline - performance.now())), cwd: this.spec.cwd }), signal);
+      if (r === null || signal.aborted) return ended(last);
+      last = r.detail;
+      if (r.ok) {
+        this.health = { ok: true, detail: r.detail, at: Date.now() };
+        return { kind: 'ready', detail: r.detail };
+      }
+      if (performance.now() >= deadline) {
+        this.health = { ok: false, detail: r.detail, at: Date.now() };
+        return { kind: 'timeout', why: `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail})` };
+      }
+      await delayMs(delay, signal);
+      // A refused connection costs next to nothing: a service that becomes ready is seen
+      // within 50 ms (each link of a dependency chain waits for that). An exec probe is a
+      // process per try: at most 10 a second.
+      delay = Math.min(delay * 1.5, health.check.kind === 'exec' ? 100 : 50);
+    }
+  }
+
+  // ---- after an exit ----
+
+  /**
+   * Records the exit and lets the restart policy decide: the delay before the
+   * next start, or null when the service rests (stopped, failed, given up).
+   */
+  private afterExit(rec: InstanceRecord, exit: ExitInfo): number | null {
+    this.lastExit = exit;
+    this.fire({ type: 'exited', pid: rec.pid, code: exit.code, signal: exit.signal, reason: exit.reason, uptimeMs: exit.at - rec.startedAt });
+    const restart = this.wanted === 'up' && shouldRestart(this.spec.restart.policy, { code: exit.code, signal: exit.signal, requested: false });
+    if (!restart) {
+      this.lastLogLines = tailLines(this.logFile, LOG_LINES_KEPT);
+      if (exit.reason === 'exited') this.setState('stopped', `exited with code 0; its restart policy (${this.spec.restart.policy}) does not restart it`);
+      else {
+        const msg = `${this.name} ${describeExit(exit)}; its restart policy is ${this.spec.restart.policy}`;
+        this.setState('failed', msg);
+        this.fire({ type: 'failed', reason: msg });
+      }
+      return null;
+    }
+    const decision = this.crashes.crash(Date.now(), exit.at - rec.startedAt);
+    if (decision.action === 'give-up') {
+      this.lastLogLines = tailLines(this.logFile, LOG_LINES_KEPT);
+      const msg = `${this.name} crashed ${decision.crashes} times within ${formatDuration(this.spec.restart.crashLoopWindowMs)} (last: ${describeExit(exit)}); not restarting until you do`;
+      this.setState('failed', msg);
+      this.fire({ type: 'failed', reason: msg });
+      return null;
+    }
+    this.restarts++;
+    this.setState('backoff', null);
+    this.nextRestartAt = Date.now() + decision.delayMs;
+    this.fire({ type: 'restarting', inMs: decision.delayMs, restart: this.restarts });
+    this.changed();
+    return decision.delayMs;
+  }
+
+  /** Ends whatever the instance left in its group or with its marker, and forgets it: no orphans, no duplicates. */
+  private async cleanupInstance(inst: Instance, graceMs: number, signal?: NodeJS.Signals): Promise<StopResult> {
+    inst.ac.abort();
+    const r = await stopTarget(
+      { leader: identityOfRecord(inst.rec), markerPrefix: inst.rec.marker, ports: [], known: knownOfRecord(inst.rec) },
+      { signal: signal ?? (this.spec.stop.signal as NodeJS.Signals), graceMs },
+    );
+    removeInstance(this.ctx.dir, this.ctx.stack, this.name);
+    if (this.inst === inst) {
+      this.inst = null;
+      this.adopted = false;
+    }
+    return r;
+  }
+
+  // ---- launch ----
+
+  private async doStart(): Promise<ActionOutcome> {
+    if (this.wanted !== 'up') return this.outcome(false, 'superseded by a later stop');
+    const inst = this.inst;
+    if (inst && (await isAlive(identityOfRecord(inst.rec)))) {
+      // Idempotent: a live instance is reused, never duplicated.
+      if (!this.life) return this.beginLife(inst); // a stop that was overtaken by this start had ended its watch
+      if (this.state === 'starting') return this.life.ready;
+      return this.outcome(true, `already running (pid ${inst.rec.pid})`);
+    }
+    // In backoff (or ending): start now rather than at the scheduled time.
+    await this.endLife();
     const blocker = this.ctx.dependencyBlocker(this.spec);
     if (blocker) {
       // Held, not failed: the owner's reconciler starts it once its dependencies are met (F19).
-      this.waiting = true;
-      this.setState('starting', `waiting for ${blocker}`);
-      return this.outcome(true, `waiting for ${blocker}`);
+      this.hold(blocker);
+      return this.outcome(true, `held: waiting for ${blocker.dependency}`);
     }
-    this.waiting = false;
-    return this.launch();
+    const next = await this.launchInstance();
+    if (!next) return this.outcome(false, this.reason ?? 'not started', { notStarted: true });
+    return this.beginLife(next);
   }
 
-  private async launch(): Promise<ActionOutcome> {
+  /** Spawns a new instance, or refuses (state `failed`, reason set) and returns null. */
+  private async launchInstance(): Promise<Instance | null> {
     this.survivors = [];
-    this.portHolder = null;
+    this.clearPortHolder();
     this.lastLogLines = [];
     this.setState('starting', null);
     // Our own leftovers of this service (a previous owner's orphan) are ended first.
     const markerPrefix = this.ctx.dir.markerPrefix(this.ctx.stack, this.name);
     await stopTarget({ leader: null, markerPrefix, ports: [] }, { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs });
     const conflict = await this.portConflict();
-    if (conflict) {
-      this.lastExit = null;
-      this.setState('failed', conflict);
-      this.emitEvent({ type: 'failed', reason: conflict });
-      return this.outcome(false, conflict, { notStarted: true });
-    }
+    if (conflict) return this.refuse(conflict);
     try {
       rotateLog(this.logFile);
     } catch (e) {
-      this.ctx.log(`${this.name}: log rotation failed: ${(e as Error).message}`);
+      this.ctx.log(`${this.ctx.stack}/${this.name}: log rotation failed: ${(e as Error).message}`);
     }
     let spawned;
     try {
-      spawned = await spawnService(this.spec, {
-        stack: this.ctx.stack,
-        markerPrefix,
-        logFile: this.logFile,
-        restarts: this.restarts,
-      });
+      spawned = await spawnService(this.spec, { stack: this.ctx.stack, markerPrefix, logFile: this.logFile, restarts: this.restarts });
     } catch (e) {
-      const msg = e instanceof SpawnError || e instanceof Error ? e.message : String(e);
-      this.setState('failed', msg);
-      this.emitEvent({ type: 'failed', reason: msg });
-      return this.outcome(false, msg, { notStarted: true });
+      return this.refuse(e instanceof SpawnError || e instanceof Error ? e.message : String(e));
     }
     const { child, record } = spawned;
-    const gen = ++this.gen;
-    this.armedGen = gen;
-    this.rec = record;
-    this.child = child;
     this.adopted = false;
-    child.once('exit', (code, signal) => this.onInstanceGone(gen, record, code, signal));
-    if (record.start === 'exited') {
-      // Gone before we could read its identity; the exit event follows.
-      return this.outcome(false, `${this.name} exited immediately; see its log ${this.logFile}`);
+    const inst = this.watch(record, child);
+    this.inst = inst;
+    if (record.start !== 'exited') {
+      try {
+        writeInstance(this.ctx.dir, record);
+      } catch (e) {
+        this.ctx.log(`${this.ctx.stack}/${this.name}: cannot write its state file: ${(e as Error).message}`);
+      }
     }
-    try {
-      writeInstance(this.ctx.dir, record);
-    } catch (e) {
-      this.ctx.log(`${this.name}: cannot write state file: ${(e as Error).message}`);
+    this.fire({ type: 'launched', pid: record.pid, restart: this.restarts });
+    this.changed();
+    return inst;
+  }
+
+  private refuse(why: string): null {
+    this.lastExit = null;
+    this.setState('failed', why);
+    this.fire({ type: 'failed', reason: why });
+    return null;
+  }
+
+  /** Watches an instance for its end: the exit event of our child, or a liveness poll of an adopted process. */
+  private watch(rec: InstanceRecord, child: ChildProcess | null): Instance {
+    const ac = new AbortController();
+    let settle: (e: ExitInfo) => void = () => {};
+    const ended = new Promise<ExitInfo>((resolve) => (settle = resolve));
+    const gone = (code: number | null, signal: NodeJS.Signals | null) => {
+      const reason = code === null && signal === null ? 'vanished' : code === 0 ? 'exited' : 'crashed';
+      settle({ code, signal, at: Date.now(), reason, pid: rec.pid });
+      ac.abort();
+    };
+    if (child) child.once('exit', gone);
+    else void this.pollAdopted(rec, ac.signal, () => gone(null, null));
+    return { rec, child, ended, markGone: () => gone(null, null), ac };
+  }
+
+  private async pollAdopted(rec: InstanceRecord, signal: AbortSignal, onGone: () => void): Promise<void> {
+    while (!signal.aborted) {
+      await delayMs(this.ctx.adoptPollMs, signal);
+      if (signal.aborted) return;
+      if (!(await isAlive(identityOfRecord(rec)))) return onGone();
     }
-    this.emit('change');
-    return this.reachHealthy(gen, record);
   }
 
   private async portConflict(): Promise<string | null> {
@@ -332,7 +579,7 @@ export class ServiceSupervisor extends EventEmitter {
     const holders = await portHolders(this.spec.ports, this.ctx.dir.markerPrefix());
     for (const h of holders) {
       if (h.kind === 'foreign') {
-        this.portHolder = describeHolder(h);
+        this.setPortHolder(describeHolder(h));
         return portConflictMessage(this.name, h);
       }
       if (h.kind === 'ours') {
@@ -343,202 +590,42 @@ export class ServiceSupervisor extends EventEmitter {
     return null;
   }
 
-  /** Startup phase: probe fast (20 ms, growing) until healthy, the start timeout, or the instance ends. */
-  private async reachHealthy(gen: number, rec: InstanceRecord): Promise<ActionOutcome> {
-    this.instanceAbort?.abort();
-    const abort = (this.instanceAbort = new AbortController());
-    if (this.state !== 'starting') this.setState('starting', null);
-    const health = this.spec.health;
-    if (!health) {
-      this.health = null;
-      this.setState('running', null);
-      this.emitEvent({ type: 'healthy', detail: 'process started' });
-      this.scheduleStableReset(gen, rec);
-      return this.outcome(true, `started (pid ${rec.pid})`);
-    }
-    const deadline = performance.now() + this.spec.startTimeoutMs;
-    let delay = 20;
-    let last = '';
-    while (gen === this.gen && !abort.signal.aborted) {
-      const r = await probe(health.check, { timeoutMs: Math.min(health.timeoutMs, Math.max(50, deadline - performance.now())), cwd: this.spec.cwd });
-      if (gen !== this.gen || abort.signal.aborted) break;
-      last = r.detail;
-      if (r.ok) {
-        this.health = { ok: true, detail: r.detail, at: Date.now() };
-        this.setState('running', null);
-        this.emitEvent({ type: 'healthy', detail: r.detail });
-        this.scheduleLiveness(gen, rec);
-        this.scheduleStableReset(gen, rec);
-        return this.outcome(true, `healthy in ${formatDuration(Date.now() - rec.startedAt)} (pid ${rec.pid})`);
+  /** Records a foreign port holder and forgets it as soon as that process is gone: a view never offers to stop a process that no longer exists. */
+  private setPortHolder(holder: ProcessRef & { port: number }): void {
+    this.clearPortHolder();
+    this.portHolder = holder;
+    if (!holder.pid) return;
+    const ac = (this.holderWatch = new AbortController());
+    void (async () => {
+      const p = await platform();
+      const first = await p.processInfo(holder.pid);
+      while (!ac.signal.aborted) {
+        await delayMs(HOLDER_POLL_MS, ac.signal);
+        if (ac.signal.aborted) return;
+        const now = await p.processInfo(holder.pid);
+        if (now && first && now.start === first.start) continue;
+        if (this.portHolder !== holder) return;
+        this.portHolder = null;
+        if (this.state === 'failed') this.reason = `port ${holder.port} was held by process ${holder.pid} (${holder.command}), which has exited since; start ${this.name} again`;
+        this.changed();
+        return;
       }
-      if (performance.now() >= deadline) {
-        this.health = { ok: false, detail: r.detail, at: Date.now() };
-        const why = `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail})`;
-        await this.endInstanceAsCrash(gen, rec, 'start-timeout', why);
-        return this.outcome(false, why);
-      }
-      await delayMs(delay, abort.signal);
-      // A refused connection costs next to nothing: a service that becomes ready is seen
-      // within 50 ms (each link of a dependency chain waits for that). An exec probe is a
-      // process per try: at most 10 a second.
-      delay = Math.min(delay * 1.5, health.check.kind === 'exec' ? 100 : 50);
-    }
-    return this.outcome(this.state === 'running', last ? `instance ended during startup (${last})` : 'instance ended during startup');
+    })();
   }
 
-  private probeFailures = 0;
-
-  private scheduleLiveness(gen: number, rec: InstanceRecord): void {
-    const health = this.spec.health;
-    if (!health) return;
-    this.probeFailures = 0;
-    const signal = this.instanceAbort!.signal;
-    const loop = async () => {
-      while (gen === this.gen && !signal.aborted) {
-        await delayMs(health.intervalMs, signal);
-        if (gen !== this.gen || signal.aborted) return;
-        await this.livenessOnce(gen, rec);
-      }
-    };
-    void loop();
+  clearPortHolder(): void {
+    this.holderWatch?.abort();
+    this.holderWatch = null;
+    this.portHolder = null;
   }
 
-  private async livenessOnce(gen: number, rec: InstanceRecord): Promise<void> {
-    const health = this.spec.health!;
-    const r = await probe(health.check, { timeoutMs: health.timeoutMs, cwd: this.spec.cwd });
-    if (gen !== this.gen) return;
-    this.health = { ok: r.ok, detail: r.detail, at: Date.now() };
-    if (r.ok) {
-      this.probeFailures = 0;
-      if (this.state === 'unhealthy') {
-        this.setState('running', null);
-        this.emitEvent({ type: 'healthy', detail: r.detail });
-      } else this.emit('change');
-      return;
-    }
-    this.probeFailures++;
-    this.emit('change');
-    if (this.probeFailures < health.failureThreshold) return;
-    const why = `${this.name}: ${this.probeFailures} health checks failed in a row (${r.detail})`;
-    if (this.state !== 'unhealthy') {
-      this.setState('unhealthy', why);
-      this.emitEvent({ type: 'unhealthy', detail: r.detail, failures: this.probeFailures });
-    }
-    if (this.spec.restart.policy !== 'never') {
-      // A hung process ignores SIGTERM: it is killed outright (F03), then restarted per policy.
-      await this.queue.run(async () => {
-        if (gen !== this.gen) return;
-        await this.endInstanceAsCrash(gen, rec, 'killed-unhealthy', why, 'SIGKILL');
-      });
-    }
-  }
-
-  /** A stable uptime resets the backoff and crash counter. */
-  private scheduleStableReset(gen: number, _rec: InstanceRecord): void {
-    const signal = this.instanceAbort?.signal;
-    void delayMs(this.spec.restart.resetAfterMs, signal).then(() => {
-      if (gen === this.gen && !signal?.aborted && this.state === 'running') this.crashes.reset();
-    });
-  }
-
-  private watchAdopted(gen: number, rec: InstanceRecord): void {
-    const timer = setInterval(async () => {
-      if (gen !== this.gen) return clearInterval(timer);
-      if (!(await isAlive(identityOfRecord(rec)))) {
-        clearInterval(timer);
-        if (gen === this.gen) this.onInstanceGone(gen, rec, null, null);
-      }
-    }, this.ctx.adoptPollMs);
-    timer.unref();
-  }
-
-  /** The instance ended without being asked (exit event, or the adopted poll saw it gone). */
-  private onInstanceGone(gen: number, rec: InstanceRecord, code: number | null, signal: NodeJS.Signals | null): void {
-    if (gen !== this.gen || this.disposed) return;
-    const mine = ++this.gen;
-    this.instanceAbort?.abort();
-    const reason = code === null && signal === null ? 'vanished' : code === 0 ? 'exited' : 'crashed';
-    void this.queue.run(async () => {
-      // A stop or restart issued since then owns the outcome.
-      if (mine !== this.gen) return;
-      await this.afterExit(rec, { code, signal, at: Date.now(), reason });
-    });
-  }
-
-  /** Ends the instance on purpose (start timeout, unhealthy) and then treats it as a crash. */
-  private async endInstanceAsCrash(gen: number, rec: InstanceRecord, reason: string, why: string, signal?: NodeJS.Signals): Promise<void> {
-    if (gen !== this.gen) return;
-    this.gen++;
-    this.instanceAbort?.abort();
-    this.ctx.log(why);
-    await this.cleanupInstance(rec, signal ? 0 : this.spec.stop.graceMs, signal);
-    await this.afterExit(rec, { code: null, signal: signal ?? null, at: Date.now(), reason }, true);
-  }
-
-  private async cleanupInstance(rec: InstanceRecord, graceMs: number, signal?: NodeJS.Signals): Promise<StopResult> {
-    const r = await stopTarget(
-      { leader: identityOfRecord(rec), markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) },
-      { signal: signal ?? (this.spec.stop.signal as NodeJS.Signals), graceMs },
-    );
-    removeInstance(this.ctx.dir, this.ctx.stack, this.name);
-    if (this.rec === rec) {
-      this.rec = null;
-      this.child = null;
-      this.adopted = false;
-    }
-    return r;
-  }
-
-  private async afterExit(rec: InstanceRecord, exit: ExitInfo, alreadyCleaned = false): Promise<void> {
-    // Whatever the leader left in its group or with its marker is ended before any restart: no orphans, no duplicates.
-    if (!alreadyCleaned) await this.cleanupInstance(rec, Math.min(this.spec.stop.graceMs, 2000));
-    this.lastExit = exit;
-    this.emitEvent({ type: 'exited', code: exit.code, signal: exit.signal, requested: false });
-    const uptime = exit.at - rec.startedAt;
-    const restart = this.desired === 'up' && shouldRestart(this.spec.restart.policy, { code: exit.code, signal: exit.signal, requested: false });
-    if (!restart) {
-      this.lastLogLines = tailLines(this.logFile, LOG_LINES_KEPT);
-      if (exit.reason === 'exited') this.setState('stopped', `exited with code 0`);
-      else {
-        const msg = `${this.name} ${describeExit(exit)}; restart policy is ${this.spec.restart.policy}`;
-        this.setState('failed', msg);
-        this.emitEvent({ type: 'failed', reason: msg });
-      }
-      return;
-    }
-    const decision = this.crashes.crash(Date.now(), uptime);
-    if (decision.action === 'give-up') {
-      this.lastLogLines = tailLines(this.logFile, LOG_LINES_KEPT);
-      const msg = `${this.name} crashed ${decision.crashes} times within ${formatDuration(this.spec.restart.crashLoopWindowMs)} (last: ${describeExit(exit)}); not restarting until you do`;
-      this.setState('failed', msg);
-      this.emitEvent({ type: 'crashed', code: exit.code, signal: exit.signal, restartInMs: null });
-      this.emitEvent({ type: 'failed', reason: msg });
-      return;
-    }
-    this.restarts++;
-    this.setState('backoff', `${describeExit(exit)}; restarting in ${formatDuration(decision.delayMs)}`);
-    this.emitEvent({ type: 'crashed', code: exit.code, signal: exit.signal, restartInMs: decision.delayMs });
-    const gen = this.gen;
-    this.backoffTimer = setTimeout(() => {
-      this.backoffTimer = null;
-      if (gen !== this.gen || this.desired !== 'up' || this.disposed) return;
-      void this.queue.run(async () => {
-        if (gen !== this.gen || this.desired !== 'up' || this.state !== 'backoff') return;
-        await this.doStart();
-      });
-    }, decision.delayMs);
-  }
+  // ---- stop ----
 
   private async doStop(force: boolean, forRestart = false): Promise<ActionOutcome> {
-    if (!forRestart && this.desired !== 'down') return this.outcome(false, 'superseded by a later start');
-    this.gen++;
-    this.instanceAbort?.abort();
-    if (this.backoffTimer) {
-      clearTimeout(this.backoffTimer);
-      this.backoffTimer = null;
-    }
-    const rec = this.rec;
-    const wasRunning = rec !== null;
+    if (!forRestart && this.wanted !== 'down') return this.outcome(false, 'superseded by a later start');
+    await this.endLife();
+    const inst = this.inst;
+    const rec = inst?.rec ?? null;
     if (this.state !== 'stopping') this.setState('stopping', null);
     const result = await stopTarget(
       {
@@ -549,11 +636,11 @@ export class ServiceSupervisor extends EventEmitter {
       },
       force ? { signal: 'SIGKILL', graceMs: 0 } : { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs },
     );
-    this.child?.removeAllListeners('exit');
-    this.rec = null;
-    this.child = null;
+    inst?.child?.removeAllListeners('exit');
+    inst?.ac.abort();
+    this.inst = null;
     this.adopted = false;
-    this.health = null;
+    this.clearPortHolder();
     if (result.survivors.length > 0) {
       this.survivors = result.survivors;
       const list = result.survivors.map((s) => `${s.pid} (${s.command})`).join(', ');
@@ -565,11 +652,17 @@ export class ServiceSupervisor extends EventEmitter {
     this.survivors = [];
     this.lastLogLines = [];
     this.crashes.reset();
-    if (wasRunning || result.ended > 0) this.lastExit = { code: null, signal: result.forced ? 'SIGKILL' : this.spec.stop.signal, at: Date.now(), reason: 'stopped' };
+    if (rec || result.ended > 0) {
+      this.lastExit = { code: null, signal: result.forced ? 'SIGKILL' : this.spec.stop.signal, at: Date.now(), reason: 'stopped', ...(rec ? { pid: rec.pid } : {}) };
+    }
     const held = result.portsHeld.map((h) => `port ${h.port} is still held by process ${h.pid} (${h.command}), which is not ours`);
     this.setState('stopped', held.length > 0 ? held.join('; ') : null);
-    const how = result.ended === 0 ? 'was not running' : result.forced ? `stopped by SIGKILL after the ${formatDuration(this.spec.stop.graceMs)} grace period (it ignored ${this.spec.stop.signal})` : `stopped in ${formatDuration(result.durationMs)}`;
+    const how =
+      result.ended === 0
+        ? 'was not running'
+        : result.forced
+          ? `stopped by SIGKILL after the ${formatDuration(this.spec.stop.graceMs)} grace period (it ignored ${this.spec.stop.signal})`
+          : `stopped in ${formatDuration(result.durationMs)}`;
     return this.outcome(true, how, { forced: result.forced });
   }
 }
-

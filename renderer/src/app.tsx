@@ -3,7 +3,8 @@
 // not know whether that is IPC or HTTP.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ActionOutcome, ActionResult, CorralApi, Settings } from '../../shared/api.js';
-import { aggregateState, type ServiceSnapshot, type Snapshot } from '../../shared/state.js';
+import type { ServiceSnapshot, Snapshot } from '../../shared/state.js';
+import { summarizeStack } from '../../shared/explain.js';
 import { StatusView, pendingKey, type ServiceAction } from './status/StatusView.js';
 import { ConfirmDialog } from './status/ConfirmDialog.js';
 import { LogView, type LogSelection } from './logs/LogView.js';
@@ -112,7 +113,7 @@ export function App({ api }: { api: CorralApi }) {
   };
 
   const all = snapshot?.stacks.flatMap((s) => s.services) ?? [];
-  const agg = snapshot ? aggregateState(all) : null;
+  const summary = snapshot ? summarizeStack(all) : null;
   const routeServices = route.view === 'logs' && route.stack ? (route.services ?? servicesOf(snapshot, route.stack)) : [];
   const logSel: LogSelection | null = route.view === 'logs' && route.stack && routeServices.length > 0 ? { stack: route.stack, services: routeServices } : null;
 
@@ -146,10 +147,10 @@ export function App({ api }: { api: CorralApi }) {
     <div class="app">
       <header class="top">
         <h1>Corral</h1>
-        {agg && (
-          <span class={`badge agg-${agg}`} aria-label={`Overall: ${agg}`}>
+        {summary && (
+          <span class={`badge agg-${summary.aggregate}`} aria-label={`Overall: ${summary.text}`}>
             <span class="dot" aria-hidden="true" />
-            {agg}
+            {summary.text}
           </span>
         )}
         <div role="tablist" aria-label="Views" class="tabs" onKeyDown={onTabKey}>

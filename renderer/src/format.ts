@@ -4,12 +4,14 @@ import { formatDuration } from '../../shared/duration.js';
 
 export const STATE_LABEL: Record<ServiceState, string> = {
   stopped: 'Stopped',
+  held: 'Held',
   starting: 'Starting',
   running: 'Running',
   unhealthy: 'Unhealthy',
   stopping: 'Stopping',
   backoff: 'Restarting (backoff)',
   failed: 'Failed',
+  completed: 'Completed',
 };
 
 export function uptime(s: Pick<ServiceSnapshot, 'startedAt' | 'state'>, now: number): string {

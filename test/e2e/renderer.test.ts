@@ -109,7 +109,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     fake.failNext.set('restart', Object.assign(new Error('Stack `demo` has no service `api`. Its services: web.'), { code: 'not-found' }));
     await button('Restart api').click();
     await waitForText(page.getByRole('alert'), 'has no service `api`');
-    const outcome = { stack: 'demo', service: 'worker', ok: false, state: 'failed', message: 'worker: stop left 1 process running: 77 (sleep 100)' };
+    const outcome = { stack: 'demo', service: 'worker', ok: false, state: 'failed' as const, message: 'worker: stop left 1 process running: 77 (sleep 100)' };
     // An outcome that is not ok (the call itself succeeded).
     const orig = fake.api.stop;
     fake.api.stop = async () => ({ outcomes: [outcome] });

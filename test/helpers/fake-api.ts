@@ -20,6 +20,8 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
     lastExit: null,
     health: null,
     reason: null,
+    held: null,
+    nextRestartAt: null,
     lastLogLines: [],
     survivors: [],
     portHolder: null,

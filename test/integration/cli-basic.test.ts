@@ -162,7 +162,7 @@ test('exit codes, --help on every verb, errors that name the next step', async (
       assert.match(refused.stdout, new RegExp(`✗ sick .*port ${held} is held by process ${process.pid}`));
       assert.doesNotMatch(refused.stdout, /last lines of its log|exiting with 3/, 'no lines of an earlier run');
       // Its dependent is held, and says why as of now (not the `starting` it saw first).
-      assert.match(refused.stdout, /✗ after +not started: waiting for sick \(healthy; now failed\)/);
+      assert.match(refused.stdout, /✗ after +not started: waiting for sick to be healthy \(sick is failed\)/);
       assert.match(refused.stdout, /^Stack sick is not up: 1 failed \(.*\); 1 held until what it depends on is up\./m);
     } finally {
       holder.close();

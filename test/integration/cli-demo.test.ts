@@ -25,7 +25,7 @@ test('demo stack: up --demo, crash on demand, crash loop to failed, restart, dow
   try {
     const up = await h.run(['up', '--demo'], { env });
     assert.equal(up.code, 0, up.stdout + up.stderr);
-    assert.match(up.stderr, /stigmer-server +starting +waiting for temporal/);
+    assert.match(up.stderr, /stigmer-server +held +waiting for temporal to be healthy/);
     const st = (await h.json<StackJson[]>(['status', '-s', 'demo'], { env }))[0]!;
     assert.deepEqual(st.services.map((s) => [s.name, s.state]), [
       ['temporal', 'running'],

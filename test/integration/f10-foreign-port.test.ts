@@ -9,6 +9,7 @@ import { tempHome, freePort, assertNothingLeft, waitFor, markedPids } from '../h
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { startForeign, newTag, answers, portFree, type Foreign } from '../helpers/foreign.js';
 import type { ServiceEvent } from '../../electron/engine/service-state.js';
+import { explainService } from '../../shared/explain.js';
 
 /** A port held by a foreign process, an owner opened on demand; afterwards both ended and nothing left. */
 async function withHeldPort(label: string, host: string, fn: (port: number, holder: Foreign, open: (opts?: { adoptPollMs?: number }) => Promise<Owner>) => Promise<void>): Promise<void> {
@@ -75,7 +76,7 @@ async function foreignHolder(host: string): Promise<void> {
     }
     const starts = events.filter((e) => e.type === 'state' && e.to === 'starting');
     assert.equal(starts.length, 1, `one start attempt, no loop: ${JSON.stringify(events)}`);
-    assert.equal(events.filter((e) => e.type === 'crashed').length, 0);
+    assert.equal(events.filter((e) => e.type === 'exited' || e.type === 'restarting').length, 0);
     holder.assertUntouched('foreign port holder');
     assert.equal(await answers(port, 'foreign'), true, 'the holder still serves its port');
 
@@ -112,10 +113,12 @@ test('F10 a dependent of the refused service is held, and says that what it wait
     const r = await owner.start('f10');
     assert.deepEqual(r.outcomes.map((o) => [o.service, o.ok]), [['api', false], ['worker', false]]);
     const worker = owner.service('f10', 'worker');
-    assert.deepEqual([worker.state, worker.pid], ['starting', null], 'held, not started');
-    // Not the `starting` it saw when the hold began: the note follows the dependency.
-    assert.equal(worker.reason, 'waiting for api (healthy; now failed)');
-    assert.equal(r.outcomes[1]!.message, 'waiting for api (healthy; now failed)');
+    assert.deepEqual([worker.state, worker.pid], ['held', null], 'held, not started');
+    // Not the `starting` it saw when the hold began: what it waits for follows the dependency.
+    assert.deepEqual(worker.held, { dependency: 'api', condition: 'healthy', state: 'failed' });
+    assert.equal(explainService(worker), 'waiting for api to be healthy (api is failed)');
+    assert.equal(r.outcomes[1]!.message, 'waiting for api to be healthy (api is failed)');
+    assert.equal(r.outcomes[1]!.state, 'held');
     holder.assertUntouched('foreign port holder');
   });
 });

@@ -9,6 +9,7 @@ import { tempHome, freePort, assertNothingLeft, waitFor, isLive, fixture } from 
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { startOwnerProcess } from '../helpers/owner-process.js';
 import type { ServiceState } from '../../shared/state.js';
+import type { ServiceEvent } from '../../electron/engine/service-state.js';
 
 test('F12 service crash-loops: capped backoff, then failed with last log lines; manual restart works', async () => {
   const { home, cleanup } = tempHome('f12');
@@ -24,8 +25,8 @@ test('F12 service crash-loops: capped backoff, then failed with last log lines; 
       ]),
     );
     const delays: number[] = [];
-    owner.on('service-event', (_st: string, _sv: string, e: { type: string; restartInMs?: number | null }) => {
-      if (e.type === 'crashed' && typeof e.restartInMs === 'number') delays.push(e.restartInMs);
+    owner.on('service-event', (_st: string, _sv: string, e: ServiceEvent) => {
+      if (e.type === 'restarting') delays.push(e.inMs);
     });
     const failed = new Promise((r) => owner.once('service-failed', r));
     await owner.start('s');
@@ -83,7 +84,7 @@ test('F19 chain A ← B ← C where A becomes unhealthy: dependents held, restar
     process.kill(bPid, 'SIGKILL');
     const held = await waitFor(() => {
       const x = owner.service('s', 'b');
-      return x.state === 'starting' && x.pid === null && /waiting for a/.test(x.reason ?? '') ? x : null;
+      return x.state === 'held' && x.pid === null && x.held?.dependency === 'a' && x.held.state === 'unhealthy' ? x : null;
     }, 15_000, 'B held waiting for A');
     assert.equal(held.restarts, 1);
     await new Promise((r) => setTimeout(r, 500));

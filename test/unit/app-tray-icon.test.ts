@@ -32,10 +32,14 @@ test('the icon follows the aggregate state of every service of every stack', () 
 });
 
 test('the tooltip gives the aggregate and names the services that need attention', () => {
-  assert.equal(trayTooltip(stigmerRunning()), 'Corral: all running (4 of 4 running)');
+  assert.equal(trayTooltip(stigmerRunning()), 'Corral: stigmer: all 4 running');
   assert.equal(trayTooltip(snapshot({})), 'Corral: no stacks');
   const snap = snapshot({ s: [service('temporal', 'running'), service('api', 'failed'), service('worker', 'backoff')] });
-  assert.equal(trayTooltip(snap), 'Corral: a service failed (1 of 3 running)\napi: failed\nworker: backoff');
+  assert.equal(trayTooltip(snap), 'Corral: s: 1 of 3 running; api failed, worker backoff\napi: failed\nworker: backoff (ended; restarting)');
+  const two = snapshot({ a: [service('x', 'running')], b: [service('y', 'stopped', { desired: 'down', lastExit: { code: null, signal: 'SIGTERM', at: 0, reason: 'stopped' } })] });
+  assert.equal(trayTooltip(two), 'Corral\na: running\nb: stopped');
+  assert.equal(snapshotAggregate(two), 'partial', 'a service stopped by the user is not "all running"');
+  assert.equal(trayIcon('partial', 'linux').file, 'tray-running.png');
 });
 
 test('every icon the app can choose is committed, at 1x and 2x, and matches build/make-icons.mjs', async () => {

@@ -24,7 +24,7 @@ test('all running: one header per stack, one item per service with its state, th
   const { opts } = setup();
   const menu = buildTrayMenu(stigmerRunning(), settings(), opts);
   assert.deepEqual(labels(menu), [
-    'stigmer — 4 of 4 running',
+    'stigmer — all 4 running',
     '● temporal — Running',
     '● stigmer-server — Running',
     '● workflow-runner — Running',
@@ -48,7 +48,7 @@ test('each service has its state details, start/stop/restart enabled by state, a
   const { calls, opts } = setup();
   const menu = buildTrayMenu(stigmerRunning(), settings(), opts);
   const sub = findItem(menu, 'service:stigmer/stigmer-server')!.submenu as Item[];
-  assert.deepEqual(labels(sub), ['Running · pid 1002 (adopted) · port 7234', '---', 'Start', 'Stop', 'Restart', '---', 'View Logs']);
+  assert.deepEqual(labels(sub), ['Running · pid 1002 · port 7234', 'adopted from an earlier owner', '---', 'Start', 'Stop', 'Restart', '---', 'View Logs']);
   assert.equal(sub[0]!.enabled, false, 'details are not clickable');
   assert.equal(findItem(menu, 'start:stigmer/stigmer-server')!.enabled, false, 'already running');
   click(menu, 'stop:stigmer/stigmer-server');
@@ -97,7 +97,7 @@ test('several failed services, in two stacks with a shared service name: the sta
   });
   const menu = buildTrayMenu(snap, settings(), opts);
   assert.deepEqual(labels(menu).slice(0, 3), ['Restart api (a)', 'Restart db', '---']);
-  assert.ok(labels(menu).includes('b — 1 of 1 running'));
+  assert.ok(labels(menu).includes('b — running'));
   assert.equal(labels(menu).filter((l) => l === '---').length, 5, 'stacks are separated');
 });
 
@@ -106,15 +106,14 @@ test('port holder and stop survivors are shown in the service details', () => {
   const snap = snapshot({
     s: [
       service('temporal', 'failed', { reason: 'port 7233 is held by another program', portHolder: { pid: 999, command: 'nc', port: 7233 } }),
-      service('api', 'stopping', { survivors: [{ pid: 12, command: 'worker' }] }),
+      service('api', 'failed', { reason: 'api: stop left 1 process running: 12 (worker)', survivors: [{ pid: 12, command: 'worker' }] }),
     ],
   });
   const menu = buildTrayMenu(snap, settings(), opts);
   const t = labels(findItem(menu, 'service:s/temporal')!.submenu as Item[]);
   assert.ok(t.includes('Port 7233 is held by nc (pid 999)'), t.join('|'));
   const a = labels(findItem(menu, 'service:s/api')!.submenu as Item[]);
-  assert.ok(a.includes('1 process survived the stop: 12 (worker)'), a.join('|'));
-  assert.equal(findItem(menu, 'restart:s/api')!.enabled, false, 'no restart while stopping');
+  assert.ok(a.includes('api: stop left 1 process running: 12 (worker)'), a.join('|'));
 });
 
 test('stack submenu acts on the whole stack', () => {

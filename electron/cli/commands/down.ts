@@ -3,6 +3,8 @@ import { parseVerb, STACK_OPTIONS } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveStackName } from '../stack-ref.js';
 import { ownerError, printOutcomes } from './outcomes.js';
+import { summarizeStack } from '../../../shared/explain.js';
+import type { Snapshot } from '../../../shared/state.js';
 
 export const down: Verb = {
   name: 'down',
@@ -10,7 +12,8 @@ export const down: Verb = {
   help: `Usage: corral down [SERVICE…] [-f FILE | -s STACK] [--force] [--json]
 
 Stops the services asked for (all by default), each after the services that
-depend on it. A stop is proven: SIGTERM to the whole process group, SIGKILL
+depend on it; those dependents are stopped too (each says which service it
+depends on), since they could not run without it. A stop is proven: SIGTERM to the whole process group, SIGKILL
 after the grace period, escaped descendants ended, ports checked released.
 Whatever survives is named (pid, command).
 
@@ -43,8 +46,15 @@ Exit: 0 stopped; 1 something survived (use --force); 2 usage; 4 no owner.`,
     if (values.json) ctx.out.json({ stack, ok, outcomes: result.outcomes });
     else {
       await printOutcomes(ctx.out, client, stack, result.outcomes, false);
-      if (ok) ctx.out.line(`Stack ${stack} is down.`);
+      if (ok) ctx.out.line(await afterDown(client, stack));
     }
     return ok ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** The closing line: the stack is down, or what still runs after a partial down. */
+async function afterDown(client: { call(name: 'snapshot', req: object): Promise<Snapshot> }, stack: string): Promise<string> {
+  const st = (await client.call('snapshot', {})).stacks.find((x) => x.name === stack);
+  if (!st || st.services.every((s) => s.state === 'stopped' || s.state === 'completed')) return `Stack ${stack} is down.`;
+  return `Stack ${stack}: ${summarizeStack(st.services).text}.`;
+}

@@ -1,7 +1,8 @@
 // How the result of up / down / restart is shown: one line per service, and
 // for a failure the reason and the last lines of its log.
 import type { ActionOutcome } from '../../../shared/api.js';
-import type { Snapshot } from '../../../shared/state.js';
+import type { ServiceSnapshot, Snapshot } from '../../../shared/state.js';
+import { explainService } from '../../../shared/explain.js';
 import type { ControlClient } from '../../host/control/client.js';
 import type { Output } from '../output.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -12,7 +13,7 @@ export async function printOutcomes(out: Output, client: ControlClient, stack: s
   for (const o of outcomes) {
     const mark = o.ok ? out.paint('green', '✓') : out.paint('red', '✗');
     // Held for a dependency that did not come up: not started at all, so no log to show.
-    const held = !o.ok && /^waiting for /.test(o.message);
+    const held = !o.ok && o.state === 'held';
     out.line(`${mark} ${o.service.padEnd(w)}  ${o.ok ? o.message : out.paint('red', held ? `not started: ${o.message}` : o.message)}`);
     // Refused before spawning: the log only holds an earlier run's lines, which would mislead.
     if (held || o.notStarted) continue;
@@ -36,7 +37,7 @@ export async function printOutcomes(out: Output, client: ControlClient, stack: s
 /** Why a stack is not up, in one sentence: what failed (Corral gave up), what is held, what is still being retried. */
 export function notUpSummary(stack: string, outcomes: ActionOutcome[]): string {
   const bad = outcomes.filter((o) => !o.ok);
-  const held = bad.filter((o) => /^waiting for /.test(o.message)).length;
+  const held = bad.filter((o) => o.state === 'held').length;
   const failed = bad.filter((o) => o.state === 'failed' || o.state === 'stopped').length;
   const retrying = bad.length - held - failed;
   const parts: string[] = [];
@@ -61,10 +62,7 @@ export class Progress {
     if (!st) return;
     const w = Math.max(...st.services.map((x) => x.name.length));
     for (const svc of st.services) {
-      const detail =
-        svc.state === 'running'
-          ? `pid ${svc.pid}${svc.adopted ? ', adopted' : ''}${svc.health ? `, ${svc.health.detail}` : ''}`
-          : (svc.reason ?? (svc.state === 'starting' && svc.pid ? `pid ${svc.pid}, waiting for its health check` : ''));
+      const detail = progressDetail(svc);
       const key = `${svc.state}|${svc.state === 'running' ? svc.pid : detail}`;
       const prev = this.last.get(svc.name);
       this.last.set(svc.name, key);
@@ -73,6 +71,12 @@ export class Progress {
     }
     this.first = false;
   }
+}
+
+/** A progress line's detail: the shared explanation; for a running service its pid and last check. */
+function progressDetail(s: ServiceSnapshot): string {
+  if (s.state !== 'running') return explainService(s);
+  return [`pid ${s.pid}`, ...(s.adopted ? ['adopted'] : []), ...(s.health ? [s.health.detail] : [])].join(', ');
 }
 
 /** Owner errors as CLI errors: a stack file problem exits 3, others 1 (or 4 when the owner went away). */

@@ -3,8 +3,8 @@ import { parseVerb, STACK_OPTIONS } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { stackFileOf, resolveStackName } from '../stack-ref.js';
 import { ago, table } from '../output.js';
-import { aggregateState, type ServiceSnapshot } from '../../../shared/state.js';
-import { describeExit } from '../../../shared/state.js';
+import type { ServiceSnapshot } from '../../../shared/state.js';
+import { explainService, summarizeStack } from '../../../shared/explain.js';
 
 export const status: Verb = {
   name: 'status',
@@ -51,8 +51,9 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
     }
     out.line(out.paint('dim', `owner: ${owner.kind} pid ${owner.pid}, up ${ago(Date.now() - owner.since)}, data ${owner.home}`));
     for (const st of stacks) {
-      const agg = aggregateState(st.services);
-      out.line(`\n${out.paint('bold', st.name)}  ${out.paint(out.stateColor(agg === 'degraded' ? 'starting' : agg), agg)}  ${out.paint('dim', st.file)}`);
+      const { aggregate, text } = summarizeStack(st.services);
+      const colour = aggregate === 'degraded' ? 'starting' : aggregate === 'partial' ? 'running' : aggregate;
+      out.line(`\n${out.paint('bold', st.name)}  ${out.paint(out.stateColor(colour), text)}  ${out.paint('dim', st.file)}`);
       const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORTS', 'NOTE'].map((h) => out.paint('dim', h))];
       for (const s of st.services) rows.push([s.name, out.paint(out.stateColor(s.state), s.state), s.pid ? String(s.pid) : '-', s.startedAt && s.pid ? ago(Date.now() - s.startedAt) : '-', String(s.restarts), s.ports.join(',') || '-', note(s)]);
       for (const r of table(rows)) out.line(r);
@@ -61,13 +62,9 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
   },
 };
 
+/** The NOTE column: the explanation every view shows, and the command that ends what a stop left behind. */
 function note(s: ServiceSnapshot): string {
-  const parts: string[] = [];
-  if (s.adopted) parts.push('adopted');
-  if (s.reason) parts.push(s.reason);
-  else if (s.state === 'stopped' && s.desired === 'up') parts.push('wanted up');
-  if (s.health && !s.health.ok && s.state !== 'failed') parts.push(`health: ${s.health.detail}`);
-  if (s.lastExit && s.state !== 'running' && s.lastExit.reason !== 'stopped' && !s.reason) parts.push(`last exit: ${describeExit(s.lastExit)}`);
-  if (s.survivors.length > 0) parts.push(`left running: ${s.survivors.map((x) => x.pid).join(', ')} (corral down --force ${s.name})`);
-  return parts.join('; ');
+  const parts = [explainService(s)];
+  if (s.survivors.length > 0) parts.push(`end them with: corral down --force ${s.name}`);
+  return parts.filter(Boolean).join('; ');
 }

@@ -8,7 +8,6 @@ import { aggregateState } from '../../../shared/state.js';
 const loadStackFile: typeof import('../../engine/stack-file.js').loadStackFile = async (...args) => (await import('../../engine/stack-file.js')).loadStackFile(...args);
 import type { StackInfo, UpResult } from '../control/protocol.js';
 import { checkLogDir } from './doctor.js';
-import { waitUntil } from '../../engine/wait.js';
 
 export async function addStackFile(owner: Owner, file: string, env?: Record<string, string>): Promise<{ stack: string }> {
   const spec = await loadStackFile(file, { env: env ?? process.env });
@@ -52,17 +51,6 @@ export async function upStack(owner: Owner, req: { file: string; env?: Record<st
   }
   const started = await owner.start(spec.name, req.services && req.services.length > 0 ? req.services : undefined);
   for (const o of started.outcomes) if (!outcomes.some((x) => x.service === o.service)) outcomes.push(o);
-  // An instance that ended during startup is handled right after the start returns (restart
-  // policy, crash loop): report the state that leads to, so `up` can say what happens next.
-  await Promise.all(
-    outcomes
-      .filter((o) => !o.ok && o.state === 'starting' && !/^waiting for /.test(o.message))
-      .map(async (o) => {
-        const sup = owner.supervisor(spec.name, o.service);
-        await waitUntil(() => !sup.busy || sup.state !== 'starting', 2000);
-        o.state = sup.state;
-      }),
-  );
   return { stack: spec.name, outcomes, recreated: recreate };
 }
 

@@ -1,7 +1,8 @@
 // What is running and what is wrong: one table per stack, one row per service.
 // Rows keep their shape whatever the state (every button is always there,
 // enabled or not; cells do not grow), so live updates never move the layout.
-import { aggregateState, type ServiceSnapshot, type Snapshot, type StackSnapshot } from '../../../shared/state.js';
+import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../../shared/state.js';
+import { explainService, summarizeStack } from '../../../shared/explain.js';
 import { exitText, healthText, portsText, STATE_LABEL, uptime } from '../format.js';
 import { LineText } from '../logs/LineText.js';
 
@@ -17,8 +18,6 @@ export interface StatusHandlers {
 }
 
 export const pendingKey = (call: string, stack: string, service?: string): string => `${call}:${stack}:${service ?? '*'}`;
-
-const AGGREGATE_LABEL = { running: 'All running', starting: 'Starting', degraded: 'Degraded', failed: 'Failed', stopped: 'Stopped' } as const;
 
 export function StatusView({ snapshot, now, handlers }: { snapshot: Snapshot | null; now: number; handlers: StatusHandlers }) {
   if (!snapshot) return <p class="empty-state">Connecting to Corral…</p>;
@@ -42,8 +41,8 @@ export function StatusView({ snapshot, now, handlers }: { snapshot: Snapshot | n
 }
 
 function StackSection({ stack, now, h }: { stack: StackSnapshot; now: number; h: StatusHandlers }) {
-  const agg = aggregateState(stack.services);
-  const allUp = stack.services.every((s) => s.state === 'running' || s.state === 'starting');
+  const summary = summarizeStack(stack.services);
+  const allUp = stack.services.every((s) => s.state === 'running' || s.state === 'starting' || s.state === 'completed');
   const allDown = stack.services.every((s) => s.state === 'stopped');
   const busy = (call: string) => h.pending.has(pendingKey(call, stack.name));
   const headingId = `stack-${stack.name}`;
@@ -51,9 +50,9 @@ function StackSection({ stack, now, h }: { stack: StackSnapshot; now: number; h:
     <section class="stack" aria-labelledby={headingId}>
       <header class="stack-head">
         <h2 id={headingId}>{stack.name}</h2>
-        <span class={`badge agg-${agg}`}>
+        <span class={`badge agg-${summary.aggregate}`}>
           <span class="dot" aria-hidden="true" />
-          {AGGREGATE_LABEL[agg]}
+          {summary.text[0]!.toUpperCase() + summary.text.slice(1)}
         </span>
         {stack.file && (
           <span class="file" title={stack.file}>
@@ -119,9 +118,8 @@ function Cell({ text, cls }: { text: string; cls?: string }) {
 function ServiceRows({ s, now, h }: { s: ServiceSnapshot; now: number; h: StatusHandlers }) {
   const busy = (call: string) => h.pending.has(pendingKey(call, s.stack, s.name));
   const failed = s.state === 'failed';
-  // A note explains a state that is not obvious (waiting for a dependency, a
-  // port conflict); failures get their own panel below.
-  const note = !failed && s.reason ? s.reason : healthText(s.health);
+  // The note is the one explanation every view shows (shared/explain.ts), else the last health result.
+  const note = explainService(s) || healthText(s.health);
   const hasDetail = failed || s.survivors.length > 0 || s.portHolder !== null;
   return (
     // One tbody per service keeps its detail panel with it.
@@ -148,10 +146,10 @@ function ServiceRows({ s, now, h }: { s: ServiceSnapshot; now: number; h: Status
         <Cell text={note} cls={s.health && !s.health.ok ? 'warn' : undefined} />
         <Cell text={exitText(s.lastExit, now)} />
         <td class="actions">
-          <button type="button" aria-label={`Start ${s.name}`} disabled={s.state === 'running' || s.state === 'starting' || busy('start')} aria-busy={busy('start')} onClick={() => h.act('start', s.stack, s.name)}>
+          <button type="button" aria-label={`Start ${s.name}`} disabled={s.state === 'running' || s.state === 'starting' || s.state === 'held' || busy('start')} aria-busy={busy('start')} onClick={() => h.act('start', s.stack, s.name)}>
             Start
           </button>
-          <button type="button" aria-label={`Stop ${s.name}`} disabled={s.state === 'stopped' || busy('stop')} aria-busy={busy('stop')} onClick={() => h.act('stop', s.stack, s.name)}>
+          <button type="button" aria-label={`Stop ${s.name}`} disabled={s.state === 'stopped' || s.state === 'completed' || busy('stop')} aria-busy={busy('stop')} onClick={() => h.act('stop', s.stack, s.name)}>
             Stop
           </button>
           <button

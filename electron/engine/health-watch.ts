@@ -1,0 +1,48 @@
+// Liveness checks of one running instance, as an object the supervisor starts
+// and stops: a probe every `interval`, a count of consecutive failures, and a
+// promise that settles when the count reaches the threshold (the supervisor
+// then ends the instance, where its restart policy allows).
+import type { HealthSpec } from '../../shared/stack.js';
+import { probe, type ProbeResult } from './probes/index.js';
+import { delayMs } from './wait.js';
+import { raceAbort } from './abort.js';
+
+export class HealthWatch {
+  private failures = 0;
+  private settleFatal: (detail: string) => void = () => {};
+  /** Settles with the last probe's detail when `failureThreshold` probes in a row failed. */
+  readonly fatal = new Promise<string>((resolve) => (this.settleFatal = resolve));
+
+  constructor(
+    private readonly health: HealthSpec,
+    private readonly cwd: string,
+    /** Aborted when the instance ends or the supervisor stops watching it. */
+    private readonly signal: AbortSignal,
+    private readonly report: (r: ProbeResult, failures: number) => void,
+  ) {}
+
+  /** Probes every interval until the signal aborts. */
+  start(): void {
+    void (async () => {
+      while (!this.signal.aborted) {
+        await delayMs(this.health.intervalMs, this.signal);
+        if (this.signal.aborted) return;
+        await this.once();
+      }
+    })();
+  }
+
+  /** One probe now (also after a wake); reports it unless the watch was stopped meanwhile. */
+  async once(): Promise<void> {
+    const r = await raceAbort(probe(this.health.check, { timeoutMs: this.health.timeoutMs, cwd: this.cwd }), this.signal);
+    if (r === null || this.signal.aborted) return;
+    this.failures = r.ok ? 0 : this.failures + 1;
+    this.report(r, this.failures);
+    if (this.failures >= this.health.failureThreshold) this.settleFatal(r.detail);
+  }
+
+  /** After a sleep or a stall: failures counted across it say nothing about the service. */
+  reset(): void {
+    this.failures = 0;
+  }
+}

@@ -1,0 +1,99 @@
+// What a service's state means, in the sentence a user needs: why it is red,
+// what it waits for, why it restarted, its last exit, who holds its port. Every
+// view (CLI status and up/down, the window, the tray, notifications) takes its
+// words from here, so no two of them can disagree. Pure: the snapshot in, text out.
+import { aggregateState, describeExit, type Aggregate, type ServiceSnapshot, type ServiceState } from './state.js';
+import { formatDuration } from './duration.js';
+
+type Explained = Pick<
+  ServiceSnapshot,
+  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder'
+>;
+
+/** How a dependency condition reads after "waiting for db to be …". */
+const CONDITION_WORD = { started: 'started', healthy: 'healthy' } as const;
+
+/**
+ * The one-line explanation of a service, or '' when its state says it all
+ * (running as started, stopped by the user with nothing left behind).
+ */
+export function explainService(s: Explained): string {
+  switch (s.state) {
+    case 'held': {
+      if (!s.held) return 'waiting for a dependency';
+      const { dependency, condition, state } = s.held;
+      if (state === null) return `waiting for ${dependency}, which is not in this stack`;
+      return `waiting for ${dependency} to be ${CONDITION_WORD[condition]} (${dependency} is ${state})`;
+    }
+    case 'starting': {
+      if (s.pid === null) return '';
+      const check = s.health && !s.health.ok ? `; last check: ${s.health.detail}` : '';
+      return `${s.adopted ? 'adopted' : 'started'} as pid ${s.pid}, waiting until ready${check}`;
+    }
+    case 'running': {
+      const parts: string[] = [];
+      if (s.adopted) parts.push('adopted from an earlier owner');
+      if (s.restarts > 0 && s.lastExit && s.lastExit.reason !== 'stopped') parts.push(`restarted ${times(s.restarts)}; last exit: ${describeExit(s.lastExit)}`);
+      return parts.join('; ');
+    }
+    case 'unhealthy': {
+      const detail = s.reason ?? (s.health && !s.health.ok ? `health checks failing: ${s.health.detail}` : 'health checks failing');
+      return s.adopted ? `${detail}; adopted from an earlier owner` : detail;
+    }
+    case 'backoff': {
+      const exit = s.lastExit ? describeExit(s.lastExit) : 'ended';
+      const delay = s.nextRestartAt !== null && s.lastExit ? Math.max(0, s.nextRestartAt - s.lastExit.at) : null;
+      return delay === null ? `${exit}; restarting` : `${exit}; restarting after ${formatDuration(delay)}`;
+    }
+    case 'stopping':
+      return '';
+    case 'failed': {
+      const why = s.reason ?? (s.lastExit ? describeExit(s.lastExit) : '');
+      return s.survivors.length > 0 && !s.reason ? `${why ? `${why}; ` : ''}still running: ${s.survivors.map((p) => `${p.pid} (${p.command})`).join(', ')}` : why;
+    }
+    case 'completed':
+      return s.lastExit ? `completed: ${describeExit(s.lastExit)}` : 'completed';
+    case 'stopped': {
+      if (s.desired === 'down') {
+        const base = s.lastExit?.reason === 'stopped' ? 'stopped by you' : '';
+        return [base, s.reason].filter(Boolean).join('; ');
+      }
+      if (s.reason) return s.reason;
+      if (s.lastExit) return describeExit(s.lastExit);
+      return 'not started yet';
+    }
+  }
+}
+
+const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
+
+/** The state word a view shows: the state itself, as one lower-case word. */
+export function stateWord(state: ServiceState): string {
+  return state;
+}
+
+export interface StackSummary {
+  aggregate: Aggregate;
+  /** "all 5 running", "4 of 5 running; api stopped", "stopped". */
+  text: string;
+}
+
+/** The stack in one phrase: how many of its services are up, and what the others are doing. */
+export function summarizeStack(services: readonly Explained[]): StackSummary {
+  const aggregate = aggregateState(services);
+  const n = services.length;
+  if (n === 0) return { aggregate, text: 'no services' };
+  const up = services.filter((s) => s.state === 'running' || s.state === 'completed');
+  const others = services.filter((s) => s.state !== 'running' && s.state !== 'completed');
+  if (others.length === 0) return { aggregate, text: n === 1 ? 'running' : `all ${n} running` };
+  if (up.length === 0 && others.every((s) => s.state === 'stopped')) return { aggregate, text: 'stopped' };
+  const listed = others.slice(0, 3).map((s) => `${s.name} ${s.state === 'stopped' && s.desired === 'down' ? 'stopped' : s.state}`);
+  const more = others.length > 3 ? `, ${others.length - 3} more` : '';
+  return { aggregate, text: `${up.length} of ${n} running; ${listed.join(', ')}${more}` };
+}
+
+/** The service's name, its state and its explanation, as one line (the tray tooltip, a notification's body). */
+export function serviceLine(s: Explained): string {
+  const why = explainService(s);
+  return why ? `${s.name}: ${s.state} (${why})` : `${s.name}: ${s.state}`;
+}
