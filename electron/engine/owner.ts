@@ -250,7 +250,7 @@ export class Owner extends EventEmitter {
     }
   }
 
-  /** Adopts live instances, cleans stale state, sweeps orphans (DESIGN "Reconcile"). */
+  /** Adopts live instances, cleans stale state, sweeps orphans (docs/architecture.md, "Reconcile"). */
   private async reconcileStack(rt: StackRuntime): Promise<Promise<void>[]> {
     const adoptions: Promise<void>[] = [];
     const p = await platform();
