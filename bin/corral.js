@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// The `corral` command: the CLI, bundled into dist/cli/ by `npm run build`.
-import('../dist/cli/main.js').catch((e) => {
-  if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/cli/main.js')) {
-    console.error('corral: not built yet; run `npm run build` in the Corral directory first.');
+// The `corral` command: the CLI, bundled into dist/cli/ by `npm run build`
+// (which `npm install` runs, through the `prepare` script).
+import { fileURLToPath } from 'node:url';
+
+const main = new URL('../dist/cli/main.js', import.meta.url);
+import(main.href).catch((e) => {
+  if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes(fileURLToPath(main))) {
+    const checkout = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+    const cd = /^[\w@%+=:,./-]+$/.test(checkout) ? checkout : `'${checkout.replaceAll("'", `'\\''`)}'`;
+    console.error(`corral: the CLI is not built: ${fileURLToPath(main)} is missing.`);
+    console.error(`Build it with \`cd ${cd} && npm run build\` (\`npm install\` there builds it too), then try again.`);
     process.exit(4);
   }
   throw e;

@@ -22,7 +22,7 @@ function electronBinary() {
     const bin = override ? join(override, rel) : join(pkg, 'dist', rel);
     return existsSync(bin) ? bin : null;
   } catch {
-    return null; // not installed, or its binary was not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD)
+    return null; // not installed, or its binary was not downloaded (electron downloads it on first run, or with node node_modules/electron/install.js)
   }
 }
 
@@ -38,7 +38,7 @@ if (!process.env.CORRAL_HEADLESS && electron && hasDisplay && existsSync(appMain
   const why = process.env.CORRAL_HEADLESS
     ? 'CORRAL_HEADLESS is set'
     : !electron
-      ? 'no Electron binary (ELECTRON_SKIP_BINARY_DOWNLOAD?)'
+      ? 'no Electron binary: node node_modules/electron/install.js downloads it'
       : !hasDisplay
         ? 'no display (DISPLAY / WAYLAND_DISPLAY unset)'
         : `the app is not built (${appMain})`;

@@ -1,4 +1,4 @@
-// The Electron main process: the owner of the stacks (see DESIGN.md,
+// The Electron main process: the owner of the stacks (see docs/architecture.md,
 // "Ownership"), shown as a tray icon and a window. Glue only: every decision
 // is made by the modules it wires together, which are tested without Electron.
 import { dirname, join } from 'node:path';

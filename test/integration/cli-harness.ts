@@ -33,7 +33,9 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export function harness(label: string): Harness {
+/** `cli`: another copy of bin/corral.js to run (default: this checkout's). */
+export function harness(label: string, opts: { cli?: string } = {}): Harness {
+  const cli = opts.cli ?? CLI;
   const { home, cleanup } = tempHome(label);
   const dir = new DataDir(home);
   const tag = `${label}-${randomBytes(4).toString('hex')}`;
@@ -46,7 +48,7 @@ export function harness(label: string): Harness {
     env,
     run(args, opts = {}) {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--enable-source-maps', CLI, ...args], { cwd: opts.cwd ?? home, env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--enable-source-maps', cli, ...args], { cwd: opts.cwd ?? home, env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));

@@ -70,7 +70,7 @@ describe('startWebUi', () => {
   });
 
   test('refuses to start without a built renderer, saying how to build it', async () => {
-    await assert.rejects(startWebUi(fake.api, { rendererDir: join(tmp.home, 'nope') }), /renderer is not built.*vite build renderer/);
+    await assert.rejects(startWebUi(fake.api, { rendererDir: join(tmp.home, 'nope') }), /web UI is not built: .*nope.index\.html is missing.*npm run build:renderer/);
   });
 
   test('refuses a token that cannot be a cookie value', async () => {

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CallName, CorralApi, LogLine } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
@@ -41,14 +41,28 @@ export interface WebUi {
   close(): Promise<void>;
 }
 
-/** renderer/dist of this checkout, found above this module (dist/electron/lifecycle/web/, the CLI bundle in dist/cli/, or the .ts source). */
+/**
+ * renderer/dist of the checkout (or packaged app) this module belongs to: the nearest folder above it
+ * with a package.json, whether it runs as tsc output (dist/electron/host/web/), in the CLI bundle
+ * (dist/cli/), in the app bundle (app.asar/dist-electron/) or from source. Built or not: when it is
+ * missing, the error names this path and the command to run there.
+ */
 export function defaultRendererDir(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
   for (let dir = here; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'renderer', 'dist');
-    if (existsSync(join(candidate, 'index.html'))) return candidate;
-    if (dirname(dir) === dir) return join(here, '../../../../renderer/dist');
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'renderer', 'dist');
+    if (dirname(dir) === dir) return join(here, 'renderer', 'dist');
   }
+}
+
+const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+/** What to run when the renderer is missing: `npm run build:renderer` in the checkout that holds renderer/dist. */
+function rendererMissingMessage(rendererDir: string): string {
+  const index = join(rendererDir, 'index.html');
+  const checkout = basename(rendererDir) === 'dist' && basename(dirname(rendererDir)) === 'renderer' ? dirname(dirname(rendererDir)) : null;
+  const how = checkout ? `cd ${shellQuote(checkout)} && npm run build:renderer` : 'npm run build:renderer (in the Corral checkout)';
+  return `The web UI is not built: ${index} is missing. Build it with \`${how}\` (\`npm install\` there builds it too), then try again.`;
 }
 
 export { CONTENT_SECURITY_POLICY };
@@ -154,7 +168,7 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
   const token = opts.token ?? randomBytes(32).toString('base64url');
   if (!TOKEN_PATTERN.test(token)) throw new Error('The web UI token must be 16–256 characters of A–Z, a–z, 0–9, "_" or "-".');
   if (!existsSync(join(opts.rendererDir, 'index.html'))) {
-    throw new Error(`The renderer is not built: ${join(opts.rendererDir, 'index.html')} is missing. Run \`npx vite build renderer\` (npm run build), then try again.`);
+    throw new Error(rendererMissingMessage(opts.rendererDir));
   }
   const root = realpathSync(opts.rendererDir);
   const log = opts.log ?? (() => {});

@@ -10,7 +10,7 @@
 //   reused in the few milliseconds between them. Same wrap argument.
 // - Markers are readable only for the user's own processes, and only as ps -E
 //   shows them; the lifecycle also uses process groups, recorded descendants
-//   and ports (DESIGN.md, Reconcile step 3).
+//   and ports (docs/architecture.md, "Reconcile").
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Platform, ProcessIdentity, ProcessInfo, SignalOutcome } from './types.js';
