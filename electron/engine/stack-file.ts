@@ -129,7 +129,7 @@ function readBounded(path: string, what: string): string {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
-    if (!st.isFile()) throw new Refused(`Expected a ${what}, found a ${st.isFIFO() ? 'named pipe' : st.isSocket() ? 'socket' : 'device'}: pass the path of a regular file`);
+    if (!st.isFile()) throw new Refused(`Expected ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}, found a ${st.isFIFO() ? 'named pipe' : st.isSocket() ? 'socket' : 'device'}: pass the path of a regular file`);
     const tooLarge = () => new Refused(`This ${what} is larger than ${MAX_STACK_FILE_BYTES >> 20} MiB, more than any ${what} needs: is it the right file?`);
     if (st.size > MAX_STACK_FILE_BYTES) throw tooLarge();
     const buf = Buffer.alloc(MAX_STACK_FILE_BYTES + 1);

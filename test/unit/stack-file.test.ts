@@ -552,7 +552,7 @@ test('binary data, a too large file, a directory and a named pipe are refused wi
     assert.match((await stackError(() => loadStackFile(fifo))).message, /found a named pipe/);
     // An env file that is not a regular file is refused the same way, at its field's line.
     const viaEnv = await stackError(() => parseStack(yaml('  a:\n    command: x\n    env_file: /dev/zero\n'), join(home, 'corral.yaml'), { env: {} }));
-    assert.match(viaEnv.message, /:6:\d+: services\.a\.env_file: Expected a env file, found a device/);
+    assert.match(viaEnv.message, /:6:\d+: services\.a\.env_file: Expected an env file, found a device/);
   } finally {
     cleanup();
   }
