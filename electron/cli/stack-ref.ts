@@ -53,7 +53,7 @@ async function nameOf(file: string, env: NodeJS.ProcessEnv): Promise<string> {
     return (await loadStackFile(file, { env })).name;
   } catch (e) {
     if (e instanceof StackFileError) throw new CliError(EXIT.stackFile, e.message);
-    throw e;
+    throw new CliError(EXIT.stackFile, `${file}: cannot read this stack file: ${String((e as Error).message ?? e).slice(0, 200)}`);
   }
 }
 
