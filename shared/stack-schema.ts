@@ -25,13 +25,25 @@ export const STACK_DEFAULTS = {
 
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2'] as const;
 
+/** Longest part of a value the user wrote that an error message repeats. */
+export const SHOWN_CHARS = 80;
+
+/**
+ * Text the user wrote, quoted for an error message and cut short: a stack file
+ * may hold a 20 MB string, and repeating it whole buries the message.
+ */
+export function quoteValue(s: string, max = SHOWN_CHARS): string {
+  if (s.length <= max) return JSON.stringify(s);
+  return `${JSON.stringify(s.slice(0, max))}… (${s.length - max} more characters)`;
+}
+
 /** How a value the user wrote reads in an error message: `"abc"`, `7233`, `a list`. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null (an empty value)';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoteValue(v);
   return String(v);
 }
 
@@ -342,7 +354,8 @@ function graphIssues(services: Record<string, ServiceFile>): GraphIssue[] {
       const path = ['services', svc, 'depends_on', dep];
       if (!(dep in services)) {
         const hint = names.find((n) => n !== svc && similar(n, dep));
-        issues.push({ path, message: `Unknown service "${dep}"${hint ? `; did you mean "${hint}"?` : `: declared services are ${names.join(', ')}`}` });
+        const declared = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
+        issues.push({ path, message: `Unknown service ${quoteValue(dep)}${hint ? `; did you mean "${hint}"?` : `: declared services are ${declared}`}` });
       } else if (cond === 'healthy' && services[dep]!.health === null) {
         issues.push({ path, message: `"${dep}" has no health check, so it can never be healthy: add a health check to ${dep}, or depend on it as "started"` });
       }

@@ -43,6 +43,8 @@ export interface ServiceSpec {
   command: string[];
   /** Absolute working directory. */
   cwd: string;
+  /** Where the stack file sets the working directory (`file:line`), for an error at start; not part of the definition. */
+  cwdAt?: string;
   /** Environment added to the owner's (env_file first, then env). */
   env: Record<string, string>;
   ports: number[];

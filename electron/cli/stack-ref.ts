@@ -33,7 +33,9 @@ export async function loadForCli(file: string, env: NodeJS.ProcessEnv): Promise<
     return await loadStackFile(file, { env });
   } catch (e) {
     if (e instanceof StackFileError) throw new CliError(EXIT.stackFile, e.message);
-    throw e;
+    // The parser turns every problem with a file into a StackFileError; anything else is
+    // still about this file, and a stack trace would not help its author.
+    throw new CliError(EXIT.stackFile, `${file}: cannot read this stack file: ${String((e as Error).message ?? e).slice(0, 200)}`);
   }
 }
 
@@ -51,7 +53,7 @@ async function nameOf(file: string, env: NodeJS.ProcessEnv): Promise<string> {
     return (await loadStackFile(file, { env })).name;
   } catch (e) {
     if (e instanceof StackFileError) throw new CliError(EXIT.stackFile, e.message);
-    throw e;
+    throw new CliError(EXIT.stackFile, `${file}: cannot read this stack file: ${String((e as Error).message ?? e).slice(0, 200)}`);
   }
 }
 

@@ -3,8 +3,8 @@
 // (`${VAR}`, `~`, env files, paths relative to the file) and turns every
 // problem into `file:line:column: field: what to do`, because a stack file
 // error is only useful if it points at the line to fix.
-import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
@@ -14,6 +14,7 @@ import {
   STACK_FILE_VERSION,
   StackFileSchema,
   describeValue,
+  quoteValue,
   similar,
   stackJsonSchema,
   versionMessage,
@@ -45,6 +46,19 @@ export interface StackProblem {
 // Past this many, the rest are usually consequences of the first ones.
 const MAX_SHOWN = 20;
 
+// Bounds on what a stack file may be, so that a wrong or hostile file (a log,
+// a disk image, an alias bomb) costs the CLI and the owner little and reads as
+// one clear error. No real stack comes near them.
+/** Larger stack files (and env files) are refused unread. */
+export const MAX_STACK_FILE_BYTES = 1 << 20;
+export const MAX_SERVICES = 1000;
+/** The deepest setting (`health.http.status[0]`) is 6 levels down. */
+const MAX_DEPTH = 32;
+/** Far above MAX_DEPTH, far below what the parser's recursion can take. */
+const MAX_BRACKETS = 256;
+/** One problem line; the values it quotes are already cut to SHOWN_CHARS. */
+const MAX_PROBLEM_CHARS = 500;
+
 /**
  * A stack file that cannot be used. `file`, `line`, `column` and `field`
  * describe the first problem; `problems` lists all that were found, and the
@@ -73,7 +87,18 @@ export class StackFileError extends Error {
 
 function formatProblem(p: StackProblem): string {
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
-  return p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
+  const text = p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
+  const shown = text.length > MAX_PROBLEM_CHARS ? `${text.slice(0, MAX_PROBLEM_CHARS)}… (${text.length - MAX_PROBLEM_CHARS} more characters)` : text;
+  return printable(shown);
+}
+
+/**
+ * Control characters (C0, C1, bidi overrides) as `\u….` escapes: a message
+ * that quotes a binary file must not drive the terminal that shows it.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -84,11 +109,41 @@ export async function loadStackFile(path: string, opts: StackFileOptions = {}): 
   const file = await stackFileIn(path);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readBounded(file, 'stack file');
   } catch (e) {
     throw new StackFileError([noPlace(file, readFailure(e, 'stack file'))], { cause: e });
   }
-  return parseStack(text, file, opts);
+  return parseText(text, file, opts, true);
+}
+
+/** A read refused before the contents are looked at (wrong kind of file, too large). */
+class Refused extends Error {}
+
+/**
+ * A regular file's text, at most MAX_STACK_FILE_BYTES. Opened non-blocking so
+ * that a FIFO cannot hold the reader, and checked on the open descriptor so
+ * that `/dev/zero` or a growing file cannot make it read without end.
+ */
+function readBounded(path: string, what: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR' });
+    if (!st.isFile()) throw new Refused(`Expected ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}, found a ${st.isFIFO() ? 'named pipe' : st.isSocket() ? 'socket' : 'device'}: pass the path of a regular file`);
+    const tooLarge = () => new Refused(`This ${what} is larger than ${MAX_STACK_FILE_BYTES >> 20} MiB, more than any ${what} needs: is it the right file?`);
+    if (st.size > MAX_STACK_FILE_BYTES) throw tooLarge();
+    const buf = Buffer.alloc(MAX_STACK_FILE_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > MAX_STACK_FILE_BYTES) throw tooLarge();
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function stackFileIn(path: string): Promise<string> {
@@ -107,15 +162,55 @@ async function stackFileIn(path: string): Promise<string> {
  * directory. Reads env files synchronously.
  */
 export function parseStack(text: string, file: string, opts: StackFileOptions = {}): StackSpec {
+  return parseText(text, file, opts, false);
+}
+
+/** `checkDirs`: the file is real, so each service's working directory must exist too. */
+function parseText(text: string, file: string, opts: StackFileOptions, checkDirs: boolean): StackSpec {
+  try {
+    return parseChecked(text, file, opts, checkDirs);
+  } catch (e) {
+    if (e instanceof StackFileError) throw e;
+    // A parser limit met some other way must still read as a problem with this file, not as a crash.
+    throw new StackFileError([noPlace(file, `Cannot read this stack file: ${(e as Error).message}`)], { cause: e });
+  }
+}
+
+function parseChecked(text: string, file: string, opts: StackFileOptions, checkDirs: boolean): StackSpec {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split('\n').length;
+    throw new StackFileError([{ file, line, column: 1, field: '', message: 'This file holds binary data (a NUL byte), not YAML text: is it the right file?' }]);
+  }
+  const bracket = bracketTooDeep(text);
+  if (bracket !== undefined) {
+    const line = text.slice(0, bracket).split('\n').length;
+    throw new StackFileError([{ file, line, column: bracket - text.lastIndexOf('\n', bracket - 1), field: '', message: `Brackets nested more than ${MAX_BRACKETS} deep, deeper than any setting of a stack file: is it the right file?` }]);
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, merge: true });
+  // yaml's own duplicate-key check compares every pair of keys (10,000 keys: seconds); duplicateKeys is linear.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, merge: true, uniqueKeys: false });
   const at = new Locator(file, doc, lineCounter);
 
   if (doc.errors.length > 0) throw new StackFileError(syntaxProblems(doc, text, at));
+  const dupes = duplicateKeys(doc);
+  if (dupes.length > 0) throw new StackFileError(dupes.map((offset) => at.atOffset(offset, syntaxMessage('DUPLICATE_KEY', 'Map keys must be unique'))));
+  const deep = tooDeep(doc);
+  if (deep !== undefined) {
+    throw new StackFileError([at.atOffset(deep, `Nested more than ${MAX_DEPTH} levels deep, deeper than any setting of a stack file: is it the right file?`)]);
+  }
 
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (e) {
+    // yaml refuses aliases that expand past a bound (an "alias bomb": each level multiplies the size).
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new StackFileError([aliasBomb(doc, at)], { cause: e });
+    throw e;
+  }
   // Aliases (`*base`, `<<: *base`) share one JS object between services;
   // expansion edits in place, so each service needs its own copy.
-  const raw: unknown = unshare(doc.toJS());
+  const raw: unknown = unshare(js);
   if (raw === null || raw === undefined) {
     throw new StackFileError([at.problem([], `The file is empty: a stack file has \`version: ${STACK_FILE_VERSION}\`, a \`name\` and \`services\``)]);
   }
@@ -125,20 +220,33 @@ export function parseStack(text: string, file: string, opts: StackFileOptions = 
     throw new StackFileError([at.problem(['version'], versionMessage(raw.version))]);
   }
 
+  if (isRecord(raw) && isRecord(raw.services) && Object.keys(raw.services).length > MAX_SERVICES) {
+    const n = Object.keys(raw.services).length;
+    throw new StackFileError([at.problem(['services'], `${n} services: a stack has at most ${MAX_SERVICES}; split it into several stacks`, true)]);
+  }
+
   const home = opts.home ?? homedir();
   const expandProblems = isRecord(raw) ? expandTree(raw, opts.env ?? process.env, home) : [];
   if (expandProblems.length > 0) throw new StackFileError(expandProblems.map((p) => at.problem(p.path, p.message)));
 
+  const misplaced = isRecord(raw) && isRecord(raw.services) ? misplacedServices(raw.services, at) : new Map<string, StackProblem>();
   const parsed = StackFileSchema.safeParse(raw, { reportInput: true, error: genericMessage });
-  if (!parsed.success) {
+  if (!parsed.success || misplaced.size > 0) {
+    // A key indented as a service of its own is one problem, not the schema's
+    // "missing command" and "unknown field" about its insides.
+    const issues = parsed.success ? [] : parsed.error.issues.flatMap(unwrapUnion).filter((iss) => !(iss.path[0] === 'services' && misplaced.has(String(iss.path[1]))));
+    const problems = [...misplaced.values(), ...issues.flatMap((iss) => at.issue(iss))];
     // Zod reports in schema order; the reader goes down the file.
-    const problems = parsed.error.issues.flatMap(unwrapUnion).map((iss) => at.issue(iss));
     throw new StackFileError(problems.sort((x, y) => (x.line ?? 0) - (y.line ?? 0) || (x.column ?? 0) - (y.column ?? 0)));
   }
 
   const stack = parsed.data;
   const dir = dirname(resolve(file));
   const services = Object.entries(stack.services).map(([name, svc]) => resolveService(name, svc, dir, at));
+  if (checkDirs) {
+    const missing = services.flatMap((svc) => cwdProblem(svc, at) ?? []);
+    if (missing.length > 0) throw new StackFileError(missing);
+  }
   return { version: STACK_FILE_VERSION, name: stack.name, file: resolve(file), services: startOrder(services, at.serviceOrder()) };
 }
 
@@ -191,28 +299,39 @@ class Locator {
     return { file: this.file, line: lc?.line ?? 1, column: lc?.col ?? 1, field: fieldName(path), message };
   }
 
-  issue(iss: Issue): StackProblem {
+  issue(iss: Issue): StackProblem[] {
     const path = iss.path as Path;
     const input = (iss as { input?: unknown }).input;
     if (iss.code === 'unrecognized_keys') {
+      // A key that is right for another level is mis-indented, not misspelled: say so, on its own line.
+      const out: StackProblem[] = [];
+      const unknown: string[] = [];
+      for (const key of iss.keys) {
+        const line = this.problem([...path, key], '', true).line;
+        const why = misplacedKey(path, key, line, this.doc.getIn([...path, key]));
+        if (why) out.push(this.problem([...path, key], why, true));
+        else unknown.push(key);
+      }
+      if (unknown.length === 0) return out;
       // One problem per unknown key would hide the others' lines; name them all,
       // but point at the first, where the fix usually starts.
-      const [first, ...rest] = iss.keys;
+      const [first, ...rest] = unknown;
       const allowed = allowedFields(path);
       const hint = allowed.find((f) => similar(f, first!));
+      const named = unknown.slice(0, 5).map((k) => quoteValue(k)).join(', ') + (unknown.length > 5 ? ` and ${unknown.length - 5} more` : '');
       const message =
-        `Unknown field${rest.length ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}` +
+        `Unknown field${rest.length ? 's' : ''} ${named}` +
         (hint ? `; did you mean "${hint}"?` : allowed.length ? `; allowed here: ${allowed.join(', ')}` : '');
-      return this.problem([...path, first!], message, true);
+      return [...out, this.problem([...path, first!], message, true)];
     }
     if (iss.code === 'invalid_key') {
       const inner = iss.issues[0];
-      return this.problem(path, inner?.message ?? iss.message, true);
+      return [this.problem(path, inner?.message ?? iss.message, true)];
     }
     if (input === undefined && (iss.code === 'invalid_type' || iss.code === 'invalid_union')) {
-      return this.problem(path, `Missing required field "${String(path.at(-1))}"`);
+      return [this.problem(path, `Missing required field "${String(path.at(-1))}"`)];
     }
-    return this.problem(path, iss.message);
+    return [this.problem(path, iss.message)];
   }
 
   /**
@@ -279,6 +398,10 @@ class Locator {
     return isSeq(this.doc.getIn(path, true));
   }
 
+  isSet(path: Path): boolean {
+    return this.doc.hasIn(path);
+  }
+
   /** Service names in the order the file lists them (JS objects put "1" before "a"). */
   serviceOrder(): string[] {
     const services = this.doc.get('services');
@@ -286,15 +409,144 @@ class Locator {
   }
 }
 
-/** `['services', 'api', 'ports', 0]` → `services.api.ports[0]`. */
+/** `['services', 'api', 'ports', 0]` → `services.api.ports[0]` (a very deep path ends in `…`). */
 export function fieldName(path: Path): string {
   let out = '';
-  for (const seg of path) {
+  for (const seg of path.slice(0, 12)) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[\w-]+$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else if (/^[\w-]{1,63}$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${quoteValue(seg)}]`;
+  }
+  return path.length > 12 ? `${out}…` : out;
+}
+
+// --- keys at the wrong level ------------------------------------------------------------
+
+const SERVICE = ['services', '_'];
+const BLOCKS = ['health', 'restart', 'stop'] as const;
+
+/**
+ * Why `key`, unknown at `path`, is there: it belongs one level deeper (a
+ * probe dedented out of `health`) or one level up (a service field indented
+ * into `health`). undefined when it fits no neighbouring level: a misspelling.
+ */
+function misplacedKey(path: Path, key: string, line: number | undefined, value: unknown): string | undefined {
+  const at = `\`${key}\` at line ${line}`;
+  const serviceFields = allowedFields(SERVICE);
+  if (path.length === 0) {
+    if (isMap(value) && value.has('command')) return `${at} looks like a service, but it is not under \`services:\`: indent it under \`services:\``;
+    if (serviceFields.includes(key)) return `${at} is a service field, but it sits at the top level of the file: indent it under the service it belongs to`;
+    return undefined;
+  }
+  if (path.length >= 3) {
+    const parent = path.slice(0, -1);
+    if (allowedFields(parent).includes(key)) {
+      return `${at} is a field of \`${fieldName(parent)}\`, not of \`${String(path.at(-1))}\`: indent it less, in line with \`${String(path.at(-1))}\``;
+    }
+  }
+  const under = allowedFields(path).filter((f) => allowedFields([...path, f]).includes(key));
+  if (under.length > 0) {
+    return `${at} belongs inside \`${under.join('` or `')}\`: indent it under \`${under[0]}:\`${under.length > 1 ? ' (or the other)' : ''}`;
+  }
+  return undefined;
+}
+
+/**
+ * Entries of `services` that are not services but a service's field (or a
+ * `health`/`restart`/`stop` setting) indented one level too little: named
+ * like a field, without a command.
+ */
+function misplacedServices(services: Record<string, unknown>, at: Locator): Map<string, StackProblem> {
+  const out = new Map<string, StackProblem>();
+  const serviceFields = allowedFields(SERVICE);
+  const order = at.serviceOrder();
+  for (const name of order) {
+    const v = services[name];
+    if (isRecord(v) && 'command' in v) continue;
+    const block = serviceFields.includes(name) ? undefined : BLOCKS.find((b) => allowedFields([...SERVICE, b]).includes(name));
+    if (!serviceFields.includes(name) && !block) continue;
+    const owner = order.slice(0, order.indexOf(name)).reverse().find((n) => !out.has(n));
+    const line = at.problem(['services', name], '', true).line;
+    const where = block ? `\`${block}:\` of ${owner ? `\`${owner}\`` : 'the service it belongs to'}` : owner ? `\`${owner}\`` : 'the service it belongs to';
+    const what = block ? `a \`${block}\` setting` : 'a service field';
+    out.set(name, at.problem(['services', name], `\`${name}\` at line ${line} is indented as a service of its own, but it is ${what}: indent it under ${where}`, true));
   }
   return out;
+}
+
+// --- limits ------------------------------------------------------------------------------
+
+/**
+ * The offset of the first `[` or `{` nested more than MAX_BRACKETS deep
+ * outside quotes and comments. The YAML parser recurses per level and would
+ * run out of stack somewhere that depends on its caller; this scan does not.
+ */
+function bracketTooDeep(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[' || c === '{') {
+      if (++depth > MAX_BRACKETS) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+    else if (c === '"' || c === "'") {
+      // To the closing quote ('' and \" stay inside); an unclosed one is the parser's to report.
+      for (i++; i < text.length && text[i] !== c; i++) if (c === '"' && text[i] === '\\') i++;
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    }
+  }
+  return undefined;
+}
+
+/** The offset of the first node nested deeper than MAX_DEPTH (walked without recursion: the depth is the problem). */
+function tooDeep(doc: Document.Parsed): number | undefined {
+  const todo: [unknown, number][] = [[doc.contents, 1]];
+  while (todo.length > 0) {
+    const [node, depth] = todo.pop()!;
+    if (depth > MAX_DEPTH) return (node as YamlNode | null)?.range?.[0] ?? 0;
+    if (isMap(node)) for (const p of node.items) todo.push([p.key, depth + 1], [p.value, depth + 1]);
+    else if (isSeq(node)) for (const item of node.items) todo.push([item, depth + 1]);
+  }
+  return undefined;
+}
+
+/** Offsets of keys that repeat an earlier key of the same mapping. */
+function duplicateKeys(doc: Document.Parsed): number[] {
+  const out: number[] = [];
+  const todo: unknown[] = [doc.contents];
+  while (todo.length > 0) {
+    const node = todo.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const p of node.items) {
+        const k = isScalar(p.key) ? p.key.value : p.key;
+        // `<<` merge keys may repeat (one per merged anchor).
+        if (seen.has(k) && k !== '<<') out.push((p.key as YamlNode | null)?.range?.[0] ?? 0);
+        seen.add(k);
+        todo.push(p.value);
+      }
+    } else if (isSeq(node)) todo.push(...node.items);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Where an alias bomb starts: the first alias whose anchor holds aliases itself (each level multiplies). */
+function aliasBomb(doc: Document.Parsed, at: Locator): StackProblem {
+  let found: { offset: number; name: string } | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      const target = alias.resolve(doc);
+      let nested = false;
+      if (target) visit(target, { Alias: () => ((nested = true), visit.BREAK) });
+      if (nested || !found) found = { offset: alias.range?.[0] ?? 0, name: alias.source };
+      return nested ? visit.BREAK : undefined;
+    },
+  });
+  return at.atOffset(
+    found?.offset ?? 0,
+    `YAML aliases expand to too much data: *${found?.name.slice(0, 40) ?? ''} repeats an anchor that holds aliases itself, and each level multiplies the size; share settings with one level of anchors (\`<<: *base\`) instead`,
+  );
 }
 
 function syntaxProblems(doc: Document.Parsed, text: string, at: Locator): StackProblem[] {
@@ -315,7 +567,10 @@ function syntaxProblems(doc: Document.Parsed, text: string, at: Locator): StackP
 
 function syntaxMessage(code: string, message: string): string {
   // yaml appends " at line N, column M:" and a code frame; we print our own position.
-  const text = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  if (/Maximum call stack/.test(message)) return 'YAML nested too deeply to read (brackets within brackets): is it the right file?';
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  // yaml quotes the offending token, which may be a whole binary file.
+  const text = first.length > 160 ? `${first.slice(0, 160)}…` : first;
   const hints: Record<string, string> = {
     TAB_AS_INDENT: ': indent with spaces',
     DUPLICATE_KEY: ': remove or rename one of them',
@@ -386,6 +641,7 @@ function noPlace(file: string, message: string): StackProblem {
 }
 
 function readFailure(e: unknown, what: string): string {
+  if (e instanceof Refused) return e.message;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return `No such ${what}: create it, or fix the path`;
   if (code === 'EACCES' || code === 'EPERM') return `Cannot read this ${what} (permission denied): check its permissions`;
@@ -510,9 +766,10 @@ export function parseEnvFile(text: string): { env: Record<string, string> } | { 
     const line = lines[n]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) return { line: n + 1, error: `Expected KEY=VALUE, got ${JSON.stringify(line)}` };
+    // The line is not repeated: env files hold secrets, and a wrong path may name any file (a key, /etc/shadow).
+    if (!m) return { line: n + 1, error: `Expected KEY=VALUE on each line of an env file; line ${n + 1} is not (its text is not shown: env files hold secrets)` };
     const value = envValue(m[2]!);
-    if (value === null) return { line: n + 1, error: `Missing closing quote in the value of ${m[1]}: env file values are one line each` };
+    if (value === null) return { line: n + 1, error: `Missing closing quote in the value of ${m[1]!.length > 40 ? `${m[1]!.slice(0, 40)}…` : m[1]}: env file values are one line each` };
     env[m[1]!] = value;
   }
   return { env };
@@ -549,7 +806,7 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     const field: Path = ['services', name, 'env_file', ...(listed ? [i] : [])];
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readBounded(path, 'env file');
     } catch (e) {
       throw new StackFileError([at.problem(field, `${readFailure(e, 'env file')} (${path})`)], { cause: e });
     }
@@ -560,10 +817,12 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     Object.assign(env, r.env);
   });
   Object.assign(env, svc.env);
+  const cwdAt = at.problem(['services', name, ...(svc.cwd === null ? [] : ['cwd'])], '', svc.cwd === null);
   return {
     name,
     command: svc.command,
     cwd: resolve(dir, svc.cwd ?? '.'),
+    cwdAt: `${cwdAt.file}:${cwdAt.line}`,
     env,
     ports: svc.ports,
     health: svc.health,
@@ -572,6 +831,21 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     stop: svc.stop,
     startTimeoutMs: svc.startTimeoutMs,
   };
+}
+
+/** The working directory must exist when the file is read (it is checked again at each start). */
+function cwdProblem(svc: ServiceSpec, at: Locator): StackProblem | undefined {
+  let isDir: boolean | undefined;
+  try {
+    isDir = statSync(svc.cwd).isDirectory();
+  } catch {}
+  if (isDir) return undefined;
+  const field = at.isSet(['services', svc.name, 'cwd']) ? ['services', svc.name, 'cwd'] : ['services', svc.name];
+  const message =
+    isDir === false
+      ? `Working directory ${svc.cwd} is not a directory: fix \`cwd\``
+      : `Working directory ${svc.cwd} does not exist: create it, or fix \`cwd\` (a relative path starts at the stack file's directory)`;
+  return at.problem(field, message, field.length === 2);
 }
 
 /**

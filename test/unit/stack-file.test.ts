@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { STACK_NAME_PATTERN } from '../../shared/stack.js';
@@ -194,6 +195,7 @@ test('every field of the documented example resolves to the StackSpec', () => {
     name: 'temporal',
     command: ['temporal', 'server', 'start-dev', '--port', '7233'],
     cwd: join(resolveRepo('test/fixtures/stacks'), 'work'),
+    cwdAt: `${file}:7`,
     env: { FOO: 'bar', PORT: '7233', DEBUG: 'true' },
     ports: [7233],
     health: { check: { kind: 'tcp', host: '127.0.0.1', port: 7233 }, intervalMs: 5000, timeoutMs: 2000, failureThreshold: 3 },
@@ -339,14 +341,23 @@ test('a missing env file names the field and the path it looked at', async () =>
   assert.match(err.message, /No such env file: create it, or fix the path \(\/stacks\/t\/\.env\)/);
 });
 
-test('a bad env file line names the env file and its line', async () => {
+test('a bad env file line names the env file and its line, never its text (env files hold secrets)', async () => {
   const { home, cleanup } = tempHome('stackfile');
   try {
     writeFileSync(join(home, '.env'), 'A=1\n\nnot a pair\n');
     const err = await stackError(() => parseStack(yaml('  a: { command: x, env_file: .env }\n'), join(home, 'corral.yaml'), { env: {} }));
     assert.equal(err.file, join(home, '.env'));
     assert.equal(err.line, 3);
-    assert.match(err.message, /\.env:3:1: services\.a\.env_file: Expected KEY=VALUE, got "not a pair"/);
+    assert.match(err.message, /\.env:3:1: services\.a\.env_file: Expected KEY=VALUE on each line of an env file; line 3 is not/);
+    assert.doesNotMatch(err.message, /not a pair/);
+    // A wrong path may name any file: a private key, /etc/shadow.
+    writeFileSync(join(home, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n');
+    writeFileSync(join(home, 'shadow'), 'root:$y$j9T$secrethash:19000:0:99999:7:::\n');
+    for (const secret of ['id_ed25519', 'shadow']) {
+      const e = await stackError(() => parseStack(yaml(`  a: { command: x, env_file: ${secret} }\n`), join(home, 'corral.yaml'), { env: {} }));
+      assert.equal(e.line, 1, e.message);
+      assert.doesNotMatch(e.message, /PRIVATE KEY|b3Bl|root|secrethash/, e.message);
+    }
   } finally {
     cleanup();
   }
@@ -483,3 +494,145 @@ function validate(s: JsonSchema, v: unknown, at = ''): string[] {
   if (s.oneOf && s.oneOf.filter((b) => validate(b, v, at).length === 0).length !== 1) out.push(`${at}: must match exactly one of oneOf`);
   return out;
 }
+
+// --- hostile and broken files: one clear error each, bounded --------------------------------
+
+test('an alias bomb is a stack file error at the alias that multiplies, not a crash', async () => {
+  const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+  for (const n of 'bcdef') levels.push(`${n}: &${n} [${Array(10).fill(`*${String.fromCharCode(n.charCodeAt(0) - 1)}`).join(',')}]`);
+  const err = await stackError(() => parse(`version: 1\nname: t\n${levels.join('\n')}\nservices:\n  x:\n    command: [*f]\n`));
+  assert.equal(err.line, 5, err.message);
+  assert.match(err.message, /^\/stacks\/t\/corral\.yaml:5:\d+: c\[0\]: YAML aliases expand to too much data: \*b repeats an anchor that holds aliases itself/);
+});
+
+test('a huge value is quoted cut short, with how much was left out', async () => {
+  const big = 'a'.repeat(200_000);
+  const err = await stackError(() => parse(`version: 1\nname: "${big}"\nservices:\n  a:\n    command: x\n    env: { "${big}=": x }\n`));
+  assert.ok(err.message.length < 1000, `${err.message.length} characters`);
+  assert.match(err.message, /:2:7: name: Invalid stack name "a{80}"… \(199920 more characters\)/);
+  assert.equal(err.problems.length, 2);
+});
+
+test('a huge unknown key or many unknown keys are named cut short', async () => {
+  const keys = Array.from({ length: 50 }, (_, i) => `k${i}${'z'.repeat(1000)}: 1`).join('\n    ');
+  const err = await stackError(() => parse(yaml(`  a:\n    command: x\n    ${keys}\n`)));
+  assert.ok(err.message.length < 700, `${err.message.length} characters`);
+  assert.match(err.message, /Unknown fields "k0z+"… \(922 more characters\), "k1z+"… \(922 more characters\)/);
+});
+
+test('nesting deeper than any setting is refused at its line, with a short field name', async () => {
+  for (const [open, close] of [['[', ']'], ['{a: ', '}']] as const) {
+    for (const depth of [40, 50_000]) {
+      const err = await stackError(() => parse(yaml(`  a:\n    command: x\n    env: ${open.repeat(depth)}x${close.repeat(depth)}\n`)));
+      assert.equal(err.line, 6, err.message);
+      assert.match(err.message, depth === 40 ? /: services\.a\.env(\[0\]|\.a){9}…: Nested more than 32 levels deep/ : /:6:\d+: Brackets nested more than 256 deep/);
+      assert.ok(err.message.length < 400, err.message.slice(0, 400));
+    }
+  }
+});
+
+test('binary data, a too large file, a directory and a named pipe are refused with what they are', async () => {
+  const { home, cleanup } = tempHome('stackfile');
+  try {
+    const bin = join(home, 'bin.yaml');
+    writeFileSync(bin, Buffer.concat([Buffer.from('version: 1\nname: t\n'), Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0, 0xff, 0x9b])]));
+    const b = await stackError(() => loadStackFile(bin));
+    assert.equal(b.message, `${bin}:3:1: This file holds binary data (a NUL byte), not YAML text: is it the right file?`);
+
+    const large = join(home, 'large.yaml');
+    writeFileSync(large, `version: 1\nname: t\n# ${'x'.repeat(2 << 20)}\n`);
+    assert.match((await stackError(() => loadStackFile(large))).message, /larger than 1 MiB/);
+
+    const dir = join(home, 'stack.yaml');
+    mkdirSync(dir);
+    assert.match((await stackError(() => loadStackFile(dir))).message, /No corral\.yaml in this directory/);
+
+    const fifo = join(home, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    assert.match((await stackError(() => loadStackFile(fifo))).message, /found a named pipe/);
+    // An env file that is not a regular file is refused the same way, at its field's line.
+    const viaEnv = await stackError(() => parseStack(yaml('  a:\n    command: x\n    env_file: /dev/zero\n'), join(home, 'corral.yaml'), { env: {} }));
+    assert.match(viaEnv.message, /:6:\d+: services\.a\.env_file: Expected an env file, found a device/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('control characters in a quoted value are escaped, not sent to the terminal', async () => {
+  const err = await stackError(() => parse('version: 1\nname: "\\e[2J\\u009b31m\\u202e"\nservices:\n  a:\n    command: x\n'));
+  assert.deepEqual([...err.message].filter((c) => '\u001b\u009b\u202e'.includes(c)), []);
+  assert.match(err.message, /\\u001b\[2J/);
+});
+
+test('more services than a stack may have is one error at `services`', async () => {
+  const services = Array.from({ length: 1001 }, (_, i) => `  s${i}:\n    command: x\n`).join('');
+  const err = await stackError(() => parse(yaml(services)));
+  assert.equal(err.message, '/stacks/t/corral.yaml:3:1: services: 1001 services: a stack has at most 1000; split it into several stacks');
+});
+
+test('a repeated key is still a syntax error at the repeat (checked in linear time)', async () => {
+  const err = await stackError(() => parse(yaml('  a:\n    command: x\n  a:\n    command: y\n')));
+  assert.equal(err.message, '/stacks/t/corral.yaml:6:3: services.a: YAML syntax error: Map keys must be unique: remove or rename one of them');
+  const keys = Array.from({ length: 20_000 }, (_, i) => `K${i}: x`).join(', ');
+  const started = Date.now();
+  parse(yaml(`  a:\n    command: x\n    env: { ${keys} }\n`));
+  assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms for a 20,000-key mapping`);
+});
+
+// --- keys at the wrong level ------------------------------------------------------------------
+
+test('a dedented block is reported as indented as a service of its own, under the service above', async () => {
+  const err = await stackError(() => parse(yaml('  api:\n    command: x\n    ports: [8080]\n  health:\n    http:\n      url: http://localhost:8080\n')));
+  assert.equal(err.message, '/stacks/t/corral.yaml:7:3: services.health: `health` at line 7 is indented as a service of its own, but it is a service field: indent it under `api`');
+  const stop = await stackError(() => parse(yaml('  api:\n    command: x\n    stop:\n  grace: 3s\n')));
+  assert.match(stop.message, /:7:3: services\.grace: `grace` at line 7 is indented as a service of its own, but it is a `stop` setting: indent it under `stop:` of `api`$/);
+});
+
+test('a key one level too shallow or too deep says where it belongs', async () => {
+  const err = await stackError(() =>
+    parse(yaml('  api:\n    command: x\n    interval: 3s\n    health:\n      exec: { command: "true" }\n      ports: [1]\n    policy: always\n    http: { url: "http://x" }\n')),
+  );
+  assert.deepEqual(
+    err.problems.map((p) => `${p.line} ${p.field}: ${p.message}`),
+    [
+      '6 services.api.interval: `interval` at line 6 belongs inside `health`: indent it under `health:`',
+      '9 services.api.health.ports: `ports` at line 9 is a field of `services.api`, not of `health`: indent it less, in line with `health`',
+      '10 services.api.policy: `policy` at line 10 belongs inside `restart`: indent it under `restart:`',
+      '11 services.api.http: `http` at line 11 belongs inside `health`: indent it under `health:`',
+    ],
+  );
+  const probe = await stackError(() => parse(yaml('  api:\n    command: x\n    health:\n      http:\n      url: http://x\n')));
+  assert.match(probe.message, /services\.api\.health\.url: `url` at line 8 belongs inside `http`: indent it under `http:`/);
+});
+
+test('a service or a service field at the top level of the file says to indent it', async () => {
+  const err = await stackError(() => parse(yaml('  api:\n    command: x\nports: [1]\nworker:\n  command: y\n')));
+  assert.deepEqual(
+    err.problems.map((p) => p.message),
+    [
+      '`ports` at line 6 is a service field, but it sits at the top level of the file: indent it under the service it belongs to',
+      '`worker` at line 7 looks like a service, but it is not under `services:`: indent it under `services:`',
+    ],
+  );
+  // A real misspelling still gets its suggestion.
+  assert.match((await stackError(() => parse(yaml('  api:\n    command: x\n    helth: {}\n')))).message, /Unknown field "helth"; did you mean "health"\?/);
+});
+
+// --- working directory --------------------------------------------------------------------------
+
+test('a cwd that does not exist is an error at its line when the file is read', async () => {
+  const { home, cleanup } = tempHome('stackfile');
+  try {
+    const file = join(home, 'corral.yaml');
+    writeFileSync(file, yaml('  api:\n    command: x\n  web:\n    command: y\n    cwd: ./nope\n  file:\n    command: z\n    cwd: corral.yaml\n'));
+    const err = await stackError(() => loadStackFile(file));
+    assert.deepEqual(err.message.split('\n'), [
+      `${file}:8:10: services.web.cwd: Working directory ${join(home, 'nope')} does not exist: create it, or fix \`cwd\` (a relative path starts at the stack file's directory)`,
+      `${file}:11:10: services.file.cwd: Working directory ${file} is not a directory: fix \`cwd\``,
+    ]);
+    // Parsing text alone (init, tests) does not look at the disk.
+    assert.equal(parseStack(readFileSync(file, 'utf8'), file, { env: {} }).services[1]!.cwdAt, `${file}:8`);
+  } finally {
+    cleanup();
+  }
+});

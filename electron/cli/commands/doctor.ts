@@ -1,14 +1,15 @@
 import type { Verb } from '../context.js';
 import { parseVerb } from '../args.js';
 import { EXIT } from '../exit-codes.js';
-import { callerEnv, stackFileOf } from '../stack-ref.js';
+import { callerEnv, loadForCli, stackFileOf } from '../stack-ref.js';
 
 export const doctor: Verb = {
   name: 'doctor',
   summary: 'find what keeps a stack from running: port holders, orphans, stale state, missing binaries, PATH',
   help: `Usage: corral doctor [-f FILE] [--fix] [--json]
 
-Checks, for every registered stack and the stack file of this directory:
+Checks, for every registered stack and the stack file of this directory (with
+-f, for that stack file alone):
   - each service's program exists (and is on the PATH the owner runs it with,
     which may differ from your shell's);
   - each declared port is free or held by that service;
@@ -18,18 +19,22 @@ Checks, for every registered stack and the stack file of this directory:
 Each problem comes with the next step.
 
 Options:
-  -f, --file FILE   the stack file (default: ./corral.yaml)
+  -f, --file FILE   check this stack file only (an invalid one: its error, exit 3)
       --fix         end orphans (ours only, identity-checked) and remove stale files
       --json        a list of {level, topic, subject, message, fix, fixed}
   -h, --help        this help
 
-Exit: 0 no errors (warnings allowed); 1 errors found; 2 usage; 4 no owner.`,
+Exit: 0 no errors (warnings allowed); 1 errors found; 2 usage; 3 the stack file
+given with -f is invalid; 4 no owner.`,
   async run(ctx, argv) {
     const { values } = parseVerb('doctor', argv, { file: { type: 'string', short: 'f' }, fix: { type: 'boolean' } });
     if (values.help) return ctx.out.line(doctor.help), EXIT.ok;
-    const { client } = await ctx.connect();
     const file = stackFileOf(values, ctx.cwd);
-    const findings = await client.call('doctor', { ...(file ? { file } : {}), env: callerEnv(ctx.env), ...(values.fix ? { fix: true } : {}) });
+    // A file named with -f is the question: if it cannot be read, its error is the answer.
+    if (values.file && file) await loadForCli(file, callerEnv(ctx.env));
+    const { client } = await ctx.connect();
+    const only = values.file ? { only: true } : {};
+    const findings = await client.call('doctor', { ...(file ? { file } : {}), ...only, env: callerEnv(ctx.env), ...(values.fix ? { fix: true } : {}) });
     const errors = findings.filter((f) => f.level === 'error' && !(f.fixed && !f.fixed.startsWith('could not')));
     if (values.json) {
       ctx.out.json(findings);

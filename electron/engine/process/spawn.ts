@@ -2,7 +2,7 @@
 // detached), both streams straight into its log file (no pipes, so it outlives
 // the owner), a marker in its environment inherited by all its descendants.
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { ServiceSpec } from '../../../shared/stack.js';
 import { MARKER_VAR, platform } from './platform/index.js';
@@ -24,6 +24,17 @@ export class SpawnError extends Error {
   }
 }
 
+/** Why the service's working directory cannot be used, or undefined when it can. */
+function missingCwd(spec: ServiceSpec): string | undefined {
+  let isDir: boolean | undefined;
+  try {
+    isDir = statSync(spec.cwd).isDirectory();
+  } catch {}
+  if (isDir) return undefined;
+  const where = spec.cwdAt ? ` (\`cwd\` at ${spec.cwdAt})` : '';
+  return `working directory ${spec.cwd}${where} ${isDir === false ? 'is not a directory' : 'does not exist'}: create it, or fix \`cwd\``;
+}
+
 export function newInstanceId(): string {
   return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
@@ -32,6 +43,9 @@ export async function spawnService(
   spec: ServiceSpec,
   ctx: { stack: string; markerPrefix: string; logFile: string; restarts: number; baseEnv?: NodeJS.ProcessEnv },
 ): Promise<Spawned> {
+  // spawn reports a missing cwd as ENOENT, the same as a missing program: check it first, to name the right field.
+  const noCwd = missingCwd(spec);
+  if (noCwd) throw new SpawnError(`${spec.name}: cannot start: ${noCwd}`, 'ENOENT');
   const instance = newInstanceId();
   const marker = `${ctx.markerPrefix}${instance}`;
   const fd = openLogForChild(ctx.logFile);
@@ -55,7 +69,7 @@ export async function spawnService(
     child.once('error', (e: NodeJS.ErrnoException) => {
       const why =
         e.code === 'ENOENT'
-          ? `command not found: \`${file}\` (looked in ${spec.cwd} and PATH); install it or fix \`command\``
+          ? (missingCwd(spec) ?? `command not found: \`${file}\` (looked in ${spec.cwd} and PATH); install it or fix \`command\``)
           : e.code === 'EACCES'
             ? `\`${file}\` is not executable (EACCES)`
             : `${e.message}`;

@@ -91,7 +91,8 @@ export const controlCalls = {
   stacks: { req: z.strictObject({}), res: {} as StackInfo[] },
   ps: { req: z.strictObject({ stack: name.optional() }), res: {} as PsEntry[] },
   doctor: {
-    req: z.strictObject({ file: absolutePath.optional(), env: callerEnv.optional(), fix: z.boolean().optional() }),
+    /** only: check `file`'s stack alone (`doctor -f`). */
+    req: z.strictObject({ file: absolutePath.optional(), env: callerEnv.optional(), fix: z.boolean().optional(), only: z.boolean().optional() }),
     res: {} as DoctorFinding[],
   },
   /** The owner answers, then closes without stopping services and releases the lock, for the next owner to adopt them. */

@@ -235,7 +235,7 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
       case 'ps':
         return listServiceProcesses(owner, (v.value as { stack?: string }).stack);
       case 'doctor':
-        return runDoctor(owner, v.value as { file?: string; env?: Record<string, string>; fix?: boolean });
+        return runDoctor(owner, v.value as { file?: string; env?: Record<string, string>; fix?: boolean; only?: boolean });
       case 'webUi':
         if (!opts.webUi) throw Object.assign(new Error('This owner does not serve a web UI.'), { code: 'conflict' });
         return opts.webUi();

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Owner } from '../../engine/owner.js';
 import type { DataDir } from '../../engine/state/paths.js';
-import type { StackSpec } from '../../../shared/stack.js';
+import type { ServiceSpec, StackSpec } from '../../../shared/stack.js';
 // The YAML parser and the schema are loaded on the first stack file, not at owner start (memory).
 const loadStackFile: typeof import('../../engine/stack-file.js').loadStackFile = async (...args) => (await import('../../engine/stack-file.js')).loadStackFile(...args);
 import { isAlive } from '../../engine/process/platform/index.js';
@@ -64,18 +64,72 @@ export function checkLogDir(dir: DataDir, stack?: string): DoctorFinding {
   return { level: 'ok', topic: 'logs', subject, message: `logs are writable (${path})` };
 }
 
-/** The program a command runs, when it can be told: argv[0], or the first word of a simple `sh -c` line. */
-export function programOf(command: string[]): string | null {
-  if (command.length === 3 && command[0] === '/bin/sh' && command[1] === '-c') {
-    const words = command[2]!.trim().split(/\s+/);
+// The shell's own words: a command line that starts with one is run by the
+// shell itself, not by a program on PATH.
+const SHELL_SYNTAX = new Set(['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'function', 'time', '!', '{', '}', '[[', ']]', '((']);
+const BUILTINS = new Set([
+  ':', '.', '[', 'alias', 'bg', 'break', 'cd', 'continue', 'echo', 'eval', 'exit', 'export', 'false', 'fg', 'getopts', 'hash', 'jobs', 'kill', 'local',
+  'printf', 'pwd', 'read', 'readonly', 'return', 'set', 'shift', 'source', 'test', 'times', 'trap', 'true', 'type', 'ulimit', 'umask', 'unalias', 'unset', 'wait',
+]);
+/** Builtins that run what follows them. */
+const PREFIXES = new Set(['exec', 'command', 'builtin']);
+
+/**
+ * The programs a command runs, where that can be known: argv[0], or for a
+ * `sh -c` line the first word of each simple command (`cd web && exec npm
+ * run dev` runs npm). Shell syntax whose programs only the shell can tell
+ * (`while …`, `$(…)`, `eval`) gives a note instead, and is not checked.
+ */
+export function programsOf(command: string[]): { programs: string[]; note?: string } {
+  if (!(command.length === 3 && command[0] === '/bin/sh' && command[1] === '-c')) return { programs: command[0] ? [command[0]] : [] };
+  const programs: string[] = [];
+  let cd = false;
+  for (const segment of simpleCommands(command[2]!)) {
+    const words = segment.trim().split(/\s+/).filter((w) => w !== '');
     let i = 0;
     while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!)) i++;
-    if (words[i] === 'exec') i++;
+    while (PREFIXES.has(words[i]!)) {
+      i++;
+      while (words[i]?.startsWith('-')) i++;
+    }
     const w = words[i];
-    if (!w || /[$`"'(){};|&<>\\*?]/.test(w)) return null;
-    return w.startsWith('~/') ? join(homedir(), w.slice(2)) : w;
+    if (w === undefined) continue;
+    const shown = w.length > 40 ? `${w.slice(0, 40)}…` : w;
+    if (SHELL_SYNTAX.has(w) || w.startsWith('(')) return { programs, note: `\`${shown}\` is shell syntax: the programs it runs are not checked` };
+    if (w === 'eval' || w === 'source' || w === '.') return { programs, note: `\`${w}\` runs what only the shell can tell: not checked` };
+    if (BUILTINS.has(w)) {
+      cd ||= w === 'cd';
+      continue;
+    }
+    if (/[$`"'(){}\\*?[\]<>]/.test(w)) return { programs, note: `\`${shown}\` is only known when the shell runs it: not checked` };
+    // After a `cd`, a relative path is relative to where that went.
+    if (cd && w.includes('/') && !w.startsWith('/') && !w.startsWith('~/')) return { programs, note: `\`${shown}\` is relative to a directory the command changes to: not checked` };
+    programs.push(w.startsWith('~/') ? join(homedir(), w.slice(2)) : w);
   }
-  return command[0] ?? null;
+  return { programs };
+}
+
+/** A shell line cut at `;`, `&&`, `||`, `|`, `&` and newlines outside quotes. */
+function simpleCommands(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      const stop = end < 0 ? line.length : end + 1;
+      cur += line.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '\\') {
+      cur += line.slice(i, i + 2);
+      i++;
+    } else if (c === ';' || c === '&' || c === '|' || c === '\n') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
 }
 
 function isExecutable(p: string): boolean {
@@ -123,34 +177,40 @@ function checkBinaries(spec: StackSpec, clientPath: string | undefined, out: Doc
       cwdOk = false;
     }
     if (!cwdOk) {
-      out.push({ level: 'error', topic: 'cwd', subject, message: `working directory ${svc.cwd} does not exist`, fix: `Create it, or fix \`cwd\` in ${spec.file || 'the stack'}.` });
+      const at = svc.cwdAt ? ` (\`cwd\` at ${svc.cwdAt})` : '';
+      out.push({ level: 'error', topic: 'cwd', subject, message: `working directory ${svc.cwd}${at} does not exist`, fix: `Create it, or fix \`cwd\` in ${spec.file || 'the stack'}.` });
       continue;
     }
-    const program = programOf(svc.command);
-    if (!program) continue;
-    const ownerPath = svc.env.PATH ?? process.env.PATH;
-    const found = resolveProgram(program, svc.cwd, ownerPath);
-    if (found) continue;
-    const inClient = !program.includes('/') && clientPath && clientPath !== ownerPath ? resolveProgram(program, svc.cwd, clientPath) : null;
-    if (inClient) {
-      out.push({
-        level: 'error',
-        topic: 'path',
-        subject,
-        message: `\`${program}\` is found in your shell's PATH (${inClient}) but not in the PATH the owner runs services with`,
-        fix: `Restart the owner from this shell (\`corral daemon stop && corral up\`), or write the full path ${inClient} in ${spec.file || 'the stack file'}.`,
-      });
-      continue;
-    }
-    const hint = INSTALL_HINTS.find((h) => h.test(program));
+    const { programs, note } = programsOf(svc.command);
+    if (note) out.push({ level: 'ok', topic: 'binary', subject, message: note });
+    for (const program of programs) checkProgram(spec, svc, program, clientPath, out);
+  }
+}
+
+function checkProgram(spec: StackSpec, svc: ServiceSpec, program: string, clientPath: string | undefined, out: DoctorFinding[]): void {
+  const subject = `${spec.name}/${svc.name}`;
+  const ownerPath = svc.env.PATH ?? process.env.PATH;
+  const found = resolveProgram(program, svc.cwd, ownerPath);
+  if (found) return;
+  const inClient = !program.includes('/') && clientPath && clientPath !== ownerPath ? resolveProgram(program, svc.cwd, clientPath) : null;
+  if (inClient) {
     out.push({
       level: 'error',
-      topic: 'binary',
+      topic: 'path',
       subject,
-      message: program.includes('/') ? `\`${program}\` does not exist or is not executable` : `\`${program}\` is not on PATH`,
-      fix: hint?.fix ?? `Install ${program}, or fix \`command\` of ${svc.name} in ${spec.file || 'the stack file'}.`,
+      message: `\`${program}\` is found in your shell's PATH (${inClient}) but not in the PATH the owner runs services with`,
+      fix: `Restart the owner from this shell (\`corral daemon stop && corral up\`), or write the full path ${inClient} in ${spec.file || 'the stack file'}.`,
     });
+    return;
   }
+  const hint = INSTALL_HINTS.find((h) => h.test(program));
+  out.push({
+    level: 'error',
+    topic: 'binary',
+    subject,
+    message: program.includes('/') ? `\`${program}\` does not exist or is not executable` : `\`${program}\` is not on PATH`,
+    fix: hint?.fix ?? `Install ${program}, or fix \`command\` of ${svc.name} in ${spec.file || 'the stack file'}.`,
+  });
 }
 
 async function checkPorts(owner: Owner, spec: StackSpec, out: DoctorFinding[]): Promise<void> {
@@ -171,7 +231,8 @@ async function checkPorts(owner: Owner, spec: StackSpec, out: DoctorFinding[]): 
   }
 }
 
-async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFinding[]): Promise<void> {
+/** `only`: the one stack `doctor -f` asks about; the others' orphans and state files are left out. */
+async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFinding[], only?: string): Promise<void> {
   const prefix = owner.dir.markerPrefix();
   const snap = owner.snapshot();
   const current = new Map<string, string>(); // `${stack}/${service}` → marker of the instance being supervised
@@ -188,7 +249,7 @@ async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFindi
   for (const [m, procs] of byMarker(await takeSnapshot(), prefix)) {
     const [, stack, service] = m.split('/');
     const key = `${stack}/${service}`;
-    if (current.get(key) === m || unsettled.has(key)) continue;
+    if (current.get(key) === m || unsettled.has(key) || (only !== undefined && stack !== only)) continue;
     orphans.set(m, procs.map((proc) => ({ pid: proc.pid, command: proc.command })));
   }
   for (const [marker, procs] of orphans) {
@@ -216,6 +277,7 @@ async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFindi
     stacks = readdirSync(stateRoot);
   } catch {}
   for (const stack of stacks) {
+    if (only !== undefined && stack !== only) continue;
     for (const service of listInstanceFiles(owner.dir, stack)) {
       const key = `${stack}/${service}`;
       if (unsettled.has(key)) continue;
@@ -241,7 +303,7 @@ async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFindi
   }
   let leftovers: string[] = [];
   try {
-    leftovers = readdirSync(owner.dir.home).filter((f) => /^owner\.lock\.(stale\.|\d+\.)/.test(f));
+    if (only === undefined) leftovers = readdirSync(owner.dir.home).filter((f) => /^owner\.lock\.(stale\.|\d+\.)/.test(f));
   } catch {}
   for (const f of leftovers) {
     stale++;
@@ -255,7 +317,11 @@ async function checkOrphansAndState(owner: Owner, fix: boolean, out: DoctorFindi
   if (stale === 0) out.push({ level: 'ok', topic: 'state', subject: stateRoot, message: 'no stale state files' });
 }
 
-export async function runDoctor(owner: Owner, req: { file?: string; env?: Record<string, string>; fix?: boolean }): Promise<DoctorFinding[]> {
+/**
+ * Checks every registered stack and `file` (which replaces the registered
+ * stack of its name); with `only`, `file`'s stack alone (`doctor -f`).
+ */
+export async function runDoctor(owner: Owner, req: { file?: string; env?: Record<string, string>; fix?: boolean; only?: boolean }): Promise<DoctorFinding[]> {
   const out: DoctorFinding[] = [];
   const info = owner.lock.info;
   out.push({
@@ -264,7 +330,7 @@ export async function runDoctor(owner: Owner, req: { file?: string; env?: Record
     subject: `pid ${process.pid}`,
     message: `owner ${info.kind} (pid ${process.pid}) answers on ${info.socket ?? 'no socket'}; data directory ${owner.dir.home}`,
   });
-  const specs: StackSpec[] = owner.stackNames().map((n) => owner.stack(n)!);
+  const specs: StackSpec[] = req.only && req.file ? [] : owner.stackNames().map((n) => owner.stack(n)!);
   if (req.file) {
     try {
       const spec = await loadStackFile(req.file, { env: req.env ?? process.env });
@@ -277,13 +343,14 @@ export async function runDoctor(owner: Owner, req: { file?: string; env?: Record
   }
   const before = out.length;
   for (const spec of specs) checkBinaries(spec, req.env?.PATH, out);
-  if (out.length === before && specs.length > 0) out.push({ level: 'ok', topic: 'binary', subject: specs.map((s) => s.name).join(', '), message: 'every command was found' });
+  if (!out.slice(before).some((f) => f.level !== 'ok') && specs.length > 0) out.push({ level: 'ok', topic: 'binary', subject: specs.map((s) => s.name).join(', '), message: 'every command was found' });
   const beforePorts = out.length;
   for (const spec of specs) await checkPorts(owner, spec, out);
   if (out.length === beforePorts && specs.some((s) => s.services.some((x) => x.ports.length > 0))) out.push({ level: 'ok', topic: 'port', subject: 'ports', message: 'no declared port is held by another process' });
-  await checkOrphansAndState(owner, req.fix === true, out);
+  const only = req.only && req.file ? (specs[0]?.name ?? '') : undefined;
+  await checkOrphansAndState(owner, req.fix === true, out, only);
   out.push(checkLogDir(owner.dir));
-  for (const name of owner.stackNames()) {
+  for (const name of only === undefined ? owner.stackNames() : specs.map((s) => s.name)) {
     const f = checkLogDir(owner.dir, name);
     if (f.level !== 'ok') out.push({ ...f, subject: `${name}: ${f.subject}` });
   }

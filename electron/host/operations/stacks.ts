@@ -15,7 +15,9 @@ export async function addStackFile(owner: Owner, file: string, env?: Record<stri
   return { stack: spec.name };
 }
 
-const same = (a: ServiceSpec, b: ServiceSpec) => JSON.stringify(a) === JSON.stringify(b);
+// Where a field sits in the file is not part of the definition: moving lines restarts nothing.
+const definition = (s: ServiceSpec) => JSON.stringify({ ...s, cwdAt: undefined });
+const same = (a: ServiceSpec, b: ServiceSpec) => definition(a) === definition(b);
 
 /**
  * Registers (or updates) the stack, refuses cleanly when its logs cannot be
