@@ -7,11 +7,11 @@ import { formatDuration } from './duration.js';
 
 type Explained = Pick<
   ServiceSnapshot,
-  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder'
+  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder' | 'oneshot'
 >;
 
 /** How a dependency condition reads after "waiting for db to be …". */
-const CONDITION_WORD = { started: 'started', healthy: 'healthy' } as const;
+const CONDITION_WORD = { started: 'started', healthy: 'healthy', completed: 'completed' } as const;
 
 /**
  * The one-line explanation of a service, or '' when its state says it all
@@ -27,10 +27,12 @@ export function explainService(s: Explained): string {
     }
     case 'starting': {
       if (s.pid === null) return '';
-      const check = s.health && !s.health.ok ? `; last check: ${s.health.detail}` : '';
+      const tries = s.health?.tries ? `, ${s.health.tries} ${s.health.tries === 1 ? 'try' : 'tries'}` : '';
+      const check = s.health && !s.health.ok ? `; last check: ${s.health.detail}${tries}` : '';
       return `${s.adopted ? 'adopted' : 'started'} as pid ${s.pid}, waiting until ready${check}`;
     }
     case 'running': {
+      if (s.oneshot) return s.adopted ? 'one-shot task, running (adopted from an earlier owner)' : 'one-shot task, running';
       const parts: string[] = [];
       if (s.adopted) parts.push('adopted from an earlier owner');
       if (s.restarts > 0 && s.lastExit && s.lastExit.reason !== 'stopped') parts.push(`restarted ${times(s.restarts)}; last exit: ${describeExit(s.lastExit)}`);
@@ -60,7 +62,7 @@ export function explainService(s: Explained): string {
       }
       if (s.reason) return s.reason;
       if (s.lastExit) return describeExit(s.lastExit);
-      return 'not started yet';
+      return s.oneshot ? 'not run since the owner started: `corral up` runs it' : 'not started yet';
     }
   }
 }
@@ -78,18 +80,24 @@ export interface StackSummary {
   text: string;
 }
 
-/** The stack in one phrase: how many of its services are up, and what the others are doing. */
+/** The stack in one phrase: how many of its services are up, and what the others (and its tasks) are doing. */
 export function summarizeStack(services: readonly Explained[]): StackSummary {
   const aggregate = aggregateState(services);
-  const n = services.length;
-  if (n === 0) return { aggregate, text: 'no services' };
-  const up = services.filter((s) => s.state === 'running' || s.state === 'completed');
-  const others = services.filter((s) => s.state !== 'running' && s.state !== 'completed');
-  if (others.length === 0) return { aggregate, text: n === 1 ? 'running' : `all ${n} running` };
-  if (up.length === 0 && others.every((s) => s.state === 'stopped')) return { aggregate, text: 'stopped' };
-  const listed = others.slice(0, 3).map((s) => `${s.name} ${s.state === 'stopped' && s.desired === 'down' ? 'stopped' : s.state}`);
+  if (services.length === 0) return { aggregate, text: 'no services' };
+  const long = services.filter((s) => !s.oneshot);
+  const running = long.filter((s) => s.state === 'running');
+  // What needs a word: services not running, tasks running or failed or held; a completed or idle task does not.
+  const others = services.filter((s) => (s.oneshot ? s.state !== 'completed' && s.state !== 'stopped' : s.state !== 'running'));
+  const completed = services.filter((s) => s.oneshot && s.state === 'completed').map((s) => s.name);
+  const tasks = completed.length === 0 ? '' : completed.length <= 2 ? `; ${completed.join(', ')} completed` : `; ${completed.length} tasks completed`;
+  if (others.length === 0) {
+    if (long.length === 0) return { aggregate, text: completed.length > 0 ? `${completed.join(', ')} completed` : 'stopped' };
+    return { aggregate, text: `${long.length === 1 ? 'running' : `all ${long.length} running`}${tasks}` };
+  }
+  if (running.length === 0 && others.every((s) => s.state === 'stopped')) return { aggregate, text: 'stopped' };
+  const listed = others.slice(0, 3).map((s) => `${s.name} ${s.state}`);
   const more = others.length > 3 ? `, ${others.length - 3} more` : '';
-  return { aggregate, text: `${up.length} of ${n} running; ${listed.join(', ')}${more}` };
+  return { aggregate, text: `${running.length} of ${long.length} running; ${listed.join(', ')}${more}${tasks}` };
 }
 
 /** The service's name, its state and its explanation, as one line (the tray tooltip, a notification's body). */

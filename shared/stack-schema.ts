@@ -20,6 +20,7 @@ export const STACK_DEFAULTS = {
   restart: { policy: 'on-failure', backoff: '500ms', max_backoff: '30s', reset_after: '30s', crash_loop: { count: 5, window: '60s' } },
   stop: { signal: 'SIGTERM', grace: '10s' },
   start_timeout: '60s',
+  ready_after: '1s',
   health: { interval: '5s', timeout: '2s', failure_threshold: 3, host: '127.0.0.1', status: [200, 399] as [number, number] },
 } as const;
 
@@ -248,15 +249,15 @@ const stop = z
   .prefault({})
   .transform((s): StopSpec => ({ signal: s.signal, graceMs: s.grace }));
 
-const condition = z.enum(['started', 'healthy'], { error: got('a condition: "started" or "healthy"') });
+const condition = z.enum(['started', 'healthy', 'completed'], { error: got('a condition: "started", "healthy" or "completed"') });
 
 /** `{ db: healthy }`, or a list `[db]` meaning `started`. */
 const dependsOn = z
   .union([z.record(z.string(), condition), z.array(z.string({ error: got('a service name') }))], {
-    error: got('a mapping of service → "started" | "healthy", or a list of service names'),
+    error: got('a mapping of service → "started" | "healthy" | "completed", or a list of service names'),
   })
   .transform((d): Record<string, DependencyCondition> => (Array.isArray(d) ? Object.fromEntries(d.map((n) => [n, 'started' as const])) : d))
-  .describe('Services to wait for: { name: started | healthy }, or a list of names (started).');
+  .describe('Services to wait for: { name: started | healthy | completed }, or a list of names (started). `completed`: a one-shot task that exited 0.');
 
 // --- service and stack ---------------------------------------------------------
 
@@ -290,6 +291,13 @@ const service = z
     stop,
     restart,
     start_timeout: duration({ positive: true, default: STACK_DEFAULTS.start_timeout }).describe('Bound on becoming healthy (or staying up, without a health check).'),
+    ready_after: duration({ positive: false, default: STACK_DEFAULTS.ready_after }).describe(
+      'Without a health check: the service counts as started once it has stayed up this long (0: at once). An exit before that is a failed start.',
+    ),
+    oneshot: z
+      .boolean({ error: got('true or false') })
+      .default(false)
+      .describe('A task that runs to completion (a migration, a code generator): `completed` when it exits 0, `failed` otherwise; never restarted; `corral up` runs it again only when it has not completed since the owner started, when its definition changed, or when named.'),
   })
   .transform((s) => ({
     command: s.command,
@@ -304,6 +312,10 @@ const service = z
     restart: s.restart,
     stop: s.stop,
     startTimeoutMs: s.start_timeout,
+    readyAfterMs: s.ready_after,
+    oneshot: s.oneshot,
+    /** Whether the file set a health check (a one-shot task takes none). */
+    wrote: { health: s.health !== undefined },
   }));
 
 export type ServiceFile = z.output<typeof service>;
@@ -356,10 +368,15 @@ function graphIssues(services: Record<string, ServiceFile>): GraphIssue[] {
         const hint = names.find((n) => n !== svc && similar(n, dep));
         const declared = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
         issues.push({ path, message: `Unknown service ${quoteValue(dep)}${hint ? `; did you mean "${hint}"?` : `: declared services are ${declared}`}` });
+      } else if (cond === 'completed' && !services[dep]!.oneshot) {
+        issues.push({ path, message: `"${dep}" is not a one-shot task, so it never completes: depend on it as "started" or "healthy", or add \`oneshot: true\` to ${dep}` });
+      } else if (cond === 'healthy' && services[dep]!.oneshot) {
+        issues.push({ path, message: `"${dep}" is a one-shot task, so it is never healthy: depend on it as "completed"` });
       } else if (cond === 'healthy' && services[dep]!.health === null) {
         issues.push({ path, message: `"${dep}" has no health check, so it can never be healthy: add a health check to ${dep}, or depend on it as "started"` });
       }
     }
+    if (spec.oneshot && spec.wrote.health) issues.push({ path: ['services', svc, 'health'], message: 'A one-shot task has no health check: it is done when it exits 0' });
   }
   const cycle = findCycle(services);
   if (cycle) {

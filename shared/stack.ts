@@ -1,7 +1,7 @@
 // The resolved form of a stack file: what the lifecycle manager runs.
 // The YAML schema (stack-schema.ts) parses into this; nothing here does I/O.
 
-export type DependencyCondition = 'started' | 'healthy';
+export type DependencyCondition = 'started' | 'healthy' | 'completed';
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
 export type HealthCheck =
@@ -54,6 +54,10 @@ export interface ServiceSpec {
   stop: StopSpec;
   /** Bound on reaching the first healthy probe (or staying up, without a probe). */
   startTimeoutMs: number;
+  /** Without a health check: started once up this long; an exit before is a failed start (0: at once). */
+  readyAfterMs: number;
+  /** A task that runs to completion: `completed` on exit 0, `failed` otherwise, never restarted. */
+  oneshot: boolean;
 }
 
 export interface StackSpec {

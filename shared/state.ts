@@ -55,6 +55,8 @@ export interface HealthResult {
   ok: boolean;
   detail: string;
   at: number;
+  /** While starting: how many probes have failed so far. */
+  tries?: number;
 }
 
 export interface ProcessRef {
@@ -89,6 +91,8 @@ export interface ServiceSnapshot {
   portHolder: (ProcessRef & { port: number }) | null;
   logFile: string;
   dependsOn: Record<string, DependencyCondition>;
+  /** A one-shot task (runs to completion) rather than a service that stays up. */
+  oneshot: boolean;
 }
 
 export interface StackSnapshot {
@@ -130,14 +134,17 @@ export type Aggregate = 'running' | 'partial' | 'starting' | 'degraded' | 'faile
 /** Settled states of a service the user wants up: nothing more will happen without a change. */
 const UP_STATES: readonly ServiceState[] = ['running', 'completed'];
 
-export function aggregateState(services: readonly Pick<ServiceSnapshot, 'state' | 'desired'>[]): Aggregate {
+/** A one-shot task that is not running and has not failed needs nothing: it is not counted. */
+const idleTask = (s: { state: ServiceState; oneshot?: boolean }) => s.oneshot === true && (s.state === 'stopped' || s.state === 'completed');
+
+export function aggregateState(services: readonly (Pick<ServiceSnapshot, 'state' | 'desired'> & { oneshot?: boolean })[]): Aggregate {
   if (services.some((s) => s.state === 'failed')) return 'failed';
-  const wanted = services.filter((s) => s.desired === 'up');
+  const wanted = services.filter((s) => s.desired === 'up' && !idleTask(s));
   if (wanted.length === 0) return services.some((s) => s.state !== 'stopped' && s.state !== 'completed') ? 'degraded' : 'stopped';
   if (wanted.some((s) => s.state === 'unhealthy' || s.state === 'backoff' || s.state === 'held')) return 'degraded';
   if (wanted.some((s) => s.state === 'starting' || s.state === 'stopping')) return 'starting';
   if (!wanted.every((s) => UP_STATES.includes(s.state))) return 'degraded';
-  return wanted.length < services.length ? 'partial' : 'running';
+  return services.some((s) => s.desired === 'down' && !s.oneshot) ? 'partial' : 'running';
 }
 
 /** How an exit reads in a sentence: "exited with code 1", "was killed by SIGKILL". */

@@ -7,6 +7,9 @@ import { probe, type ProbeResult } from './probes/index.js';
 import { delayMs } from './wait.js';
 import { raceAbort } from './abort.js';
 
+/** How late past its timeout a failed probe may finish before it is taken for the owner's stall, not the service's. */
+const STALL_MARGIN_MS = 1000;
+
 export class HealthWatch {
   private failures = 0;
   private settleFatal: (detail: string) => void = () => {};
@@ -34,8 +37,12 @@ export class HealthWatch {
 
   /** One probe now (also after a wake); reports it unless the watch was stopped meanwhile. */
   async once(): Promise<void> {
+    const started = performance.now();
     const r = await raceAbort(probe(this.health.check, { timeoutMs: this.health.timeoutMs, cwd: this.cwd }), this.signal);
     if (r === null || this.signal.aborted) return;
+    // A failure that took far longer than the probe's own bound says the owner was stopped or
+    // starved meanwhile (sleep, SIGSTOP, a stall): its timeout fired late, the service is not to blame (F22).
+    if (!r.ok && performance.now() - started > this.health.timeoutMs + STALL_MARGIN_MS) return;
     this.failures = r.ok ? 0 : this.failures + 1;
     this.report(r, this.failures);
     if (this.failures >= this.health.failureThreshold) this.settleFatal(r.detail);

@@ -242,7 +242,12 @@ export class Owner extends EventEmitter<OwnerEvents> {
     for (const [dep, condition] of Object.entries(spec.dependsOn)) {
       const d = rt?.services.get(dep);
       if (!d) return { dependency: dep, condition, state: null };
-      const ok = condition === 'healthy' ? d.state === 'running' : d.pid !== null && (d.state === 'running' || d.state === 'unhealthy' || d.state === 'starting');
+      const ok =
+        condition === 'completed'
+          ? d.state === 'completed'
+          : condition === 'healthy'
+            ? d.state === 'running'
+            : d.pid !== null && (d.state === 'running' || d.state === 'unhealthy' || d.state === 'starting');
       if (!ok) return { dependency: dep, condition, state: d.state };
     }
     return null;
@@ -262,7 +267,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
       if (this.closed) return;
       for (const rt of this.stacks.values()) {
         for (const sup of rt.services.values()) {
-          const pendingStart = sup.desired === 'up' && (sup.state === 'held' || (sup.state === 'stopped' && sup.pid === null && sup.lastExit === null));
+          // A one-shot task runs when `up` asks for it (or for what needs it), never on its own.
+          const fresh = sup.state === 'stopped' && sup.pid === null && sup.lastExit === null && !sup.spec.oneshot;
+          const pendingStart = sup.desired === 'up' && (sup.state === 'held' || fresh);
           if (pendingStart && !sup.busy && this.dependencyBlocker(rt.spec.name, sup.spec) === null) void sup.start();
         }
       }
@@ -316,7 +323,17 @@ export class Owner extends EventEmitter<OwnerEvents> {
     const ordered = rt.spec.services.map((s) => s.name).filter((n) => closure.has(n));
     for (const n of ordered) rt.services.get(n)!.want('up');
     this.persist();
-    const outcomes = await Promise.all(ordered.map((n) => this.startAndSettle(rt, n)));
+    const named = new Set(services ?? []);
+    const outcomes = await Promise.all(
+      ordered.map((n) => {
+        const sup = rt.services.get(n)!;
+        // A task that completed since this owner started runs again only when named.
+        if (sup.spec.oneshot && sup.state === 'completed' && !named.has(n)) {
+          return Promise.resolve<ActionOutcome>({ stack, service: n, ok: true, state: 'completed', message: 'completed earlier; `corral up ' + n + '` runs it again' });
+        }
+        return this.startAndSettle(rt, n);
+      }),
+    );
     return { outcomes: outcomes.filter((o) => names.includes(o.service)) };
   }
 
@@ -330,7 +347,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       const offs: (() => void)[] = [];
       const check = () => {
         const blocked = deps.some((d) => d.state === 'failed' || d.desired === 'down');
-        const settled = sup.state === 'running' || sup.state === 'failed' || sup.state === 'stopped' || sup.state === 'completed';
+        // A task has settled when it has ended; a service, when it runs.
+        const settled = (sup.state === 'running' && !sup.spec.oneshot) || sup.state === 'failed' || sup.state === 'stopped' || sup.state === 'completed';
         if (settled || sup.desired !== 'up' || (sup.state === 'held' && blocked)) {
           offs.forEach((off) => off());
           resolve();
@@ -340,8 +358,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
       check();
     });
     const s = sup.snapshot();
-    const ok = s.state === 'running';
-    return { stack: rt.spec.name, service: name, ok, state: s.state, message: ok ? `running (pid ${s.pid})` : explainService(s) || s.state };
+    const ok = s.state === (sup.spec.oneshot ? 'completed' : 'running');
+    const message = ok ? (s.state === 'completed' ? explainService(s) : `running (pid ${s.pid})`) : explainService(s) || s.state;
+    return { stack: rt.spec.name, service: name, ok, state: s.state, message };
   }
 
   /**

@@ -830,6 +830,8 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     restart: svc.restart,
     stop: svc.stop,
     startTimeoutMs: svc.startTimeoutMs,
+    readyAfterMs: svc.readyAfterMs,
+    oneshot: svc.oneshot,
   };
 }
 

@@ -27,6 +27,7 @@ import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
 import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
 import { rotateLog, tailLines } from './logs/log-files.js';
+import { addressInUsePort } from './address-in-use.js';
 import { isAlive, platform } from './process/platform/index.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
@@ -155,6 +156,7 @@ export class ServiceSupervisor {
       portHolder: this.portHolder,
       logFile: this.logFile,
       dependsOn: this.spec.dependsOn,
+      oneshot: this.spec.oneshot,
     };
   }
 
@@ -313,6 +315,7 @@ export class ServiceSupervisor {
 
   private async live(life: Life, first: Instance): Promise<void> {
     let inst: Instance | null = first;
+    if (this.spec.oneshot) return this.runTask(life, first);
     while (inst) {
       const startup = await this.startup(life, inst);
       if (startup.kind === 'aborted') return life.resolveReady(this.outcome(false, startup.why));
@@ -326,6 +329,8 @@ export class ServiceSupervisor {
       } else if (startup.kind === 'ended') {
         exit = startup.exit;
         await this.cleanupInstance(inst, Math.min(this.spec.stop.graceMs, 2000));
+        const inUse = await this.addressInUse();
+        if (inUse) startup.why = `${startup.why}; ${inUse}`;
       } else {
         // Not ready within its start timeout: ended on purpose, then handled like a crash.
         await this.cleanupInstance(inst, this.spec.stop.graceMs);
@@ -399,18 +404,23 @@ export class ServiceSupervisor {
     if (this.state !== 'starting') this.setState('starting', null);
     const ended = async (last: string): Promise<Startup> => {
       if (life.signal.aborted) return { kind: 'aborted', why: last ? `instance ended during startup (${last})` : 'instance ended during startup' };
-      return { kind: 'ended', exit: await inst.ended, why: last ? `instance ended during startup (${last})` : 'instance ended during startup' };
+      const exit = await inst.ended;
+      return { kind: 'ended', exit, why: `${this.name} ${describeExit(exit)} during startup${last ? ` (last check: ${last})` : ''}` };
     };
     // Gone before its identity could be read: its exit event follows.
     if (inst.rec.start === 'exited') return ended('');
     const health = this.spec.health;
     if (!health) {
+      // Started once it has stayed up for ready_after: an exit before that is a failed start, not a "started".
       this.health = null;
+      if (this.spec.readyAfterMs > 0) await delayMs(this.spec.readyAfterMs, signal);
       return signal.aborted ? ended('') : { kind: 'ready', detail: 'process started' };
     }
-    const deadline = performance.now() + this.spec.startTimeoutMs;
+    const began = performance.now();
+    const deadline = began + this.spec.startTimeoutMs;
     let delay = 20;
     let last = '';
+    let tries = 0;
     for (;;) {
       const r = await raceAbort(probe(health.check, { timeoutMs: Math.min(health.timeoutMs, Math.max(50, deadline - performance.now())), cwd: this.spec.cwd }), signal);
       if (r === null || signal.aborted) return ended(last);
@@ -419,16 +429,72 @@ export class ServiceSupervisor {
         this.health = { ok: true, detail: r.detail, at: Date.now() };
         return { kind: 'ready', detail: r.detail };
       }
+      tries++;
+      // After the first second the snapshot shows why it is not ready yet (up's progress, status, the window).
+      if (performance.now() - began >= 1000) {
+        this.health = { ok: false, detail: r.detail, at: Date.now(), tries };
+        this.changed();
+      }
       if (performance.now() >= deadline) {
-        this.health = { ok: false, detail: r.detail, at: Date.now() };
-        return { kind: 'timeout', why: `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail})` };
+        this.health = { ok: false, detail: r.detail, at: Date.now(), tries };
+        return { kind: 'timeout', why: `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail}; ${tries} ${tries === 1 ? 'try' : 'tries'})` };
       }
       await delayMs(delay, signal);
-      // A refused connection costs next to nothing: a service that becomes ready is seen
-      // within 50 ms (each link of a dependency chain waits for that). An exec probe is a
-      // process per try: at most 10 a second.
-      delay = Math.min(delay * 1.5, health.check.kind === 'exec' ? 100 : 50);
+      // Fast at first (a service that is ready in 100 ms is seen at once), then backing off to
+      // one try a second, so a service that takes a minute, or a wrong health path, is not hammered.
+      delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  // ---- one-shot tasks ----
+
+  /** A task runs to its end: `completed` on exit 0, `failed` otherwise; never restarted. */
+  private async runTask(life: Life, inst: Instance): Promise<void> {
+    if (inst.rec.start !== 'exited') this.setState('running', null);
+    const exit = await raceAbort(inst.ended, life.signal);
+    if (exit === null) return; // a stop took over
+    await this.cleanupInstance(inst, Math.min(this.spec.stop.graceMs, 2000));
+    if (life.signal.aborted) return;
+    this.lastExit = exit;
+    this.fire({ type: 'exited', pid: inst.rec.pid, code: exit.code, signal: exit.signal, reason: exit.reason, uptimeMs: exit.at - inst.rec.startedAt });
+    this.lastLogLines = tailLines(this.logFile, LOG_LINES_KEPT);
+    const took = formatDuration(exit.at - inst.rec.startedAt);
+    if (exit.reason === 'vanished') {
+      // Adopted: it ended while no owner could see its exit code. Not completed: it must run again.
+      this.setState('stopped', `finished while no owner watched it, so its exit code is unknown; \`corral up ${this.name}\` runs it again`);
+      return life.resolveReady(this.outcome(false, this.reason!));
+    }
+    if (exit.code === 0) {
+      this.setState('completed', null);
+      return life.resolveReady(this.outcome(true, `completed in ${took} (exit code 0)`));
+    }
+    const msg = `${this.name} ${describeExit(exit)} after ${took}`;
+    this.setState('failed', msg);
+    this.fire({ type: 'failed', reason: msg });
+    life.resolveReady(this.outcome(false, msg));
+  }
+
+  /**
+   * When an instance died during startup and its last log lines say its address was in
+   * use (each runtime words it its own way), the process holding that port, named as
+   * for a declared port; null when the log says nothing of the kind.
+   */
+  private async addressInUse(): Promise<string | null> {
+    const port = addressInUsePort(tailLines(this.logFile, LOG_LINES_KEPT));
+    if (port === undefined) return null;
+    if (port === null) return 'its log says the address it wanted is already in use';
+    const holders = await portHolders([port], this.ctx.dir.markerPrefix());
+    const h = holders[0];
+    if (!h) return `its log says port ${port} is already in use (nothing listens there now)`;
+    if (h.kind === 'foreign') {
+      this.setPortHolder(describeHolder(h));
+      return `its log says port ${port} is already in use: ${portConflictMessage(this.name, h).replace(`${this.name}: `, '')}`;
+    }
+    if (h.kind === 'ours') {
+      const [, stack, service] = h.marker.split('/');
+      return `its log says port ${port} is already in use, by service ${service} of stack ${stack} (pid ${h.pid})`;
+    }
+    return `its log says port ${port} is already in use`;
   }
 
   // ---- after an exit ----
@@ -490,7 +556,7 @@ export class ServiceSupervisor {
     if (inst && (await isAlive(identityOfRecord(inst.rec)))) {
       // Idempotent: a live instance is reused, never duplicated.
       if (!this.life) return this.beginLife(inst); // a stop that was overtaken by this start had ended its watch
-      if (this.state === 'starting') return this.life.ready;
+      if (this.state === 'starting' || (this.spec.oneshot && this.state === 'running')) return this.life.ready;
       return this.outcome(true, `already running (pid ${inst.rec.pid})`);
     }
     // In backoff (or ending): start now rather than at the scheduled time.

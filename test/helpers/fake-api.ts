@@ -27,6 +27,7 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
     portHolder: null,
     logFile: `/tmp/corral-fake/logs/${stack}/${name}.log`,
     dependsOn: {},
+    oneshot: false,
     ...over,
   };
 }

@@ -15,6 +15,8 @@ export function svc(name: string, args: string[], over: Partial<ServiceSpec> & {
     restart: { policy: 'on-failure', backoffMs: 50, maxBackoffMs: 400, resetAfterMs: 5000, crashLoopCount: 5, crashLoopWindowMs: 10_000 },
     stop: { signal: 'SIGTERM', graceMs: 1500 },
     startTimeoutMs: 8000,
+    readyAfterMs: 0,
+    oneshot: false,
     ...rest,
   };
 }

@@ -25,10 +25,12 @@ test('demo stack: up --demo, crash on demand, crash loop to failed, restart, dow
   try {
     const up = await h.run(['up', '--demo'], { env });
     assert.equal(up.code, 0, up.stdout + up.stderr);
-    assert.match(up.stderr, /stigmer-server +held +waiting for temporal to be healthy/);
+    assert.match(up.stderr, /stigmer-server +held +waiting for (temporal to be healthy|migrate to be completed)/);
+    assert.match(up.stdout, /✓ migrate +completed in \S+ \(exit code 0\)/);
     const st = (await h.json<StackJson[]>(['status', '-s', 'demo'], { env }))[0]!;
     assert.deepEqual(st.services.map((s) => [s.name, s.state]), [
       ['temporal', 'running'],
+      ['migrate', 'completed'],
       ['stigmer-server', 'running'],
       ['workflow-runner', 'running'],
       ['agent-runner', 'running'],

@@ -203,6 +203,8 @@ test('every field of the documented example resolves to the StackSpec', () => {
     restart: { policy: 'on-failure', backoffMs: 500, maxBackoffMs: 30_000, resetAfterMs: 30_000, crashLoopCount: 5, crashLoopWindowMs: 60_000 },
     stop: { signal: 'SIGTERM', graceMs: 10_000 },
     startTimeoutMs: 60_000,
+    readyAfterMs: 1000,
+    oneshot: false,
   });
   assert.deepEqual(api!.command, ['/bin/sh', '-c', './bin/api --listen 127.0.0.1:8080']);
   assert.deepEqual(api!.health, { check: { kind: 'http', url: 'http://127.0.0.1:8080/healthz', status: [200, 299] }, intervalMs: 50, timeoutMs: 500, failureThreshold: 2 });
@@ -635,4 +637,34 @@ test('a cwd that does not exist is an error at its line when the file is read', 
   } finally {
     cleanup();
   }
+});
+
+test('one-shot tasks: completed is a condition on a task only; a task takes no health check; ready_after defaults to 1s', () => {
+  const spec = parse(`version: 1
+name: t
+services:
+  migrate: { command: ./migrate, oneshot: true }
+  api: { command: ./api, depends_on: { migrate: completed }, ready_after: 0 }
+`);
+  assert.deepEqual(spec.services.map((s) => [s.name, s.oneshot, s.readyAfterMs]), [['migrate', true, 1000], ['api', false, 0]]);
+  assert.deepEqual(spec.services[1]!.dependsOn, { migrate: 'completed' });
+  assert.throws(
+    () => parse('version: 1\nname: t\nservices:\n  db: { command: ./db }\n  api: { command: ./api, depends_on: { db: completed } }\n'),
+    (e: StackFileError) => /services\.api\.depends_on\.db: "db" is not a one-shot task, so it never completes: depend on it as "started" or "healthy", or add `oneshot: true` to db/.test(e.message),
+  );
+  assert.throws(
+    () => parse('version: 1\nname: t\nservices:\n  m: { command: ./m, oneshot: true, health: { tcp: { port: 1 } } }\n'),
+    (e: StackFileError) => /services\.m\.health: A one-shot task has no health check/.test(e.message),
+  );
+  assert.throws(
+    () => parse('version: 1\nname: t\nservices:\n  m: { command: ./m, oneshot: true }\n  api: { command: ./api, depends_on: { m: healthy } }\n'),
+    (e: StackFileError) => /"m" is a one-shot task, so it is never healthy: depend on it as "completed"/.test(e.message),
+  );
+});
+
+test('the example stack (PostgreSQL, a migration, an API, a worker) is valid and orders its tasks', async () => {
+  const spec = await loadStackFile(resolveRepo('stacks/examples/shop/corral.yaml'), { env: {}, home: '/home/dev' });
+  assert.deepEqual(spec.services.filter((s) => s.oneshot).map((s) => s.name), ['initdb', 'migrate']);
+  assert.deepEqual(startOrder(spec.services).map((s) => s.name), ['initdb', 'postgres', 'migrate', 'api', 'worker']);
+  assert.deepEqual(spec.services.find((s) => s.name === 'api')!.dependsOn, { migrate: 'completed' });
 });

@@ -63,7 +63,8 @@ export class Progress {
     const w = Math.max(...st.services.map((x) => x.name.length));
     for (const svc of st.services) {
       const detail = progressDetail(svc);
-      const key = `${svc.state}|${svc.state === 'running' ? svc.pid : detail}`;
+      // A new line when what it waits on changes, not at every failed try of the same check.
+      const key = `${svc.state}|${svc.state === 'running' ? svc.pid : detail.replace(/, \d+ tr(?:y|ies)$/, '')}`;
       const prev = this.last.get(svc.name);
       this.last.set(svc.name, key);
       if (this.first || prev === key) continue;

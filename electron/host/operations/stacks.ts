@@ -44,7 +44,8 @@ export async function upStack(owner: Owner, req: { file: string; env?: Record<st
     throw Object.assign(new Error(`Cannot start stack \`${spec.name}\`: ${logProblem.message} ${logProblem.fix ?? ''} Nothing was started.`.trim()), { code: 'conflict' });
   }
   const wanted = new Set(req.services && req.services.length > 0 ? req.services : spec.services.map((s) => s.name));
-  const recreate = changed.map((s) => s.name).filter((n) => wanted.has(n) && owner.service(spec.name, n).pid !== null);
+  // A changed service that runs is restarted; a changed one-shot task runs again.
+  const recreate = changed.filter((s) => wanted.has(s.name) && (owner.service(spec.name, s.name).pid !== null || s.oneshot)).map((s) => s.name);
   const outcomes = [];
   if (recreate.length > 0) {
     owner.log(`${spec.name}: ${recreate.join(', ')} changed in ${spec.file}; restarting`);
