@@ -13,6 +13,7 @@ import { controlSocketPath } from './control/socket-path.js';
 import { LogRotator, type RotationOptions } from '../engine/logs/log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
 import { startWebUi, defaultRendererDir, type WebUi } from './web/server.js';
+import { createApi, type HostApi } from './api.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -39,6 +40,8 @@ export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices
 
 export interface Daemon {
   readonly owner: Owner;
+  /** The API contract served by this owner (the app's IPC, the web UI and the control socket share it). */
+  readonly api: HostApi;
   readonly control: ControlServer;
   readonly rotator: LogRotator;
   readonly socketPath: string;
@@ -90,6 +93,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     openPath: opts.openPath ?? openOnDesktop,
   });
   const rotator = new LogRotator(owner, opts.rotation);
+  const api = createApi(owner);
   let resolveDone!: (e: DaemonEnd) => void;
   const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
   let ending: Promise<DaemonEnd> | null = null;
@@ -97,7 +101,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   // The web UI starts on the first `corral ui` (or `webUi()`), not before: no open port nobody asked for.
   let web: Promise<WebUi> | null = null;
   const webUi = async () => {
-    web ??= startWebUi(owner.api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
+    web ??= startWebUi(api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
     try {
       return { url: (await web).url };
     } catch (e) {
@@ -123,6 +127,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       onHandover: () => void end({ reason: 'handover', stopServices: false }),
       onShutdown: (stopServices) => void end({ reason: 'shutdown', stopServices }),
       webUi,
+      api,
     });
     owner.lock.setSocket(socketPath);
   } catch (e) {
@@ -134,6 +139,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   if (opts.preloadParser) void import('../engine/stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
     owner,
+    api,
     control,
     rotator,
     socketPath,

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Owner } from '../../electron/engine/owner.js';
 import { startWebUi, type WebUi } from '../../electron/host/web/server.js';
+import { createApi } from '../../electron/host/api.js';
 import { tempHome, freePort, waitFor, isLive, assertNothingLeft, fixture } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
@@ -61,7 +62,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
         tcpService('web', webPort),
       ]),
     );
-    ui = await startWebUi(owner.api, { rendererDir: await buildRenderer() });
+    ui = await startWebUi(createApi(owner), { rendererDir: await buildRenderer() });
     browser = await launchBrowser();
     ({ context, page, errors: pageErrors } = await openPage(browser, ui.url));
   });

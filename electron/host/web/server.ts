@@ -9,9 +9,11 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { ApiError, CallName, CorralApi, LogLine } from '../../../shared/api.js';
+import { calls, isCallName, type LogLine } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
-import { isCallName, validateRequest } from '../../../shared/api.js';
+import { HTTP_STATUS, apiError, type ApiError } from '../../../shared/errors.js';
+import type { HostApi } from '../api.js';
+import { createDispatch, unknownCall } from '../dispatch.js';
 import { guard, sessionCookie } from './guard.js';
 import { contentType, openStatic } from './static-files.js';
 import { CONTENT_SECURITY_POLICY } from '../../../shared/csp.js';
@@ -67,31 +69,6 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
 const STREAM_ARRAY_OVER = 2000;
 const STREAM_CHUNK = 2000;
 const STREAM_BUFFER_BYTES = 8 << 20;
-
-const STATUS_OF: Record<ApiError['error']['code'], number> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  'not-found': 404,
-  conflict: 409,
-  internal: 500,
-};
-
-function apiError(code: ApiError['error']['code'], message: string): ApiError {
-  return { error: { code, message } };
-}
-
-/** Turns whatever a call threw into the plain error the contract promises. */
-export function toApiError(err: unknown): ApiError {
-  if (err && typeof err === 'object') {
-    const e = err as { error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown };
-    if (e.error && typeof e.error.code === 'string' && e.error.code in STATUS_OF) {
-      return apiError(e.error.code as ApiError['error']['code'], String(e.error.message ?? e.error.code));
-    }
-    if (typeof e.code === 'string' && e.code in STATUS_OF) return apiError(e.code as ApiError['error']['code'], String(e.message ?? e.code));
-    if (typeof e.message === 'string') return apiError('internal', e.message);
-  }
-  return apiError('internal', String(err));
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -150,7 +127,7 @@ function splitUrl(raw: string | undefined): { path: string; query: URLSearchPara
   return { path: q === -1 ? url : url.slice(0, q), query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)) };
 }
 
-export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<WebUi> {
+export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebUi> {
   const token = opts.token ?? randomBytes(32).toString('base64url');
   if (!TOKEN_PATTERN.test(token)) throw new Error('The web UI token must be 16–256 characters of A–Z, a–z, 0–9, "_" or "-".');
   if (!existsSync(join(opts.rendererDir, 'index.html'))) {
@@ -160,6 +137,11 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
   const log = opts.log ?? (() => {});
   const streams = new Set<SseStream<LogLine>>();
   let port = 0;
+  const dispatch = createDispatch(api, {
+    onFailure: (call, e, cause) => {
+      if (e.error.code === 'internal') log(`web ui: ${call} failed: ${(cause as Error)?.stack ?? e.error.message}`);
+    },
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -179,19 +161,13 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
     if (path.startsWith('/api/')) {
       const name = path.slice('/api/'.length);
       if (method !== 'POST') return sendError(res, 405, apiError('bad-request', `Use POST for /api/${name}.`));
-      if (!isCallName(name)) return sendError(res, 404, apiError('not-found', `Unknown call \`${name}\`.`), true);
+      // Refused before the body is read: nothing of an unknown call is buffered.
+      if (!isCallName(name)) return sendError(res, 404, unknownCall(name, Object.keys(calls)), true);
       const body = await readJsonBody(req);
       if (!body.ok) return sendError(res, body.status, apiError('bad-request', body.message), body.status === 413);
-      const v = validateRequest(name, body.value);
-      if (!v.ok) return sendError(res, STATUS_OF[v.error.error.code], v.error);
-      let result: unknown;
-      try {
-        result = await (api[name as CallName] as (r: unknown) => Promise<unknown>)(v.value);
-      } catch (err) {
-        const e = toApiError(err);
-        if (e.error.code === 'internal') log(`web ui: ${name} failed: ${e.error.message}`);
-        return sendError(res, STATUS_OF[e.error.code], e);
-      }
+      const r = await dispatch.call(name, body.value);
+      if (!r.ok) return sendError(res, HTTP_STATUS[r.error.error.code], r.error);
+      const result = r.value;
       if (Array.isArray(result) && result.length > STREAM_ARRAY_OVER) return sendArray(res, result);
       return sendJson(res, 200, result ?? null);
     }
@@ -223,26 +199,33 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
       .getAll('services')
       .flatMap((s) => s.split(','))
       .filter(Boolean);
-    let logSub: { stack: string; services?: string[] } | null = null;
+    // The subscription is checked (and taken) before the stream opens, so a bad or unknown
+    // stack gets the same answer here as on every other face, with its HTTP status.
+    let stream: SseStream<LogLine> | null = null;
+    let early: LogLine[] = [];
+    let offLogs: (() => void) | null = null;
     if (stack !== null) {
-      // Same schema as reading the logs: same names, same limits.
-      const v = validateRequest('readLogs', { stack, ...(services.length > 0 ? { services } : {}) });
-      if (!v.ok) return sendError(res, 400, v.error);
-      logSub = { stack: v.value.stack, ...(v.value.services ? { services: v.value.services } : {}) };
+      const r = dispatch.followLogs({ stack, ...(services.length > 0 ? { services } : {}) }, (lines) => {
+        if (stream) stream.sendLines(lines);
+        else early.push(...lines);
+      });
+      if (!r.ok) return sendError(res, HTTP_STATUS[r.error.error.code], r.error);
+      offLogs = r.value;
     }
     const wantSnapshots = query.get('snapshots') !== '0';
-    const stream = new SseStream<LogLine>(res, {
+    const open = new SseStream<LogLine>(res, {
       headers: SECURITY_HEADERS,
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.sseHighWaterBytes ? { highWaterBytes: opts.sseHighWaterBytes } : {}),
     });
-    streams.add(stream);
-    const offs: (() => void)[] = [];
-    stream.onClose(() => {
-      streams.delete(stream);
+    stream = open;
+    streams.add(open);
+    const offs: (() => void)[] = offLogs ? [offLogs] : [];
+    open.onClose(() => {
+      streams.delete(open);
       for (const off of offs) off();
     });
-    req.on('close', () => stream.close());
+    req.on('close', () => open.close());
     if (wantSnapshots) {
       let lastSeq = -1;
       let lastSince = -1;
@@ -251,20 +234,14 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
         if (s.owner.since === lastSince && s.seq <= lastSeq) return;
         lastSeq = s.seq;
         lastSince = s.owner.since;
-        stream.sendLatest('snapshot', s);
+        open.sendLatest('snapshot', s);
       };
-      offs.push(api.onSnapshot(take));
-      api.snapshot({}).then(take, (err: unknown) => log(`web ui: snapshot failed: ${toApiError(err).error.message}`));
+      offs.push(dispatch.onSnapshot(take));
+      void dispatch.call('snapshot', {}).then((r) => r.ok && take(r.value as Snapshot));
     }
-    if (logSub) {
-      try {
-        offs.push(api.onLogs(logSub, (lines) => stream.sendLines(lines)));
-      } catch (err) {
-        stream.send('error', toApiError(err));
-        stream.close();
-      }
-    }
-    if (stream.isClosed) for (const off of offs.splice(0)) off();
+    open.sendLines(early);
+    early = [];
+    if (open.isClosed) for (const off of offs.splice(0)) off();
   };
 
   const server = createServer((req, res) => {
