@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { calls, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 
-export { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError } from './wire.js';
+export { MAX_REQUEST_BYTES, MAX_PENDING_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError, BudgetExceededError, ByteBudget } from './wire.js';
 export const PROTOCOL_VERSION = 1;
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');

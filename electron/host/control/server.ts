@@ -13,6 +13,9 @@ import {
   LineDecoder,
   MAX_REQUEST_BYTES,
   MessageTooLargeError,
+  BudgetExceededError,
+  ByteBudget,
+  MAX_PENDING_BYTES,
   PROTOCOL_VERSION,
   controlCalls,
   envelopeSchema,
@@ -24,6 +27,7 @@ import {
 } from './protocol.js';
 import { createApi, type HostApi } from '../api.js';
 import { createDispatch, invalidRequest, runCall, type Dispatch } from '../dispatch.js';
+import { RefusalLog } from '../refusal-log.js';
 import { prepareSocketDir } from './socket-path.js';
 import { upStack, addStackFile, stackList } from '../operations/stacks.js';
 import { listServiceProcesses } from '../operations/ps.js';
@@ -40,6 +44,8 @@ export interface ControlServerOptions {
   webUi?: () => Promise<{ url: string }>;
   /** A connection whose unread output exceeds this is dropped (a stuck `logs -f` must not grow the owner). */
   maxBufferedBytes?: number;
+  /** Bytes of unfinished request lines all connections may hold together (default 8 MiB). */
+  maxPendingBytes?: number;
   /** The API the calls reach (default: `createApi(owner)`; the daemon shares one with its web UI). */
   api?: HostApi;
 }
@@ -61,10 +67,14 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
       if (e.error.code === 'internal') owner.log(`control: ${call} failed: ${(cause as Error)?.stack ?? e.error.message}`);
     },
   });
+  const shared: Shared = {
+    budget: new ByteBudget(opts.maxPendingBytes ?? MAX_PENDING_BYTES),
+    refusals: new RefusalLog((l) => owner.log(l)),
+  };
   const server: Server = createServer((sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
-    handleConnection(owner, dispatch, sock, opts);
+    handleConnection(owner, dispatch, sock, opts, shared);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,6 +92,7 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
+        shared.refusals.close();
         try {
           unlinkSync(opts.socketPath);
         } catch {}
@@ -91,8 +102,13 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
   };
 }
 
-function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: ControlServerOptions): void {
-  const decoder = new LineDecoder(MAX_REQUEST_BYTES);
+interface Shared {
+  budget: ByteBudget;
+  refusals: RefusalLog;
+}
+
+function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: ControlServerOptions, shared: Shared): void {
+  const decoder = new LineDecoder(MAX_REQUEST_BYTES, shared.budget);
   const subs = new Map<MessageId, () => void>();
   const maxBuffered = opts.maxBufferedBytes ?? 32 << 20;
   let ended = false;
@@ -111,19 +127,27 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
     ended = true;
     for (const u of subs.values()) u();
     subs.clear();
+    decoder.dispose();
     sock.end();
     // A peer that stops reading must not keep the socket open forever.
     setTimeout(() => sock.destroy(), 1000).unref();
   };
 
   sock.on('data', (chunk: Buffer) => {
+    if (ended) return;
     let lines: string[];
     try {
       lines = decoder.push(chunk);
     } catch (e) {
       if (e instanceof MessageTooLargeError) {
-        owner.log(`control: refused a request larger than ${MAX_REQUEST_BYTES} bytes`);
+        shared.refusals.refuse(`control: refused a request larger than ${MAX_REQUEST_BYTES} bytes`, 'control: request over 1 MiB');
         fail(null, 'bad-request', `Request larger than ${MAX_REQUEST_BYTES} bytes (1 MiB): refused, nothing was done; the connection is closed.`);
+        end();
+        return;
+      }
+      if (e instanceof BudgetExceededError) {
+        shared.refusals.refuse(`control: ${e.message}`, 'control: too many unfinished requests');
+        fail(null, 'bad-request', `${e.message} Nothing was done; send each request as one line ending in a newline.`);
         end();
         return;
       }
@@ -140,6 +164,8 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
     ended = true;
     for (const u of subs.values()) u();
     subs.clear();
+    // A half-sent request is dropped with its connection, and its bytes given back.
+    decoder.dispose();
   });
 
   async function handleLine(line: string): Promise<void> {
