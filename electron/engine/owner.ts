@@ -375,6 +375,9 @@ export class Owner extends EventEmitter {
     try {
       const snap = await takeSnapshot();
       for (const s of sups) s.recordDescendants(snap);
+    } catch (e) {
+      // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.
+      this.log(`warning: descendant record skipped: ${(e as Error).message}`);
     } finally {
       this.recording = false;
     }

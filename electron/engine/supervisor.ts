@@ -406,7 +406,8 @@ export class ServiceSupervisor extends EventEmitter {
   private async livenessOnce(gen: number, rec: InstanceRecord): Promise<void> {
     const health = this.spec.health!;
     const r = await probe(health.check, { timeoutMs: health.timeoutMs, cwd: this.spec.cwd });
-    if (gen !== this.gen) return;
+    // A probe that could not even open its socket (out of descriptors) says nothing about the service.
+    if (gen !== this.gen || r.transient) return;
     this.health = { ok: r.ok, detail: r.detail, at: Date.now() };
     if (r.ok) {
       this.probeFailures = 0;
@@ -444,7 +445,9 @@ export class ServiceSupervisor extends EventEmitter {
   private watchAdopted(gen: number, rec: InstanceRecord): void {
     const timer = setInterval(async () => {
       if (gen !== this.gen) return clearInterval(timer);
-      if (!(await isAlive(identityOfRecord(rec)))) {
+      // Out of descriptors, /proc cannot be read: that says nothing about the process; ask again next tick.
+      const alive = await isAlive(identityOfRecord(rec)).catch(() => true);
+      if (!alive) {
         clearInterval(timer);
         if (gen === this.gen) this.onInstanceGone(gen, rec, null, null);
       }

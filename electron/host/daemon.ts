@@ -3,6 +3,7 @@
 // asked), on `handover` (services keep running; the next owner adopts them),
 // or when its process is told to stop (SIGTERM, SIGINT: same as shutdown
 // without stopping services).
+import { closeSync, openSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
 import type { OwnerKind } from '../engine/state/owner-lock.js';
 import { DataDir, defaultHome } from '../engine/state/paths.js';
@@ -34,6 +35,12 @@ export interface DaemonOptions {
    * idle owner does not keep it in memory otherwise).
    */
   preloadParser?: boolean;
+  /**
+   * This process is the daemon (not the app): an uncaught exception writes a
+   * fatal line to owner.log and exits 70; an unhandled rejection is logged and
+   * the owner goes on.
+   */
+  processHandlers?: boolean;
 }
 
 export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean; timeoutMs?: number };
@@ -135,6 +142,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     throw e;
   }
   rotator.start();
+  if (opts.processHandlers) {
+    const undo = installProcessHandlers(owner);
+    void done.then(() => undo());
+  }
   owner.log(`control socket ${socketPath}`);
   if (opts.preloadParser) void import('../engine/stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
@@ -146,5 +157,38 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     done,
     webUi,
     stop: (o = {}) => end({ reason: 'stop', stopServices: o.stopServices ?? false, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
+  };
+}
+
+/**
+ * The daemon's last words. One descriptor is held in reserve and given back
+ * first, so the fatal line reaches owner.log even when the process died of
+ * running out of them (EMFILE). Returns the undo.
+ */
+function installProcessHandlers(owner: Owner): () => void {
+  let reserve: number | null = null;
+  try {
+    reserve = openSync('/dev/null', 'r');
+  } catch {}
+  const onException = (err: Error) => {
+    if (reserve !== null) {
+      try {
+        closeSync(reserve);
+      } catch {}
+      reserve = null;
+    }
+    owner.log(`fatal: ${err?.stack ?? String(err)}; the owner exits (70), services keep running (the next owner adopts them)`);
+    process.exit(70);
+  };
+  const onRejection = (reason: unknown) => {
+    owner.log(`error: unhandled rejection (the owner goes on): ${(reason as Error)?.stack ?? String(reason)}`);
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+    if (reserve !== null) closeSync(reserve);
+    reserve = null;
   };
 }

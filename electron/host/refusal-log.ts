@@ -8,11 +8,14 @@ export interface RefusalLogOptions {
   windowMs?: number;
   /** Refusals logged one by one per window before counting starts (default 5). */
   burst?: number;
+  /** Put before the summary line (`web ui: `, `control: `). */
+  prefix?: string;
 }
 
 export class RefusalLog {
   private readonly windowMs: number;
   private readonly burst: number;
+  private readonly prefix: string;
   private windowStart = 0;
   private logged = 0;
   private readonly counted = new Map<string, number>();
@@ -24,6 +27,7 @@ export class RefusalLog {
   ) {
     this.windowMs = opts.windowMs ?? 10_000;
     this.burst = opts.burst ?? 5;
+    this.prefix = opts.prefix ?? '';
   }
 
   /** `line` is logged as is while under the burst; beyond it, only `reason` is counted. */
@@ -60,7 +64,7 @@ export class RefusalLog {
     this.windowStart = Date.now();
     this.logged = 0;
     try {
-      this.log(`${total} more requests refused in the last ${seconds} s: ${reasons}`);
+      this.log(`${this.prefix}${total} more requests refused in the last ${seconds} s: ${reasons}`);
     } catch {}
   }
 

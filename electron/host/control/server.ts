@@ -69,7 +69,7 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
   });
   const shared: Shared = {
     budget: new ByteBudget(opts.maxPendingBytes ?? MAX_PENDING_BYTES),
-    refusals: new RefusalLog((l) => owner.log(l)),
+    refusals: new RefusalLog((l) => owner.log(l), { prefix: 'control: ' }),
   };
   const server: Server = createServer((sock) => {
     sockets.add(sock);

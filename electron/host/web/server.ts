@@ -19,6 +19,7 @@ import { contentType, openStatic } from './static-files.js';
 import { CONTENT_SECURITY_POLICY } from '../../../shared/csp.js';
 import { readJsonBody } from './read-body.js';
 import { SseStream } from './sse.js';
+import { RefusalLog } from '../refusal-log.js';
 
 export interface WebUiOptions {
   /** 0 or absent: a free port chosen by the kernel. */
@@ -33,7 +34,23 @@ export interface WebUiOptions {
   heartbeatMs?: number;
   /** Bytes queued to one event stream before log lines are dropped (default 4 MiB; tests lower it). */
   sseHighWaterBytes?: number;
+  /** Open connections at most; more are closed as they come (default 64). */
+  maxConnections?: number;
+  /** A connection that has not sent a whole request head within this is closed (default 10 s). */
+  headersTimeoutMs?: number;
 }
+
+/**
+ * The bounds that keep idle or slow clients from taking the owner's file
+ * descriptors (the owner also supervises; at EMFILE it can read neither /proc
+ * nor its logs): a few tabs need a handful of connections each.
+ */
+const DEFAULT_MAX_CONNECTIONS = 64;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** A request (head and body) must be in within this; event streams are answers, not requests, and are not cut. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** A kept-alive connection with no new request is closed after this. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface WebUi {
   /** The URL to open: carries the token once; the page turns it into a cookie. */
@@ -136,6 +153,7 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
   const root = realpathSync(opts.rendererDir);
   const log = opts.log ?? (() => {});
   const streams = new Set<SseStream<LogLine>>();
+  const refusals = new RefusalLog(log, { prefix: 'web ui: ' });
   let port = 0;
   const dispatch = createDispatch(api, {
     onFailure: (call, e, cause) => {
@@ -149,7 +167,7 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
     const isPage = (method === 'GET' || method === 'HEAD') && (path === '/' || path === '/index.html');
     const g = guard({ method, headers: req.headers, queryToken: isPage ? query.get('token') : null }, { port, token });
     if (!g.ok) {
-      log(`web ui: ${g.status} ${method} ${path}: ${g.message}`);
+      refusals.refuse(`web ui: ${g.status} ${method} ${path}: ${g.message}`, `${g.status} ${g.message}`);
       sendError(res, g.status, apiError(g.code, g.message), true);
       return;
     }
@@ -244,13 +262,18 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
     if (open.isClosed) for (const off of offs.splice(0)) off();
   };
 
-  const server = createServer((req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const server = createServer({ headersTimeout, requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log(`web ui: internal error: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent) sendError(res, 500, apiError('internal', 'Internal error in the web UI server.'), true);
       else res.destroy();
     });
   });
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // After listening, an accept that fails (EMFILE) is an error event: without a listener it would end the owner.
+  server.on('error', (err) => refusals.refuse(`web ui: server error: ${err.message}`, `server error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+  server.on('drop', () => refusals.refuse(`web ui: refused a connection over the cap of ${server.maxConnections}`, `over the cap of ${server.maxConnections} connections`));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
@@ -276,6 +299,7 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const s of [...streams]) s.close();
+        refusals.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });
