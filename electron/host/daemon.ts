@@ -110,7 +110,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const webUi = async () => {
     web ??= startWebUi(api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
     try {
-      return { url: (await web).url };
+      return { url: (await web).openUrl() };
     } catch (e) {
       web = null;
       throw e;

@@ -98,7 +98,7 @@ export const controlCalls = {
   /** The owner answers, then closes without stopping services and releases the lock, for the next owner to adopt them. */
   handover: { req: z.strictObject({}), res: {} as { pid: number } },
   shutdown: { req: z.strictObject({ stopServices: z.boolean() }), res: {} as { pid: number } },
-  /** Starts the owner's local web UI if it is not running; the answer is the address with its token. */
+  /** Starts the owner's local web UI if it is not running; the answer is an address with a new one-time sign-in code. */
   webUi: { req: z.strictObject({}), res: {} as { url: string } },
 } as const;
 

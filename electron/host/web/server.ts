@@ -1,8 +1,10 @@
 // The headless owner's local web UI: the same renderer the Electron window
-// loads, served on 127.0.0.1 with a random token, plus the API contract over
-// HTTP (`POST /api/<call>`) and server-sent events (`GET /api/events`).
-// Every request passes guard.ts (Host, token, Origin) before anything else
-// happens; a refused request changes nothing.
+// loads, served on 127.0.0.1, plus the API contract over HTTP
+// (`POST /api/<call>`) and server-sent events (`GET /api/events`). Every
+// request passes guard.ts (Host, Origin, fetch metadata) before anything else;
+// the API then needs a Bearer credential (sessions.ts: the token, or a session
+// the page redeemed from the one-time code in its address). A refused request
+// changes nothing.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
@@ -14,7 +16,8 @@ import type { Snapshot } from '../../../shared/state.js';
 import { HTTP_STATUS, apiError, type ApiError } from '../../../shared/errors.js';
 import type { HostApi } from '../api.js';
 import { createDispatch, unknownCall } from '../dispatch.js';
-import { guard, sessionCookie } from './guard.js';
+import { bearer, guard, unauthorized } from './guard.js';
+import { WebSessions, sameSecret } from './sessions.js';
 import { contentType, openStatic } from './static-files.js';
 import { CONTENT_SECURITY_POLICY } from '../../../shared/csp.js';
 import { readJsonBody } from './read-body.js';
@@ -53,8 +56,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface WebUi {
-  /** The URL to open: carries the token once; the page turns it into a cookie. */
-  url: string;
+  /** An address to open in a browser: a one-time sign-in code (not the token), valid 10 minutes, for one page. */
+  openUrl(): string;
   port: number;
   token: string;
   close(): Promise<void>;
@@ -161,16 +164,46 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
     },
   });
 
+  const sessions = new WebSessions();
+  /** The token (scripts, tests) or a session the page redeemed, sent as a Bearer header. */
+  const holdsCredential = (req: IncomingMessage): boolean => {
+    const given = bearer(req.headers.authorization);
+    return given !== null && (sameSecret(given, token) || sessions.isSession(given));
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const { path, query } = splitUrl(req.url);
-    const isPage = (method === 'GET' || method === 'HEAD') && (path === '/' || path === '/index.html');
-    const g = guard({ method, headers: req.headers, queryToken: isPage ? query.get('token') : null }, { port, token });
-    if (!g.ok) {
-      refusals.refuse(`web ui: ${g.status} ${method} ${path}: ${g.message}`, `${g.status} ${g.message}`);
-      sendError(res, g.status, apiError(g.code, g.message), true);
-      return;
+    const isStatic = !path.startsWith('/api/') && !path.startsWith('/auth/');
+    const refuse = (r: { status: number; code: ApiError['error']['code']; message: string }): void => {
+      refusals.refuse(`web ui: ${r.status} ${method} ${path}: ${r.message}`, `${r.status} ${r.message}`);
+      sendError(res, r.status, apiError(r.code, r.message), true);
+    };
+    const g = guard({ method, headers: req.headers, navigable: isStatic }, { port });
+    if (!g.ok) return refuse(g);
+
+    // The renderer's files are no secret: the page loads without a credential and signs in itself.
+    if (path === '/auth/session') {
+      if (method !== 'POST') return sendError(res, 405, apiError('bad-request', 'Use POST for /auth/session.'));
+      const body = await readJsonBody(req);
+      if (!body.ok) return sendError(res, body.status, apiError('bad-request', body.message), body.status === 413);
+      const code = (body.value as { code?: unknown } | null)?.code;
+      const session = typeof code === 'string' ? sessions.redeem(code) : null;
+      if (!session) {
+        return refuse({ status: 401, code: 'unauthorized', message: 'This sign-in code is unknown, used already, or expired. Run `corral ui` again for a new address.' });
+      }
+      return sendJson(res, 200, { session });
     }
+    if (path === '/auth/ticket') {
+      if (method !== 'POST') return sendError(res, 405, apiError('bad-request', 'Use POST for /auth/ticket.'));
+      if (!holdsCredential(req)) return refuse(unauthorized());
+      return sendJson(res, 200, { ticket: sessions.newTicket() });
+    }
+    if (path === '/api/events') {
+      // EventSource cannot send a header: a single-use ticket in the URL stands for it.
+      const ticket = query.get('ticket');
+      if (!(ticket !== null ? sessions.useTicket(ticket) : holdsCredential(req))) return refuse(unauthorized());
+    } else if (!isStatic && !holdsCredential(req)) return refuse(unauthorized());
 
     if (path === '/api/events') {
       if (method !== 'GET') return sendError(res, 405, apiError('bad-request', 'Use GET for /api/events.'));
@@ -203,7 +236,6 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
       'Content-Type': contentType(file.path),
       'Content-Length': String(file.size),
       'Cache-Control': isHtml ? 'no-store' : 'no-cache',
-      ...(g.via === 'query' ? { 'Set-Cookie': sessionCookie(port, token) } : {}),
     });
     if (method === 'HEAD') return void res.end();
     const stream = file.open();
@@ -293,13 +325,14 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    openUrl: () => `http://127.0.0.1:${port}/?code=${sessions.newCode()}`,
     port,
     token,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const s of [...streams]) s.close();
         refusals.close();
+        sessions.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       });
