@@ -48,6 +48,11 @@ test('the web UI under a flood of 3000 unauthenticated requests writes a handful
     await ui.close();
     tmp.cleanup();
   }
-  assert.ok(lines.length <= 10, `${lines.length} lines logged`);
-  assert.match(lines[lines.length - 1]!, /^web ui: \d+ more requests refused in the last \d+ s: \d+ × 401 Missing or wrong token/);
+  // Five lines, then one summary, per 10 s window: a handful, however slow the machine.
+  assert.ok(lines.length <= 20, `${lines.length} lines logged`);
+  const summaries = lines.filter((l) => / more requests refused in the last \d+ s: /.test(l));
+  assert.ok(summaries.length >= 1);
+  assert.match(summaries[0]!, /^web ui: \d+ more requests refused in the last \d+ s: \d+ × 401 Missing or wrong credentials/);
+  const counted = summaries.reduce((n, l) => n + Number(/: (\d+) more/.exec(l)![1]), 0);
+  assert.equal(counted + lines.length - summaries.length, 3000, 'every refusal is in a line or a count');
 });
