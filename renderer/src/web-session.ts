@@ -92,12 +92,15 @@ export function ticketedEventSource(ES: typeof EventSource, session: WebSession 
       emit('open', ev);
     });
     src.addEventListener('error', (ev) => {
+      // CLOSED: the server answered with an error (a stack that is gone, a session that is): as the
+      // browser would, stop. Otherwise the connection dropped: reconnect, with a new ticket.
+      const refused = src.readyState === ES.CLOSED;
       src.close();
       if (current === src) current = null;
       if (closed) return;
-      state = ES.CONNECTING;
+      state = refused ? ES.CLOSED : ES.CONNECTING;
       emit('error', ev);
-      retry = setTimeout(() => void connect(), 1000);
+      if (!refused) retry = setTimeout(() => void connect(), 1000);
     });
   };
   const wrapper = {

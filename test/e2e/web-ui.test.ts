@@ -1,7 +1,8 @@
 // The web UI end to end, in real Chromium, against a real owner running real
 // processes: start a stack through the page, stop and restart a service, see a
 // crash loop and recover it with one click, stop a foreign port holder only
-// after confirming, follow and filter logs, and refuse a wrong token.
+// after confirming, follow and filter logs, refuse a wrong sign-in code, and
+// keep every credential from servers on other ports.
 // The tests run in order and share one owner (each builds on the last), like a
 // user's session. Screenshots of each view go to test-artifacts/.
 import { describe, test, before, after } from 'node:test';
