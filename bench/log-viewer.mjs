@@ -92,7 +92,8 @@ if (args.serve) {
     api = fake.api;
   }
   const ui = await startWebUi(api, { rendererDir: args.renderer });
-  process.stdout.write(JSON.stringify({ url: ui.url, port: ui.port }) + '\n');
+  // One sign-in code per page the client opens (each works once; the server keeps 16 outstanding).
+  process.stdout.write(JSON.stringify({ urls: Array.from({ length: 16 }, () => ui.openUrl()), port: ui.port }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', async () => {
     await ui.close();
@@ -109,7 +110,7 @@ async function main() {
   const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--lines', String(N), '--owner', args.owner, '--renderer', rendererDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const { url } = await new Promise((resolve, reject) => {
+  const { urls } = await new Promise((resolve, reject) => {
     let buf = '';
     server.stdout.on('data', (d) => {
       buf += d;
@@ -124,7 +125,8 @@ async function main() {
     for (let r = 0; r < Number(args.runs); r++) {
       const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
       const page = await context.newPage();
-      await page.goto(url);
+      if (r >= urls.length) throw new Error(`at most ${urls.length} runs (one sign-in code each)`);
+      await page.goto(urls[r]);
       await page.getByRole('tab', { name: 'Logs' }).waitFor();
       runs.push(await measure(page));
       await context.close();

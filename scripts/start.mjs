@@ -80,8 +80,8 @@ async function headless(why) {
 
   let web = null;
   try {
-    const mod = await import(dist('electron', 'host', 'web', 'server.js'));
-    web = await mod.startWebUi(d.owner.api, { rendererDir: mod.defaultRendererDir(), log: (l) => d.owner.log(`web: ${l}`) });
+    // The same web UI `corral ui` asks for; its address carries a one-time sign-in code.
+    web = await d.webUi();
   } catch (e) {
     console.log(dim(`(no web UI: ${e.message.split('\n')[0]})`));
   }

@@ -4,6 +4,9 @@
 // call without both fails to compile.
 import { z } from 'zod';
 import type { Snapshot, ProcessRef, ServiceState, Settings } from './state.js';
+import { apiError, type ApiError } from './errors.js';
+
+export type { ApiError, ErrorCode } from './errors.js';
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
 const target = z.strictObject({ stack: name, services: z.array(name).max(256).optional() });
@@ -75,6 +78,9 @@ export const calls = {
   setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
 } as const;
 
+/** What a log subscription names (every face: IPC, SSE, the control socket): a stack and optionally some of its services. */
+export const logSubscriptionSchema = target;
+
 export type CallName = keyof typeof calls;
 export type CallRequest<K extends CallName> = z.input<(typeof calls)[K]['req']>;
 export type CallResponse<K extends CallName> = (typeof calls)[K]['res'];
@@ -92,20 +98,15 @@ export type CorralApi = { [K in CallName]: (req: CallRequest<K>) => Promise<Call
   onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void): Unsubscribe;
 };
 
-/** Errors cross every transport as plain data. */
-export interface ApiError {
-  error: { code: 'bad-request' | 'not-found' | 'unauthorized' | 'conflict' | 'internal'; message: string };
-}
-
 /** Validates a request for `call`; returns the parsed value or a plain error. */
 export function validateRequest<K extends CallName>(call: K, body: unknown): { ok: true; value: z.output<(typeof calls)[K]['req']> } | { ok: false; error: ApiError } {
   const schema = calls[call]?.req;
-  if (!schema) return { ok: false, error: { error: { code: 'not-found', message: `Unknown call \`${String(call)}\`.` } } };
+  if (!schema) return { ok: false, error: apiError('not-found', `Unknown call \`${String(call)}\`.`) };
   const r = schema.safeParse(body);
   if (r.success) return { ok: true, value: r.data as z.output<(typeof calls)[K]['req']> };
   const issue = r.error.issues[0]!;
   const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
-  return { ok: false, error: { error: { code: 'bad-request', message: `Invalid request for \`${call}\`${where}: ${issue.message}` } } };
+  return { ok: false, error: apiError('bad-request', `Invalid request for \`${call}\`${where}: ${issue.message}`) };
 }
 
 export function isCallName(value: unknown): value is CallName {

@@ -1,14 +1,17 @@
-// The one registration point for IPC. Every call is checked in the same order
-// (sender frame, argument count, call name, request schema) before it reaches
-// the owner, and every failure comes back as a plain `{error}` object: the
-// renderer must never see Electron's "Error invoking remote method" wrapping,
-// and an untrusted frame must never reach a handler.
-import { calls, isCallName, validateRequest } from '../../shared/api.js';
-import type { ApiError, CallName, CallRequest, CallResponse, CorralApi, LogLine } from '../../shared/api.js';
+// The one registration point for IPC. IPC's own checks come first (sender
+// frame, argument count); then the host's dispatch (call name, request schema,
+// call, error mapping), the same one the control socket and the web UI use.
+// Every failure comes back as a plain `{error}` object: the renderer must never
+// see Electron's "Error invoking remote method" wrapping, and an untrusted
+// frame must never reach a handler.
+import { calls, isCallName } from '../../shared/api.js';
+import type { CallName, CorralApi, LogLine } from '../../shared/api.js';
+import { apiError, type ApiError } from '../../shared/errors.js';
+import { dispatchCall, followLogs, type ApiHandlers, type DispatchOptions } from '../host/dispatch.js';
 import { CHANNEL, type Reply } from './channels.js';
 import { APP_ORIGIN, originOf } from './app-url.js';
 
-export type ApiHandlers = { [K in CallName]: (req: CallRequest<K>) => Promise<CallResponse<K>> };
+export type { ApiHandlers };
 export type LogSource = Pick<CorralApi, 'onLogs'>;
 
 /** The parts of Electron's IpcMainInvokeEvent the checks read; tests pass plain objects of this shape. */
@@ -33,23 +36,9 @@ export interface IpcOptions {
   onError?: (call: string, err: unknown) => void;
 }
 
-const API_ERROR_CODES = new Set<ApiError['error']['code']>(['bad-request', 'not-found', 'unauthorized', 'conflict', 'internal']);
-
-function apiError(code: ApiError['error']['code'], message: string): ApiError {
-  return { error: { code, message } };
-}
-
 function describe(value: unknown): string {
   if (typeof value === 'string') return `\`${value.length > 64 ? `${value.slice(0, 64)}…` : value}\``;
   return `a value of type ${value === null ? 'null' : typeof value}`;
-}
-
-/** Errors from the owner keep their message (it tells the user what to do) and their code when it is one of ours. */
-export function toApiError(err: unknown, call: string): ApiError {
-  const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message : String(err);
-  const known = typeof code === 'string' && API_ERROR_CODES.has(code as ApiError['error']['code']);
-  return apiError(known ? (code as ApiError['error']['code']) : 'internal', message || `\`${call}\` failed without a message.`);
 }
 
 /**
@@ -83,31 +72,20 @@ export function createInvokeHandler(handlers: ApiHandlers, opts: IpcOptions = {}
       opts.onRejected?.(e.error.message);
       return e;
     }
-    if (!isCallName(call)) {
-      const e = apiError('not-found', `Unknown call ${describe(call)}. Known calls: ${Object.keys(calls).join(', ')}.`);
-      opts.onRejected?.(e.error.message);
-      return e;
-    }
-    const valid = validateRequest(call, req);
-    if (!valid.ok) {
-      opts.onRejected?.(valid.error.error.message);
-      return valid.error;
-    }
-    try {
-      const handler = handlers[call] as (r: unknown) => Promise<unknown>;
-      return { value: await handler(valid.value) };
-    } catch (err) {
-      return handlerFailure(err, call, opts);
-    }
+    const r = await dispatchCall(handlers, call, req, failureReport(opts));
+    return r.ok ? { value: r.value } : r.error;
   };
 }
 
 /** The owner's refusals (a known code) are expected outcomes; anything else is a bug worth a stack trace. */
-function handlerFailure(err: unknown, call: string, opts: IpcOptions): ApiError {
-  const e = toApiError(err, call);
-  if (e.error.code === 'internal') opts.onError?.(call, err);
-  else opts.onRejected?.(`\`${call}\`: ${e.error.message}`);
-  return e;
+function failureReport(opts: IpcOptions): DispatchOptions {
+  return {
+    onFailure: (call, e, cause) => {
+      if (e.error.code === 'internal') opts.onError?.(call, cause);
+      else if (cause === e) opts.onRejected?.(e.error.message);
+      else opts.onRejected?.(`\`${call}\`: ${e.error.message}`);
+    },
+  };
 }
 
 const isSubscriptionId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) > 0;
@@ -141,12 +119,20 @@ export function createLogSubscriptions(source: LogSource, opts: IpcOptions = {})
     if (refused) return reject(refused);
     const [id, sub] = args;
     if (args.length !== 2 || !isSubscriptionId(id)) return reject(apiError('bad-request', 'Invalid log subscription: expected (id: positive integer, {stack, services?}).'));
-    // A subscription names what a start/stop targets: a stack and optionally some of its services.
-    const valid = validateRequest('start', sub);
-    if (!valid.ok) return reject(apiError('bad-request', valid.error.error.message.replace('`start`', '`onLogs`')));
     const sender = event.sender;
     const k = key(sender.id, id);
     if (subs.has(k)) return reject(apiError('conflict', `Log subscription ${id} already exists for this window.`));
+    const r = followLogs(
+      source,
+      sub,
+      (lines: LogLine[]) => {
+        if (!sender.isDestroyed()) sender.send(CHANNEL.logs, { id, lines });
+      },
+      undefined,
+      failureReport(opts),
+    );
+    if (!r.ok) return r.error;
+    subs.set(k, { senderId: sender.id, stop: r.value });
     if (!watchedSenders.has(sender.id)) {
       watchedSenders.add(sender.id);
       sender.once('destroyed', () => {
@@ -154,15 +140,7 @@ export function createLogSubscriptions(source: LogSource, opts: IpcOptions = {})
         dropSender(sender.id);
       });
     }
-    try {
-      const stop = source.onLogs(valid.value, (lines: LogLine[]) => {
-        if (!sender.isDestroyed()) sender.send(CHANNEL.logs, { id, lines });
-      });
-      subs.set(k, { senderId: sender.id, stop });
-      return { value: null };
-    } catch (err) {
-      return handlerFailure(err, 'onLogs', opts);
-    }
+    return { value: null };
   }
 
   async function unsubscribe(event: InvokeEventLike, ...args: unknown[]): Promise<Reply<null>> {

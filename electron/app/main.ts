@@ -114,8 +114,8 @@ async function start(): Promise<void> {
   const autostart = createAutostart({ platform, isPackaged: app.isPackaged, execPath: process.execPath, env: process.env, home: homedir(), app });
   owner.setLaunchAtLogin(launchAtLoginForViews(autostart.availability));
   const settings = createSettingsSync({
-    get: () => owner.api.getSettings({}),
-    set: (partial) => owner.api.setSettings(partial),
+    get: () => daemon.api.getSettings({}),
+    set: (partial) => daemon.api.setSettings(partial),
     autostart,
     onChange: (s) => {
       current = s;
@@ -123,7 +123,7 @@ async function start(): Promise<void> {
     },
   });
   const actions = createTrayActions({
-    api: owner.api,
+    api: daemon.api,
     snapshot: () => snapshot,
     settings: () => settings.current(),
     setSettings: settings.set,
@@ -135,7 +135,7 @@ async function start(): Promise<void> {
       if (Notification.isSupported()) new Notification({ title, body: message }).show();
     },
   });
-  const ipc = registerIpc(ipcMain, { ...bindCalls(owner.api), setSettings: settings.set }, owner.api, {
+  const ipc = registerIpc(ipcMain, { ...bindCalls(daemon.api), setSettings: settings.set }, daemon.api, {
     allowedOrigins: ORIGINS,
     onRejected: (m) => log.warn(`IPC refused: ${m}`),
     onError: (call, err) => log.error(`IPC ${call} failed`, err),

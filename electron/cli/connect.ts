@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DataDir } from '../engine/state/paths.js';
 import { readOwnerLock } from '../engine/state/owner-lock.js';
 import { tailLines } from '../engine/logs/log-files.js';
+import { platform } from '../engine/process/platform/index.js';
 import { ControlClient } from '../host/control/client.js';
 import type { PingResult } from '../host/control/protocol.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -67,6 +68,14 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
   let delay = 10;
   for (;;) {
     const { live } = await readOwnerLock(dir.lockFile);
+    // A stopped owner (SIGSTOP, a debugger) accepts connections but never answers: say so now, not after the timeout.
+    if (live && (await isStopped(live.pid))) {
+      throw new CliError(
+        EXIT.owner,
+        `The Corral owner (${live.kind}, pid ${live.pid}) is stopped (SIGSTOP, or paused in a debugger), so it cannot answer. ` +
+          `Resume it with \`kill -CONT ${live.pid}\`, or end it with \`kill -9 ${live.pid}\` (services keep running; the next owner adopts them).`,
+      );
+    }
     if (live?.socket) {
       try {
         const client = await ControlClient.connect(live.socket, 2000);
@@ -116,4 +125,10 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 1.5, 25);
   }
+}
+
+/** True when `pid` is in the stopped (T) or traced (t) state: it will not answer until resumed. */
+async function isStopped(pid: number): Promise<boolean> {
+  const info = await (await platform()).processInfo(pid).catch(() => null);
+  return info !== null && (info.state === 'T' || info.state === 't');
 }

@@ -39,7 +39,8 @@ export class HealthWatch {
   async once(): Promise<void> {
     const started = performance.now();
     const r = await raceAbort(probe(this.health.check, { timeoutMs: this.health.timeoutMs, cwd: this.cwd }), this.signal);
-    if (r === null || this.signal.aborted) return;
+    // A probe that could not even open its socket (out of descriptors) says nothing about the service.
+    if (r === null || this.signal.aborted || r.transient) return;
     // A failure that took far longer than the probe's own bound says the owner was stopped or
     // starved meanwhile (sleep, SIGSTOP, a stall): its timeout fired late, the service is not to blame (F22).
     if (!r.ok && performance.now() - started > this.health.timeoutMs + STALL_MARGIN_MS) return;

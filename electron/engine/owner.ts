@@ -3,14 +3,15 @@
 // what is still running, sweeps orphans, and brings every stack to the state
 // the user last asked for.
 import { EventEmitter } from 'node:events';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
 import { describeExit, type HeldOn, type OwnerInfo, type ServiceSnapshot, type Snapshot, type StackSnapshot } from '../../shared/state.js';
 import { explainService } from '../../shared/explain.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { ServiceEvent } from './service-state.js';
-import type { ActionOutcome, ActionResult, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
+import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import { DataDir, defaultHome } from './state/paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-lock.js';
 import { ServiceSupervisor } from './supervisor.js';
@@ -60,7 +61,6 @@ export interface OwnerEvents {
 
 export class Owner extends EventEmitter<OwnerEvents> {
   readonly dir: DataDir;
-  readonly api: CorralApi;
   readonly logs: LogHub;
   private readonly stacks = new Map<string, StackRuntime>();
   private seq = 0;
@@ -85,7 +85,6 @@ export class Owner extends EventEmitter<OwnerEvents> {
     super();
     this.dir = dir;
     this.logs = new LogHub(dir);
-    this.api = createApi(this);
   }
 
   static async open(opts: OwnerOptions): Promise<Owner> {
@@ -285,6 +284,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
     try {
       const snap = await takeSnapshot();
       for (const s of sups) s.recordDescendants(snap);
+    } catch (e) {
+      // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.
+      this.log(`warning: descendant record skipped: ${(e as Error).message}`);
     } finally {
       this.recording = false;
     }
@@ -535,43 +537,6 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private persistDesiredAfterQuit(): void {
     // Nothing to do: stop() already recorded `down`, which is what the user asked for by quitting that way.
   }
-}
-
-export class NotFoundError extends Error {
-  readonly code = 'not-found';
-}
-export class ConflictError extends Error {
-  readonly code = 'conflict';
-}
-
-function createApi(owner: Owner): CorralApi {
-  return {
-    snapshot: async () => owner.snapshot(),
-    start: async (r) => owner.start(r.stack, r.services),
-    stop: async (r) => owner.stop(r.stack, r.services),
-    restart: async (r) => owner.restart(r.stack, r.services),
-    forceStop: async (r) => owner.forceStop(r.stack, r.service),
-    killPortHolder: async (r) => owner.killPortHolder(r.stack, r.service, r.pid),
-    readLogs: async (r) => {
-      owner.supervisor(r.stack, r.services?.[0] ?? owner.stack(r.stack)?.services[0]?.name ?? '');
-      return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), { lines: r.lines, since: r.since });
-    },
-    logLocation: async (r) => ({ path: r.service ? owner.dir.logFile(r.stack, r.service) : owner.dir.logDir(r.stack) }),
-    openLogFolder: async (r) => {
-      if (r.service) owner.supervisor(r.stack, r.service);
-      else if (!owner.stack(r.stack)) throw new NotFoundError(`No stack named \`${r.stack}\`.`);
-      const path = owner.dir.logDir(r.stack);
-      mkdirSync(path, { recursive: true, mode: 0o700 });
-      return { path, opened: await owner.openPath(path) };
-    },
-    getSettings: async () => owner.getSettings(),
-    setSettings: async (r) => owner.setSettings(r),
-    onSnapshot: (listener) => {
-      owner.on('snapshot', listener);
-      return () => owner.off('snapshot', listener);
-    },
-    onLogs: (sub, listener) => owner.followLogs(sub, listener),
-  };
 }
 
 /** The owner log's line for a service event: every crash, restart, hold and give-up is written down. */

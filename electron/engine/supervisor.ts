@@ -636,7 +636,8 @@ export class ServiceSupervisor {
     while (!signal.aborted) {
       await delayMs(this.ctx.adoptPollMs, signal);
       if (signal.aborted) return;
-      if (!(await isAlive(identityOfRecord(rec)))) return onGone();
+      // Out of descriptors, /proc cannot be read: that says nothing about the process; ask again next tick.
+      if (!(await isAlive(identityOfRecord(rec)).catch(() => true))) return onGone();
     }
   }
 

@@ -3,6 +3,7 @@
 // asked), on `handover` (services keep running; the next owner adopts them),
 // or when its process is told to stop (SIGTERM, SIGINT: same as shutdown
 // without stopping services).
+import { closeSync, openSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
 import type { OwnerKind } from '../engine/state/owner-lock.js';
 import { DataDir, defaultHome } from '../engine/state/paths.js';
@@ -13,6 +14,7 @@ import { controlSocketPath } from './control/socket-path.js';
 import { LogRotator, type RotationOptions } from '../engine/logs/log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
 import { startWebUi, defaultRendererDir, type WebUi } from './web/server.js';
+import { createApi, type HostApi } from './api.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -33,12 +35,20 @@ export interface DaemonOptions {
    * idle owner does not keep it in memory otherwise).
    */
   preloadParser?: boolean;
+  /**
+   * This process is the daemon (not the app): an uncaught exception writes a
+   * fatal line to owner.log and exits 70; an unhandled rejection is logged and
+   * the owner goes on.
+   */
+  processHandlers?: boolean;
 }
 
 export type DaemonEnd = { reason: 'shutdown' | 'handover' | 'stop'; stopServices: boolean; timeoutMs?: number };
 
 export interface Daemon {
   readonly owner: Owner;
+  /** The API contract served by this owner (the app's IPC, the web UI and the control socket share it). */
+  readonly api: HostApi;
   readonly control: ControlServer;
   readonly rotator: LogRotator;
   readonly socketPath: string;
@@ -90,6 +100,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     openPath: opts.openPath ?? openOnDesktop,
   });
   const rotator = new LogRotator(owner, opts.rotation);
+  const api = createApi(owner);
   let resolveDone!: (e: DaemonEnd) => void;
   const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
   let ending: Promise<DaemonEnd> | null = null;
@@ -97,9 +108,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   // The web UI starts on the first `corral ui` (or `webUi()`), not before: no open port nobody asked for.
   let web: Promise<WebUi> | null = null;
   const webUi = async () => {
-    web ??= startWebUi(owner.api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
+    web ??= startWebUi(api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
     try {
-      return { url: (await web).url };
+      return { url: (await web).openUrl() };
     } catch (e) {
       web = null;
       throw e;
@@ -123,6 +134,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       onHandover: () => void end({ reason: 'handover', stopServices: false }),
       onShutdown: (stopServices) => void end({ reason: 'shutdown', stopServices }),
       webUi,
+      api,
     });
     owner.lock.setSocket(socketPath);
   } catch (e) {
@@ -130,15 +142,53 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     throw e;
   }
   rotator.start();
+  if (opts.processHandlers) {
+    const undo = installProcessHandlers(owner);
+    void done.then(() => undo());
+  }
   owner.log(`control socket ${socketPath}`);
   if (opts.preloadParser) void import('../engine/stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
     owner,
+    api,
     control,
     rotator,
     socketPath,
     done,
     webUi,
     stop: (o = {}) => end({ reason: 'stop', stopServices: o.stopServices ?? false, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
+  };
+}
+
+/**
+ * The daemon's last words. One descriptor is held in reserve and given back
+ * first, so the fatal line reaches owner.log even when the process died of
+ * running out of them (EMFILE). Returns the undo.
+ */
+function installProcessHandlers(owner: Owner): () => void {
+  let reserve: number | null = null;
+  try {
+    reserve = openSync('/dev/null', 'r');
+  } catch {}
+  const onException = (err: Error) => {
+    if (reserve !== null) {
+      try {
+        closeSync(reserve);
+      } catch {}
+      reserve = null;
+    }
+    owner.log(`fatal: ${err?.stack ?? String(err)}; the owner exits (70), services keep running (the next owner adopts them)`);
+    process.exit(70);
+  };
+  const onRejection = (reason: unknown) => {
+    owner.log(`error: unhandled rejection (the owner goes on): ${(reason as Error)?.stack ?? String(reason)}`);
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  return () => {
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+    if (reserve !== null) closeSync(reserve);
+    reserve = null;
   };
 }

@@ -3,11 +3,12 @@
 // In Electron the preload provides the same object over IPC, so nothing else
 // in the renderer knows which transport it runs on.
 //
-// Authentication is the HttpOnly cookie the server set on the first page load
-// (from `?token=`), so no secret is ever held by page script.
+// Authentication is a session held by this page only (web-session.ts), sent
+// as a Bearer header; never a cookie, which every server on 127.0.0.1 would get.
 import type { CallName, CallRequest, CallResponse, CorralApi, LogLine, LogSubscription, Unsubscribe, ApiError } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/state.js';
 import { linesAfterDelivered, liveAfterHistory } from './logs/overlap.js';
+import { signIn, ticketedEventSource, type WebSession } from './web-session.js';
 
 /** A failed call: the server's `{error:{code,message}}` as an Error. */
 export class CorralCallError extends Error {
@@ -37,6 +38,8 @@ export interface HttpApiOptions {
   EventSource?: typeof EventSource;
   /** Where connection changes are announced; defaults to `window`. */
   events?: EventTarget;
+  /** The signed-in session (web-session.ts); without it requests carry no credential. */
+  session?: WebSession | Promise<WebSession>;
 }
 
 // Arrays the server sends as lines of whole items (`X-Corral-Format: lines`)
@@ -108,7 +111,15 @@ const MAX_READ = 1_000_000;
 export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
   const base = opts.base ?? '';
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  const ES = opts.EventSource ?? globalThis.EventSource;
+  const NativeES = opts.EventSource ?? globalThis.EventSource;
+  const session = opts.session;
+  // Each event stream opens with a fresh single-use ticket when signed in.
+  const ES = Object.assign(
+    function (url: string) {
+      return session ? ticketedEventSource(NativeES, session, url) : new NativeES(url);
+    } as unknown as typeof EventSource,
+    { CONNECTING: NativeES.CONNECTING, OPEN: NativeES.OPEN, CLOSED: NativeES.CLOSED },
+  );
   const events = opts.events ?? (typeof window === 'undefined' ? new EventTarget() : window);
   const announce = (detail: ConnectionDetail) => events.dispatchEvent(new CustomEvent<ConnectionDetail>(CONNECTION_EVENT, { detail }));
 
@@ -117,9 +128,9 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     try {
       res = await doFetch(`${base}/api/${name}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(session ? (await session).headers() : {}) },
         body: JSON.stringify(req ?? {}),
-        credentials: 'same-origin',
+        credentials: 'omit',
         cache: 'no-store',
       });
     } catch (err) {
@@ -267,13 +278,7 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
 
 /** Installs `window.corral` over HTTP unless a host (the Electron preload) already did. */
 export function installHttpTransport(): CorralApi {
-  if (!window.corral) window.corral = createHttpApi();
-  // The first page load carries the token in the URL; the server has turned
-  // it into a cookie, so take it out of the address bar and history.
-  const url = new URL(window.location.href);
-  if (url.searchParams.has('token')) {
-    url.searchParams.delete('token');
-    window.history.replaceState(null, '', url.pathname + url.search + url.hash);
-  }
+  // The address carries a one-time code: signIn redeems it and takes it out of the address bar and history.
+  if (!window.corral) window.corral = createHttpApi({ session: signIn() });
   return window.corral;
 }

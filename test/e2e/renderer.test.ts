@@ -57,7 +57,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     await ui?.close();
     fake = new FakeOwner(demoStacks());
     ui = await startWebUi(fake.api, { rendererDir });
-    ({ context, page, errors } = await openPage(browser, ui.url));
+    ({ context, page, errors } = await openPage(browser, ui.openUrl()));
     await button('Restart api').waitFor();
   });
 
@@ -318,7 +318,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     // pauses, see stall-proxy.ts): the server drops lines and says so (`gap`);
     // the page reads the tail and fills the hole.
     const slow = await startWebUi(fake.api, { rendererDir, sseHighWaterBytes: 16 * 1024 });
-    const proxy = await startStallProxy(slow.url);
+    const proxy = await startStallProxy(slow.openUrl());
     const { context: ctx, page: p } = await openPage(browser, `${proxy.url}#/logs/demo/worker`);
     try {
       await ctx.grantPermissions(['clipboard-read', 'clipboard-write']);

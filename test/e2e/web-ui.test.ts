@@ -1,7 +1,8 @@
 // The web UI end to end, in real Chromium, against a real owner running real
 // processes: start a stack through the page, stop and restart a service, see a
 // crash loop and recover it with one click, stop a foreign port holder only
-// after confirming, follow and filter logs, and refuse a wrong token.
+// after confirming, follow and filter logs, refuse a wrong sign-in code, and
+// keep every credential from servers on other ports.
 // The tests run in order and share one owner (each builds on the last), like a
 // user's session. Screenshots of each view go to test-artifacts/.
 import { describe, test, before, after } from 'node:test';
@@ -12,10 +13,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Owner } from '../../electron/engine/owner.js';
 import { startWebUi, type WebUi } from '../../electron/host/web/server.js';
+import { createApi } from '../../electron/host/api.js';
 import { tempHome, freePort, waitFor, isLive, assertNothingLeft, fixture } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitForText, chromiumAvailable } from '../helpers/browser.js';
 import { postApi } from '../helpers/web-client.js';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ServiceSnapshot, Snapshot } from '../../shared/state.js';
 
 const skip = chromiumAvailable() ? false : 'chromium is not installed (apt-get install chromium)';
@@ -61,9 +65,9 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
         tcpService('web', webPort),
       ]),
     );
-    ui = await startWebUi(owner.api, { rendererDir: await buildRenderer() });
+    ui = await startWebUi(createApi(owner), { rendererDir: await buildRenderer() });
     browser = await launchBrowser();
-    ({ context, page, errors: pageErrors } = await openPage(browser, ui.url));
+    ({ context, page, errors: pageErrors } = await openPage(browser, ui.openUrl()));
   });
 
   after(async () => {
@@ -81,9 +85,9 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
     }
   });
 
-  test('the page opens with the token, takes it out of the address bar, and shows the stack', async () => {
+  test('the page opens with its one-time code, takes it out of the address bar, and shows the stack', async () => {
     await page.getByRole('heading', { name: 'e2e' }).waitFor();
-    assert.doesNotMatch(page.url(), /token=/);
+    assert.doesNotMatch(page.url(), /code=|token=/);
     for (const name of ['db', 'api', 'crashy', 'web']) await waitForText(stateOf(name), 'Stopped');
     await screenshot(page, 'web-ui-1-stopped');
   });
@@ -305,7 +309,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
   });
 
   test('dark theme follows the system', async () => {
-    const dark = await openPage(browser, ui.url, { colorScheme: 'dark' });
+    const dark = await openPage(browser, ui.openUrl(), { colorScheme: 'dark' });
     try {
       await dark.page.getByRole('heading', { name: 'e2e' }).waitFor();
       const bg = await dark.page.locator('body').evaluate((b) => b.ownerDocument.defaultView.getComputedStyle(b).backgroundColor as string);
@@ -316,15 +320,14 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
     }
   });
 
-  test('a wrong token is refused and changes nothing', async () => {
+  test('a wrong code is refused and changes nothing', async () => {
     const before = svcOf('api').pid;
     const stranger = await browser.newContext();
     try {
       const p = await stranger.newPage();
-      const res = await p.goto(`http://127.0.0.1:${ui.port}/?token=${'x'.repeat(43)}`);
-      assert.equal(res?.status(), 401);
-      assert.match(await p.content(), /unauthorized/);
-      // Even a script in that page cannot act: no cookie, no token.
+      const res = await p.goto(`http://127.0.0.1:${ui.port}/?code=${'x'.repeat(43)}`);
+      assert.equal(res?.status(), 200, 'the page itself is no secret');
+      // The code did not sign it in: a script in that page cannot act.
       const status = await p.evaluate(async () => {
         const r = await fetch('/api/stop', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stack: 'e2e' }) });
         return r.status;
@@ -339,6 +342,33 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
     assert.equal(svcOf('api').state, 'running');
     assert.equal(svcOf('api').pid, before);
     assert.ok(isLive(before!));
+  });
+
+  test('no other server on 127.0.0.1 gets the credential: no cookie, nothing another port can read', async () => {
+    // Cookies are not scoped by port: one set by the web UI would reach every local dev server.
+    const seen: IncomingHttpHeaders[] = [];
+    const other = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>another dev server</title>');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const p = await context.newPage();
+    try {
+      await p.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+      assert.equal(seen.length > 0, true);
+      assert.equal(seen[0]!.cookie, undefined, 'no cookie sent to another port');
+      assert.equal(seen[0]!.authorization, undefined);
+      assert.deepEqual(await context.cookies(), [], 'the web UI sets no cookie at all');
+      const visible = await p.evaluate('[document.cookie, JSON.stringify({ ...sessionStorage }), JSON.stringify({ ...localStorage })]');
+      assert.deepEqual(visible, ['', '{}', '{}']);
+      // Our own page holds its session where only its origin (port included) can read it.
+      assert.match(String(await page.evaluate("sessionStorage.getItem('corral.session') ?? ''")), /^[A-Za-z0-9_-]{43}$/);
+    } finally {
+      await p.close();
+      other.closeAllConnections();
+      await new Promise((r) => other.close(r));
+    }
   });
 
   test('no script errors on the page', () => {

@@ -7,7 +7,7 @@
 // fills and the server has to drop.
 //
 // The proxy rewrites Host and Origin to the server's own, which is what the
-// web UI's guard checks; everything else (cookies, token) passes unchanged.
+// web UI's guard checks; everything else (the Bearer session, tickets) passes unchanged.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 

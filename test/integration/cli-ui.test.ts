@@ -1,11 +1,21 @@
-// `corral ui`: the owner serves the renderer on 127.0.0.1 with a token (part of F21 for the web side).
+// `corral ui`: the owner serves the renderer on 127.0.0.1; its address carries a
+// one-time code the page redeems for a session (part of F21 for the web side).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { harness, SVC } from './cli-harness.js';
-import { freePort } from '../helpers/env.js';
+import { freePort, waitFor } from '../helpers/env.js';
 import { desktopOpener } from '../../electron/host/desktop.js';
 
-test('corral ui prints the web UI address; the page and the API demand its token', async () => {
+/** Redeems the one-time code of a `corral ui` address: the session, or the HTTP status of the refusal. */
+async function redeem(url: string): Promise<string | number> {
+  const u = new URL(url);
+  const r = await fetch(`${u.origin}/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: u.searchParams.get('code') }) });
+  return r.ok ? ((await r.json()) as { session: string }).session : r.status;
+}
+
+test('corral ui prints the web UI address; the page signs in with its one-time code; the API demands a credential', async () => {
   const h = harness('ui');
   try {
     const port = await freePort();
@@ -17,11 +27,14 @@ test('corral ui prints the web UI address; the page and the API demand its token
     const { url } = JSON.parse(r.stdout) as { url: string };
     const u = new URL(url);
     assert.equal(u.hostname, '127.0.0.1');
-    const token = u.searchParams.get('token')!;
-    assert.ok(token.length >= 32);
-    // Asking again returns the same server.
+    assert.equal(u.searchParams.get('token'), null, 'no long-lived token in the address');
+    // Asking again returns the same server, with a new code.
     const again = JSON.parse((await h.run(['ui', '--no-open', '--json'], { cwd: dir })).stdout) as { url: string };
-    assert.equal(again.url, url);
+    assert.equal(new URL(again.url).origin, u.origin);
+    assert.notEqual(again.url, url);
+    const token = await redeem(url);
+    assert.equal(typeof token, 'string');
+    assert.equal(await redeem(url), 401, 'a code works once');
 
     const page = await fetch(url);
     assert.equal(page.status, 200);
@@ -55,4 +68,27 @@ test('corral ui opens a browser only where a desktop exists', () => {
   assert.equal(desktopOpener('darwin', {}), 'open');
   assert.equal(desktopOpener('linux', { DISPLAY: ':0' }), 'xdg-open');
   assert.equal(desktopOpener('linux', {}), null);
+});
+
+test('corral ui opens the browser with a one-time code, never the token, on its command line', async () => {
+  const h = harness('uiopen');
+  try {
+    // A stand-in for xdg-open that writes down the command line it was given (what `ps` shows).
+    const bin = join(h.home, 'bin');
+    mkdirSync(bin);
+    const seen = join(h.home, 'opener-argv');
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${seen}.tmp' && mv '${seen}.tmp' '${seen}'\n`);
+    chmodSync(join(bin, 'xdg-open'), 0o755);
+    const r = await h.run(['ui'], { env: { DISPLAY: ':99', PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(() => existsSync(seen), 10_000, 'the opener ran');
+    const argv = readFileSync(seen, 'utf8');
+    assert.match(argv, /^http:\/\/127\.0\.0\.1:\d+\/\?code=[A-Za-z0-9_-]{43}$/);
+    assert.doesNotMatch(argv, /token/);
+    // Once the page has redeemed it, what `ps` showed is worth nothing.
+    assert.equal(typeof (await redeem(argv)), 'string');
+    assert.equal(await redeem(argv), 401);
+  } finally {
+    await h.cleanup();
+  }
 });

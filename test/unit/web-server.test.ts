@@ -19,7 +19,8 @@ let fake: FakeOwner;
 let ui: WebUi;
 let tmp: { home: string; cleanup: () => void };
 let origin: string;
-let cookie: string;
+let session: string;
+let auth: Record<string, string>;
 
 before(async () => {
   tmp = tempHome('webui');
@@ -34,7 +35,9 @@ before(async () => {
   fake = new FakeOwner();
   ui = await startWebUi(fake.api, { rendererDir: root, token: TOKEN });
   origin = `http://127.0.0.1:${ui.port}`;
-  cookie = `corral_${ui.port}=${TOKEN}`;
+  const r = await raw(ui.port, { method: 'POST', path: '/auth/session', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ code: codeOf(ui.openUrl()) }) });
+  session = (r.json() as { session: string }).session;
+  auth = { authorization: `Bearer ${session}` };
 });
 
 after(async () => {
@@ -42,12 +45,16 @@ after(async () => {
   tmp.cleanup();
 });
 
+const codeOf = (url: string): string => new URL(url).searchParams.get('code')!;
 const lastCall = () => fake.calls[fake.calls.length - 1];
 
 describe('startWebUi', () => {
   test('listens on 127.0.0.1 at a free port and prints a URL carrying the token', async () => {
     assert.ok(ui.port > 0);
-    assert.equal(ui.url, `http://127.0.0.1:${ui.port}/?token=${TOKEN}`);
+    const url = ui.openUrl();
+    assert.match(url, new RegExp(`^http://127\\.0\\.0\\.1:${ui.port}/\\?code=[A-Za-z0-9_-]{43}$`));
+    assert.ok(!url.includes(TOKEN), 'the address never carries the token');
+    assert.notEqual(codeOf(ui.openUrl()), codeOf(url), 'a new code each time');
     const other = await startWebUi(fake.api, { rendererDir: join(tmp.home, 'renderer') });
     try {
       assert.match(other.token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
@@ -73,25 +80,31 @@ describe('startWebUi', () => {
     await assert.rejects(startWebUi(fake.api, { rendererDir: join(tmp.home, 'nope') }), /web UI is not built: .*nope.index\.html is missing.*npm run build:renderer/);
   });
 
-  test('refuses a token that cannot be a cookie value', async () => {
+  test('refuses a token that cannot be a header value', async () => {
     await assert.rejects(startWebUi(fake.api, { rendererDir: join(tmp.home, 'renderer'), token: 'short' }), /token/);
   });
 });
 
-describe('the first page load', () => {
-  test('with ?token= serves the page and sets an HttpOnly SameSite=Strict cookie', async () => {
-    const r = await raw(ui.port, { path: `/?token=${TOKEN}` });
-    assert.equal(r.status, 200);
-    assert.match(r.text, /<title>Corral<\/title>/);
-    assert.match(String(r.headers['content-type']), /^text\/html/);
-    const set = String(r.headers['set-cookie']);
-    assert.match(set, new RegExp(`^corral_${ui.port}=${TOKEN};`));
-    assert.match(set, /HttpOnly/);
-    assert.match(set, /SameSite=Strict/);
+describe('signing in', () => {
+  test('the page loads without a credential and sets no cookie; the code is redeemed once for a session', async () => {
+    const url = ui.openUrl();
+    const page = await raw(ui.port, { path: new URL(url).pathname + new URL(url).search });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<title>Corral<\/title>/);
+    assert.equal(page.headers['set-cookie'], undefined);
+    const first = await raw(ui.port, { method: 'POST', path: '/auth/session', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ code: codeOf(url) }) });
+    assert.equal(first.status, 200);
+    const s = (first.json() as { session: string }).session;
+    assert.match(s, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(first.headers['set-cookie'], undefined);
+    assert.equal((await postApi(ui.port, 'getSettings', {}, { bearer: s, origin })).status, 200);
+    const again = await raw(ui.port, { method: 'POST', path: '/auth/session', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ code: codeOf(url) }) });
+    assert.equal(again.status, 401, 'a code works once');
+    assert.match((again.json() as { error: { message: string } }).error.message, /used already.*corral ui/);
   });
 
-  test('sends a strict CSP and no-referrer (the token is in the URL)', async () => {
-    const r = await raw(ui.port, { path: `/?token=${TOKEN}` });
+  test('sends a strict CSP and no-referrer', async () => {
+    const r = await raw(ui.port, { path: '/' });
     const csp = String(r.headers['content-security-policy']);
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/);
@@ -102,45 +115,54 @@ describe('the first page load', () => {
     assert.equal(r.headers['cache-control'], 'no-store');
   });
 
-  test('without a token or with a wrong one: 401 and no cookie', async () => {
-    for (const path of ['/', `/?token=${TOKEN.slice(0, -1)}x`, '/?token=', `/index.html?token=${TOKEN}extra`]) {
-      const r = await raw(ui.port, { path });
-      assert.equal(r.status, 401, path);
-      assert.equal(r.headers['set-cookie'], undefined, path);
-      assert.deepEqual((r.json() as { error: { code: string } }).error.code, 'unauthorized');
+  test('no credential rides along: a cookie holding the token or a session opens nothing', async () => {
+    const before = fake.calls.length;
+    for (const cookie of [`corral_${ui.port}=${TOKEN}`, `corral_${ui.port}=${session}`, `session=${session}`]) {
+      assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { cookie, origin })).status, 401, cookie);
+      assert.equal((await raw(ui.port, { path: '/api/events', headers: { cookie } })).status, 401, cookie);
     }
-  });
-
-  test('?token= is honoured only on the page, not on the API or assets', async () => {
-    assert.equal((await raw(ui.port, { path: `/assets/app.js?token=${TOKEN}` })).status, 401);
     assert.equal((await raw(ui.port, { path: `/api/events?token=${TOKEN}` })).status, 401);
+    assert.equal((await raw(ui.port, { path: `/api/events?code=${codeOf(ui.openUrl())}` })).status, 401);
+    assert.equal(fake.calls.length, before);
   });
 
-  test('a link from another site may open the page (it carries the token) but nothing else', async () => {
-    const nav = await raw(ui.port, { path: `/?token=${TOKEN}`, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } });
+  test('an event stream opens with a ticket once; a used or made-up ticket is refused', async () => {
+    assert.equal((await raw(ui.port, { method: 'POST', path: '/auth/ticket' })).status, 401, 'a ticket needs the session');
+    const t = await raw(ui.port, { method: 'POST', path: '/auth/ticket', headers: auth });
+    const { ticket } = t.json() as { ticket: string };
+    const sse = await openSse(ui.port, `/api/events?ticket=${ticket}`);
+    assert.equal(sse.status, 200);
+    sse.close();
+    assert.equal((await raw(ui.port, { path: `/api/events?ticket=${ticket}` })).status, 401, 'single use');
+    assert.equal((await raw(ui.port, { path: `/api/events?ticket=${session}` })).status, 401, 'a session is not a ticket');
+  });
+
+  test('a link from another site may open the page but nothing else', async () => {
+    const nav = await raw(ui.port, { path: `/?code=${codeOf(ui.openUrl())}`, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } });
     assert.equal(nav.status, 200);
-    const sub = await raw(ui.port, { path: '/assets/app.js', headers: { cookie, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } });
+    const sub = await raw(ui.port, { path: '/assets/app.js', headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } });
     assert.equal(sub.status, 403);
+    const redeem = await raw(ui.port, { method: 'POST', path: '/auth/session', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' }, body: JSON.stringify({ code: codeOf(ui.openUrl()) }) });
+    assert.equal(redeem.status, 403);
   });
 });
 
 describe('every request', () => {
-  test('the cookie opens assets, with their content type', async () => {
-    const js = await raw(ui.port, { path: '/assets/app.js', headers: { cookie } });
+  test('assets need no credential, with their content type', async () => {
+    const js = await raw(ui.port, { path: '/assets/app.js', headers: auth });
     assert.equal(js.status, 200);
     assert.match(String(js.headers['content-type']), /^text\/javascript/);
-    const css = await raw(ui.port, { path: '/assets/style.css', headers: { cookie } });
+    const css = await raw(ui.port, { path: '/assets/style.css', headers: auth });
     assert.match(String(css.headers['content-type']), /^text\/css/);
-    const head = await raw(ui.port, { method: 'HEAD', path: '/assets/app.js', headers: { cookie } });
+    const head = await raw(ui.port, { method: 'HEAD', path: '/assets/app.js', headers: auth });
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
   });
 
-  test('a wrong cookie or Bearer token: 401', async () => {
-    assert.equal((await raw(ui.port, { path: '/assets/app.js', headers: { cookie: `corral_${ui.port}=nope` } })).status, 401);
-    assert.equal((await raw(ui.port, { path: '/assets/app.js', headers: { cookie: `corral_1=${TOKEN}` } })).status, 401, 'cookie of another port');
-    assert.equal((await raw(ui.port, { path: '/assets/app.js', headers: { authorization: 'Bearer nope' } })).status, 401);
-    assert.equal((await raw(ui.port, { path: '/assets/app.js', headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+  test('a wrong Bearer credential: 401; the token or a session: 200', async () => {
+    assert.equal((await postApi(ui.port, 'getSettings', {}, { bearer: 'nope' })).status, 401);
+    assert.equal((await postApi(ui.port, 'getSettings', {}, { bearer: TOKEN })).status, 200);
+    assert.equal((await postApi(ui.port, 'getSettings', {}, { bearer: session })).status, 200);
   });
 
   test('Host must be 127.0.0.1:<port> or localhost:<port> (DNS rebinding)', async () => {
@@ -155,13 +177,13 @@ describe('every request', () => {
     assert.equal((await raw(ui.port, { path: '/assets/app.js', headers: auth, host: `LOCALHOST:${ui.port}` })).status, 200);
   });
 
-  test('a rebinding page is refused even with the right cookie', async () => {
+  test('a rebinding page is refused even with the right session', async () => {
     const before = fake.calls.length;
     const r = await raw(ui.port, {
       method: 'POST',
       path: '/api/stop',
       host: `attacker.example:${ui.port}`,
-      headers: { cookie, origin: `http://attacker.example:${ui.port}`, 'content-type': 'application/json' },
+      headers: { bearer: session, origin: `http://attacker.example:${ui.port}`, 'content-type': 'application/json' },
       body: JSON.stringify({ stack: 'demo' }),
     });
     assert.equal(r.status, 421);
@@ -170,8 +192,8 @@ describe('every request', () => {
 });
 
 describe('POST /api/<call>', () => {
-  test('with the cookie and our Origin: runs the call and answers its result', async () => {
-    const r = await postApi(ui.port, 'start', { stack: 'demo', services: ['api'] }, { cookie, origin });
+  test('with the session and our Origin: runs the call and answers its result', async () => {
+    const r = await postApi(ui.port, 'start', { stack: 'demo', services: ['api'] }, { bearer: session, origin });
     assert.equal(r.status, 200);
     const body = r.json() as { outcomes: { service: string; ok: boolean }[] };
     assert.deepEqual(body.outcomes.map((o) => [o.service, o.ok]), [['api', true]]);
@@ -183,7 +205,7 @@ describe('POST /api/<call>', () => {
       method: 'POST',
       path: '/api/snapshot',
       host: `localhost:${ui.port}`,
-      headers: { cookie, origin: `http://localhost:${ui.port}`, 'content-type': 'application/json' },
+      headers: { ...auth, origin: `http://localhost:${ui.port}`, 'content-type': 'application/json' },
       body: '{}',
     });
     assert.equal(r.status, 200);
@@ -193,23 +215,22 @@ describe('POST /api/<call>', () => {
     const before = fake.calls.length;
     const attempts = [
       postApi(ui.port, 'stop', { stack: 'demo' }, { bearer: 'wrong-token-wrong-token-wrong', origin }),
-      postApi(ui.port, 'stop', { stack: 'demo' }, { cookie: `corral_${ui.port}=wrong`, origin }),
+      postApi(ui.port, 'stop', { stack: 'demo' }, { cookie: `corral_${ui.port}=${TOKEN}`, origin }),
       postApi(ui.port, 'stop', { stack: 'demo' }, { origin }),
       postApi(ui.port, 'killPortHolder', { stack: 'demo', service: 'api', pid: 1, confirm: true }, { origin }),
     ];
     for (const r of await Promise.all(attempts)) {
       assert.equal(r.status, 401);
-      assert.deepEqual(r.json(), { error: { code: 'unauthorized', message: 'Missing or wrong token. Open the URL printed by `corral ui`.' } });
+      assert.deepEqual(r.json(), { error: { code: 'unauthorized', message: 'Missing or wrong credentials. Open the address `corral ui` prints (its one-time code signs this page in).' } });
     }
     assert.equal(fake.calls.length, before, 'no call reached the owner');
   });
 
-  test('cookie without our Origin (or with another): 403 and nothing done', async () => {
+  test('a session with another Origin: 403 and nothing done', async () => {
     const before = fake.calls.length;
-    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { cookie })).status, 403);
-    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { cookie, origin: 'http://evil.example' })).status, 403);
-    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { cookie, origin: `http://127.0.0.1:${ui.port + 1}` })).status, 403);
-    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { cookie, origin: 'null' })).status, 403);
+    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { bearer: session, origin: 'http://evil.example' })).status, 403);
+    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { bearer: session, origin: `http://127.0.0.1:${ui.port + 1}` })).status, 403);
+    assert.equal((await postApi(ui.port, 'stop', { stack: 'demo' }, { bearer: session, origin: 'null' })).status, 403);
     assert.equal(fake.calls.length, before);
   });
 
@@ -225,7 +246,7 @@ describe('POST /api/<call>', () => {
     const r = await raw(ui.port, {
       method: 'POST',
       path: '/api/stop',
-      headers: { cookie, origin, 'content-type': 'text/plain' },
+      headers: { ...auth, origin, 'content-type': 'text/plain' },
       body: JSON.stringify({ stack: 'demo' }),
     });
     assert.equal(r.status, 415);
@@ -307,7 +328,7 @@ describe('POST /api/<call>', () => {
 });
 
 describe('static files', () => {
-  const get = (path: string) => raw(ui.port, { path, headers: { cookie } });
+  const get = (path: string) => raw(ui.port, { path, headers: auth });
 
   test('cannot leave the renderer folder', async () => {
     const cases: [string, number[]][] = [
@@ -332,7 +353,7 @@ describe('static files', () => {
   });
 
   test('only GET and HEAD', async () => {
-    const r = await raw(ui.port, { method: 'PUT', path: '/index.html', headers: { cookie, origin } });
+    const r = await raw(ui.port, { method: 'PUT', path: '/index.html', headers: { bearer: session, origin } });
     assert.equal(r.status, 405);
   });
 });
@@ -341,7 +362,7 @@ describe('GET /api/events', () => {
   const parse = <T>(e: SseEvent) => JSON.parse(e.data) as T;
 
   test('streams the current snapshot, then every change', async () => {
-    const sse = await openSse(ui.port, '/api/events', { cookie });
+    const sse = await openSse(ui.port, '/api/events', auth);
     try {
       assert.equal(sse.status, 200);
       assert.match(String(sse.headers['content-type']), /^text\/event-stream/);
@@ -364,7 +385,7 @@ describe('GET /api/events', () => {
   });
 
   test('follows the logs of the services asked for, and only those', async () => {
-    const sse = await openSse(ui.port, '/api/events?stack=demo&services=api&snapshots=0', { cookie });
+    const sse = await openSse(ui.port, '/api/events?stack=demo&services=api&snapshots=0', auth);
     try {
       await waitFor(() => fake.listenerCounts.logs === 1, 2000, 'log subscription');
       fake.log('demo', 'worker', 'not me');
@@ -385,30 +406,30 @@ describe('GET /api/events', () => {
   });
 
   test('a malformed subscription is refused before the stream opens', async () => {
-    const sse = await openSse(ui.port, '/api/events?stack=..%2Fetc', { cookie });
+    const sse = await openSse(ui.port, '/api/events?stack=..%2Fetc', auth);
     assert.equal(sse.status, 400);
     sse.close();
   });
 
-  test('needs the token like everything else', async () => {
+  test('needs a credential like the API', async () => {
     const sse = await openSse(ui.port, '/api/events');
     assert.equal(sse.status, 401);
     sse.close();
-    const foreign = await openSse(ui.port, '/api/events', { cookie, origin: 'http://evil.example' });
+    const foreign = await openSse(ui.port, '/api/events', { ...auth, origin: 'http://evil.example' });
     assert.equal(foreign.status, 403);
     foreign.close();
   });
 
   test('unsubscribes from the owner when the client goes away', async () => {
     await waitFor(() => fake.listenerCounts.snapshot === 0 && fake.listenerCounts.logs === 0, 2000, 'earlier streams to close');
-    const sse = await openSse(ui.port, '/api/events?stack=demo', { cookie });
+    const sse = await openSse(ui.port, '/api/events?stack=demo', auth);
     await waitFor(() => fake.listenerCounts.snapshot === 1 && fake.listenerCounts.logs === 1, 2000, 'subscriptions');
     sse.close();
     await waitFor(() => fake.listenerCounts.snapshot === 0 && fake.listenerCounts.logs === 0, 2000, 'unsubscribe on close');
   });
 
   test('a reader that does not keep up gets a gap event instead of unbounded buffering', async () => {
-    const sse = await openSse(ui.port, '/api/events?stack=demo&services=api&snapshots=0', { cookie });
+    const sse = await openSse(ui.port, '/api/events?stack=demo&services=api&snapshots=0', auth);
     try {
       await waitFor(() => fake.listenerCounts.logs >= 1, 2000, 'log subscription');
       sse.response.pause();
@@ -427,7 +448,7 @@ describe('GET /api/events', () => {
 
   test('close() ends open streams and frees the port', async () => {
     const other = await startWebUi(fake.api, { rendererDir: join(tmp.home, 'renderer'), token: TOKEN });
-    const sse = await openSse(other.port, '/api/events', { cookie: `corral_${other.port}=${TOKEN}` });
+    const sse = await openSse(other.port, '/api/events', { authorization: `Bearer ${TOKEN}` });
     await sse.next((e) => e.event === 'snapshot');
     const ended = new Promise<void>((r) => sse.response.on('close', () => r()));
     await other.close();

@@ -101,7 +101,7 @@ stop did not complete; 2 usage; 4 the owner could not be reached or started.`,
     const echo = process.stdout.isTTY ? (line: string) => void process.stdout.write(line + '\n') : undefined;
     let d;
     try {
-      d = await startDaemon({ home: dir.home, takeOver: values['take-over'] === true, preloadParser: values['preload-parser'] === true, ...(echo ? { onLog: echo } : {}), rotation: rotationFromEnv(ctx.env), version: version() });
+      d = await startDaemon({ home: dir.home, takeOver: values['take-over'] === true, preloadParser: values['preload-parser'] === true, ...(echo ? { onLog: echo } : {}), rotation: rotationFromEnv(ctx.env), version: version(), processHandlers: true });
     } catch (e) {
       if (e instanceof OwnerBusyError) {
         const h = e.holder;
@@ -117,10 +117,6 @@ stop did not complete; 2 usage; 4 the owner could not be reached or started.`,
     process.on('SIGINT', stop);
     // Detached, there is no terminal to hang up; in a terminal, closing it should not kill the owner mid-write.
     process.on('SIGHUP', () => {});
-    process.on('uncaughtException', (err) => {
-      running.owner.log(`fatal: ${err.stack ?? err.message}; the owner exits, services keep running (the next owner adopts them)`);
-      process.exit(70);
-    });
     if (echo) out.note(`Corral daemon pid ${process.pid} owns ${dir.home}; control socket ${d.socketPath}. Ctrl-C ends it (services keep running).`);
     const end = await d.done;
     if (echo) out.note(`owner closed (${end.reason}${end.stopServices ? ', services stopped' : ', services left running'})`);

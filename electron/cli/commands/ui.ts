@@ -11,9 +11,11 @@ export const ui: Verb = {
   help: `Usage: corral ui [--no-open] [--json]
 
 Asks the owner to serve its local web UI (the same window the tray app shows)
-on 127.0.0.1 at a free port, with a random token, prints the address and opens
-it in your browser where a desktop exists. The address carries the token:
-anyone without it gets 401. The web UI lives as long as the owner.
+on 127.0.0.1 at a free port, prints the address and opens it in your browser
+where a desktop exists. The address carries a one-time sign-in code (valid 10
+minutes, for one page): the page trades it for a session only that tab holds;
+without one the API answers 401. Run \`corral ui\` again for another tab. The
+web UI lives as long as the owner.
 
 Options:
       --no-open     print the address only

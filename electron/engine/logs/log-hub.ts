@@ -140,11 +140,11 @@ class Tailer {
       // An unfinished last line is delivered whole once it ends, not as a fragment.
       this.offset = lineBoundary(path, st.size);
     } catch {}
-    this.timer = setInterval(() => this.poll(), pollMs);
+    this.timer = setInterval(() => this.pollSafely(), pollMs);
     this.timer.unref();
     try {
       this.watcher = watch(dirname(path), (_e, name) => {
-        if (name === null || name === basename(path)) this.poll();
+        if (name === null || name === basename(path)) this.pollSafely();
       });
       this.watcher.unref();
       this.watcher.on('error', () => {});
@@ -157,6 +157,13 @@ class Tailer {
   remove(l: (lines: LogLine[]) => void): boolean {
     this.listeners.delete(l);
     return this.listeners.size === 0;
+  }
+
+  /** From a timer or a watcher: a read that fails (out of descriptors) is retried at the next tick, never thrown. */
+  private pollSafely(): void {
+    try {
+      this.poll();
+    } catch {}
   }
 
   poll(): void {

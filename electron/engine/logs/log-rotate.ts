@@ -255,7 +255,7 @@ export class LogRotator {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.opts.checkMs);
+    this.timer = setInterval(() => void this.check().catch((e: Error) => this.owner.log(`warning: log rotation pass failed: ${e.message}`)), this.opts.checkMs);
     this.timer.unref();
   }
 

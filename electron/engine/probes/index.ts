@@ -20,6 +20,12 @@ export async function probe(check: HealthCheck, opts: ProbeOptions): Promise<Pro
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
     return { ok: false, detail: `probe timeout must be between 1 and ${MAX_TIMEOUT_MS} ms, got ${String(timeoutMs)}` };
   }
+  const r = await attempt(check, opts);
+  return !r.ok && /\bE[MN]FILE\b/.test(r.detail) ? { ...r, transient: true } : r;
+}
+
+async function attempt(check: HealthCheck, opts: ProbeOptions): Promise<ProbeResult> {
+  const { timeoutMs } = opts;
   try {
     switch (check.kind) {
       case 'tcp':

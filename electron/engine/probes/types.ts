@@ -4,6 +4,8 @@ export interface ProbeResult {
   ok: boolean;
   /** One short sentence: what was tried and what came back. */
   detail: string;
+  /** Failed for want of a file descriptor (EMFILE, ENFILE): not the service's fault; not counted. */
+  transient?: true;
 }
 
 export interface ProbeOptions {

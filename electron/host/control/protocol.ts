@@ -5,10 +5,10 @@
 // its schemas; the calls only the CLI and the app need (ping, up, ps, doctor,
 // handover, shutdown…) are defined here, with their own schemas.
 import { z } from 'zod';
-import { calls, type ApiError, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
+import { calls, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 
-export { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError } from './wire.js';
+export { MAX_REQUEST_BYTES, MAX_PENDING_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError, BudgetExceededError, ByteBudget } from './wire.js';
 export const PROTOCOL_VERSION = 1;
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
@@ -16,7 +16,8 @@ const absolutePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/')
 /** The caller's environment: `${VAR}` in a stack file is expanded with it, as `docker compose` does. */
 const callerEnv = z.record(z.string().max(4096), z.string().max(1 << 16)).refine((e) => Object.keys(e).length <= 4096, 'at most 4096 variables');
 
-export type ErrorCode = ApiError['error']['code'];
+import type { ErrorCode } from '../../../shared/errors.js';
+export type { ErrorCode };
 
 export interface PingResult {
   protocol: number;
@@ -98,7 +99,7 @@ export const controlCalls = {
   /** The owner answers, then closes without stopping services and releases the lock, for the next owner to adopt them. */
   handover: { req: z.strictObject({}), res: {} as { pid: number } },
   shutdown: { req: z.strictObject({ stopServices: z.boolean() }), res: {} as { pid: number } },
-  /** Starts the owner's local web UI if it is not running; the answer is the address with its token. */
+  /** Starts the owner's local web UI if it is not running; the answer is an address with a new one-time sign-in code. */
   webUi: { req: z.strictObject({}), res: {} as { url: string } },
 } as const;
 
@@ -146,29 +147,3 @@ export type ServerMessage =
   | { id: MessageId | null; result: unknown }
   | { id: MessageId | null; error: { code: ErrorCode; message: string } }
   | { id: MessageId; event: unknown };
-
-/** Validates the request of a control-only call, in the same shape as `validateRequest`. */
-export function validateControlRequest<K extends ControlCallName>(
-  call: K,
-  body: unknown,
-): { ok: true; value: z.output<(typeof controlCalls)[K]['req']> } | { ok: false; error: ApiError } {
-  const r = controlCalls[call].req.safeParse(body);
-  if (r.success) return { ok: true, value: r.data as z.output<(typeof controlCalls)[K]['req']> };
-  return { ok: false, error: { error: { code: 'bad-request', message: describeIssue(`\`${call}\``, r.error) } } };
-}
-
-export function describeIssue(what: string, err: z.ZodError): string {
-  const issue = err.issues[0]!;
-  const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
-  return `Invalid request for ${what}${where}: ${issue.message}`;
-}
-
-/** Errors carry a code from the contract; anything else is `internal`. */
-export function errorOf(e: unknown): { code: ErrorCode; message: string } {
-  const codes: ErrorCode[] = ['bad-request', 'not-found', 'unauthorized', 'conflict', 'internal'];
-  const err = e as { code?: unknown; message?: unknown; name?: unknown };
-  const message = typeof err?.message === 'string' ? err.message : String(e);
-  if (typeof err?.code === 'string' && (codes as string[]).includes(err.code)) return { code: err.code as ErrorCode, message };
-  if (err?.name === 'StackFileError' || err?.name === 'ProcfileError') return { code: 'bad-request', message };
-  return { code: 'internal', message };
-}

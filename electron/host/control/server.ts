@@ -7,24 +7,27 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Owner } from '../../engine/owner.js';
-import { isCallName, validateRequest, type CorralApi } from '../../../shared/api.js';
+import { calls, isCallName, type LogLine } from '../../../shared/api.js';
+import { ConflictError, apiError, type ErrorCode } from '../../../shared/errors.js';
 import {
   LineDecoder,
   MAX_REQUEST_BYTES,
   MessageTooLargeError,
+  BudgetExceededError,
+  ByteBudget,
+  MAX_PENDING_BYTES,
   PROTOCOL_VERSION,
+  controlCalls,
   envelopeSchema,
-  errorOf,
-  isControlCall,
   subscriptionSchemas,
-  validateControlRequest,
-  describeIssue,
   type ControlCallName,
-  type ErrorCode,
   type MessageId,
   type ServerMessage,
   type TopicRequest,
 } from './protocol.js';
+import { createApi, type HostApi } from '../api.js';
+import { createDispatch, invalidRequest, runCall, type Dispatch } from '../dispatch.js';
+import { RefusalLog } from '../refusal-log.js';
 import { prepareSocketDir } from './socket-path.js';
 import { upStack, addStackFile, stackList } from '../operations/stacks.js';
 import { listServiceProcesses } from '../operations/ps.js';
@@ -41,6 +44,10 @@ export interface ControlServerOptions {
   webUi?: () => Promise<{ url: string }>;
   /** A connection whose unread output exceeds this is dropped (a stuck `logs -f` must not grow the owner). */
   maxBufferedBytes?: number;
+  /** Bytes of unfinished request lines all connections may hold together (default 8 MiB). */
+  maxPendingBytes?: number;
+  /** The API the calls reach (default: `createApi(owner)`; the daemon shares one with its web UI). */
+  api?: HostApi;
 }
 
 export interface ControlServer {
@@ -55,10 +62,19 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
     unlinkSync(opts.socketPath);
   } catch {}
   const sockets = new Set<Socket>();
+  const dispatch = createDispatch(opts.api ?? createApi(owner), {
+    onFailure: (call, e, cause) => {
+      if (e.error.code === 'internal') owner.log(`control: ${call} failed: ${(cause as Error)?.stack ?? e.error.message}`);
+    },
+  });
+  const shared: Shared = {
+    budget: new ByteBudget(opts.maxPendingBytes ?? MAX_PENDING_BYTES),
+    refusals: new RefusalLog((l) => owner.log(l), { prefix: 'control: ' }),
+  };
   const server: Server = createServer((sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
-    handleConnection(owner, sock, opts);
+    handleConnection(owner, dispatch, sock, opts, shared);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -76,6 +92,7 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
+        shared.refusals.close();
         try {
           unlinkSync(opts.socketPath);
         } catch {}
@@ -85,8 +102,13 @@ export async function startControlServer(owner: Owner, opts: ControlServerOption
   };
 }
 
-function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions): void {
-  const decoder = new LineDecoder(MAX_REQUEST_BYTES);
+interface Shared {
+  budget: ByteBudget;
+  refusals: RefusalLog;
+}
+
+function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: ControlServerOptions, shared: Shared): void {
+  const decoder = new LineDecoder(MAX_REQUEST_BYTES, shared.budget);
   const subs = new Map<MessageId, () => void>();
   const maxBuffered = opts.maxBufferedBytes ?? 32 << 20;
   let ended = false;
@@ -99,25 +121,33 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
       end();
     }
   };
-  const fail = (id: MessageId | null, code: Parameters<typeof errorBody>[0], message: string) => send({ id, error: errorBody(code, message) });
+  const fail = (id: MessageId | null, code: ErrorCode, message: string) => send({ id, error: apiError(code, message).error });
   const end = () => {
     if (ended) return;
     ended = true;
     for (const u of subs.values()) u();
     subs.clear();
+    decoder.dispose();
     sock.end();
     // A peer that stops reading must not keep the socket open forever.
     setTimeout(() => sock.destroy(), 1000).unref();
   };
 
   sock.on('data', (chunk: Buffer) => {
+    if (ended) return;
     let lines: string[];
     try {
       lines = decoder.push(chunk);
     } catch (e) {
       if (e instanceof MessageTooLargeError) {
-        owner.log(`control: refused a request larger than ${MAX_REQUEST_BYTES} bytes`);
+        shared.refusals.refuse(`control: refused a request larger than ${MAX_REQUEST_BYTES} bytes`, 'control: request over 1 MiB');
         fail(null, 'bad-request', `Request larger than ${MAX_REQUEST_BYTES} bytes (1 MiB): refused, nothing was done; the connection is closed.`);
+        end();
+        return;
+      }
+      if (e instanceof BudgetExceededError) {
+        shared.refusals.refuse(`control: ${e.message}`, 'control: too many unfinished requests');
+        fail(null, 'bad-request', `${e.message} Nothing was done; send each request as one line ending in a newline.`);
         end();
         return;
       }
@@ -134,6 +164,8 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
     ended = true;
     for (const u of subs.values()) u();
     subs.clear();
+    // A half-sent request is dropped with its connection, and its bytes given back.
+    decoder.dispose();
   });
 
   async function handleLine(line: string): Promise<void> {
@@ -147,7 +179,7 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
     const env = envelopeSchema.safeParse(raw);
     if (!env.success) {
       const rid = typeof (raw as { id?: unknown })?.id === 'number' || typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: MessageId }).id) : null;
-      fail(rid, 'bad-request', `${describeIssue('the envelope', env.error)} (expected {id, call, req}, {id, subscribe, req} or {id, unsubscribe}); nothing was done.`);
+      fail(rid, 'bad-request', `${invalidRequest('the envelope', env.error).error.message} (expected {id, call, req}, {id, subscribe, req} or {id, unsubscribe}); nothing was done.`);
       return;
     }
     const msg = env.data;
@@ -161,54 +193,44 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
       subscribe(msg.id, msg.subscribe, msg.req ?? {});
       return;
     }
-    try {
-      const result = await dispatch(msg.call, msg.req ?? {}, msg.id);
-      if (result === NO_ANSWER) return;
-      send({ id: msg.id, result });
-    } catch (e) {
-      const err = errorOf(e);
-      if (err.code === 'internal') owner.log(`control: ${msg.call} failed: ${err.message}`);
-      send({ id: msg.id, error: err });
-    }
+    const id = msg.id;
+    const req = msg.req ?? {};
+    const r = isCallName(msg.call)
+      ? await dispatch.call(msg.call, req)
+      : await runCall(controlCalls, msg.call, req, (call, value) => dispatchControl(call as ControlCallName, value, id), {
+          known: [...Object.keys(calls), ...Object.keys(controlCalls)],
+          onFailure: (call, e, cause) => {
+            if (e.error.code === 'internal') owner.log(`control: ${call} failed: ${(cause as Error)?.stack ?? e.error.message}`);
+          },
+        });
+    if (!r.ok) return send({ id, error: r.error.error });
+    if (r.value === NO_ANSWER) return;
+    send({ id, result: r.value });
   }
 
   function subscribe(id: MessageId, topic: 'snapshot' | 'logs', req: unknown): void {
     if (subs.has(id)) return fail(id, 'conflict', `Subscription id ${id} is already in use on this connection.`);
     const parsed = subscriptionSchemas[topic].safeParse(req);
-    if (!parsed.success) return fail(id, 'bad-request', describeIssue(`subscription \`${topic}\``, parsed.error));
-    const api: CorralApi = owner.api;
+    if (!parsed.success) return void send({ id, error: invalidRequest(`subscription \`${topic}\``, parsed.error).error });
     if (topic === 'snapshot') {
-      subs.set(id, api.onSnapshot((s) => send({ id, event: s })));
+      subs.set(id, dispatch.onSnapshot((s) => send({ id, event: s })));
       send({ id, result: { subscribed: topic } });
       send({ id, event: owner.snapshot() });
       return;
     }
     const { stack, services, history } = parsed.data as TopicRequest<'logs'>;
-    try {
-      for (const s of services ?? []) owner.supervisor(stack, s);
-      if (!owner.stack(stack)) throw Object.assign(new Error(`No stack named \`${stack}\`. Known stacks: ${owner.stackNames().join(', ') || 'none'}.`), { code: 'not-found' });
-    } catch (e) {
-      return void send({ id, error: errorOf(e) });
-    }
-    // The acceptance goes first: with `history`, the first event is sent at once.
+    // The acceptance goes first: with `history`, the first event comes while subscribing.
+    let early: LogLine[][] | null = [];
+    const r = dispatch.followLogs({ stack, ...(services ? { services } : {}) }, (lines) => (early ? early.push(lines) : send({ id, event: lines })), history);
+    if (!r.ok) return void send({ id, error: r.error.error });
     send({ id, result: { subscribed: topic } });
-    subs.set(id, owner.followLogs({ stack, ...(services ? { services } : {}) }, (lines) => send({ id, event: lines }), history));
+    for (const lines of early) send({ id, event: lines });
+    early = null;
+    subs.set(id, r.value);
   }
 
-  async function dispatch(call: string, req: unknown, id: MessageId): Promise<unknown> {
-    if (isCallName(call)) {
-      const v = validateRequest(call, req);
-      if (!v.ok) throw Object.assign(new Error(v.error.error.message), { code: v.error.error.code });
-      const fn = owner.api[call] as (r: unknown) => Promise<unknown>;
-      return fn(v.value);
-    }
-    if (!isControlCall(call)) throw Object.assign(new Error(`Unknown call \`${call}\`; nothing was done.`), { code: 'not-found' });
-    return dispatchControl(call, req, id);
-  }
-
-  async function dispatchControl(call: ControlCallName, req: unknown, id: MessageId): Promise<unknown> {
-    const v = validateControlRequest(call, req);
-    if (!v.ok) throw Object.assign(new Error(v.error.error.message), { code: v.error.error.code });
+  async function dispatchControl(call: ControlCallName, value: unknown, id: MessageId): Promise<unknown> {
+    const v = { value };
     switch (call) {
       case 'ping':
         return {
@@ -237,12 +259,12 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
       case 'doctor':
         return runDoctor(owner, v.value as { file?: string; env?: Record<string, string>; fix?: boolean; only?: boolean });
       case 'webUi':
-        if (!opts.webUi) throw Object.assign(new Error('This owner does not serve a web UI.'), { code: 'conflict' });
+        if (!opts.webUi) throw new ConflictError('This owner does not serve a web UI.');
         return opts.webUi();
       case 'handover':
       case 'shutdown': {
         const handler = call === 'handover' ? opts.onHandover : opts.onShutdown;
-        if (!handler) throw Object.assign(new Error(`This owner (${owner.lock.info.kind}) does not accept \`${call}\` over the control socket.`), { code: 'conflict' });
+        if (!handler) throw new ConflictError(`This owner (${owner.lock.info.kind}) does not accept \`${call}\` over the control socket.`);
         owner.log(`control: ${call} requested`);
         // Answer first: the handler ends this process's ownership (and usually the process).
         send({ id, result: { pid: process.pid } });
@@ -256,7 +278,3 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
 }
 
 const NO_ANSWER = Symbol('no-answer');
-
-function errorBody(code: ErrorCode, message: string): { code: ErrorCode; message: string } {
-  return { code, message };
-}

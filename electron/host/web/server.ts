@@ -1,22 +1,28 @@
 // The headless owner's local web UI: the same renderer the Electron window
-// loads, served on 127.0.0.1 with a random token, plus the API contract over
-// HTTP (`POST /api/<call>`) and server-sent events (`GET /api/events`).
-// Every request passes guard.ts (Host, token, Origin) before anything else
-// happens; a refused request changes nothing.
+// loads, served on 127.0.0.1, plus the API contract over HTTP
+// (`POST /api/<call>`) and server-sent events (`GET /api/events`). Every
+// request passes guard.ts (Host, Origin, fetch metadata) before anything else;
+// the API then needs a Bearer credential (sessions.ts: the token, or a session
+// the page redeemed from the one-time code in its address). A refused request
+// changes nothing.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { ApiError, CallName, CorralApi, LogLine } from '../../../shared/api.js';
+import { calls, isCallName, type LogLine } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
-import { isCallName, validateRequest } from '../../../shared/api.js';
-import { guard, sessionCookie } from './guard.js';
+import { HTTP_STATUS, apiError, type ApiError } from '../../../shared/errors.js';
+import type { HostApi } from '../api.js';
+import { createDispatch, unknownCall } from '../dispatch.js';
+import { bearer, guard, unauthorized } from './guard.js';
+import { WebSessions, sameSecret } from './sessions.js';
 import { contentType, openStatic } from './static-files.js';
 import { CONTENT_SECURITY_POLICY } from '../../../shared/csp.js';
 import { readJsonBody } from './read-body.js';
 import { SseStream } from './sse.js';
+import { RefusalLog } from '../refusal-log.js';
 
 export interface WebUiOptions {
   /** 0 or absent: a free port chosen by the kernel. */
@@ -31,11 +37,27 @@ export interface WebUiOptions {
   heartbeatMs?: number;
   /** Bytes queued to one event stream before log lines are dropped (default 4 MiB; tests lower it). */
   sseHighWaterBytes?: number;
+  /** Open connections at most; more are closed as they come (default 64). */
+  maxConnections?: number;
+  /** A connection that has not sent a whole request head within this is closed (default 10 s). */
+  headersTimeoutMs?: number;
 }
 
+/**
+ * The bounds that keep idle or slow clients from taking the owner's file
+ * descriptors (the owner also supervises; at EMFILE it can read neither /proc
+ * nor its logs): a few tabs need a handful of connections each.
+ */
+const DEFAULT_MAX_CONNECTIONS = 64;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** A request (head and body) must be in within this; event streams are answers, not requests, and are not cut. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** A kept-alive connection with no new request is closed after this. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
 export interface WebUi {
-  /** The URL to open: carries the token once; the page turns it into a cookie. */
-  url: string;
+  /** An address to open in a browser: a one-time sign-in code (not the token), valid 10 minutes, for one page. */
+  openUrl(): string;
   port: number;
   token: string;
   close(): Promise<void>;
@@ -81,31 +103,6 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
 const STREAM_ARRAY_OVER = 2000;
 const STREAM_CHUNK = 2000;
 const STREAM_BUFFER_BYTES = 8 << 20;
-
-const STATUS_OF: Record<ApiError['error']['code'], number> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  'not-found': 404,
-  conflict: 409,
-  internal: 500,
-};
-
-function apiError(code: ApiError['error']['code'], message: string): ApiError {
-  return { error: { code, message } };
-}
-
-/** Turns whatever a call threw into the plain error the contract promises. */
-export function toApiError(err: unknown): ApiError {
-  if (err && typeof err === 'object') {
-    const e = err as { error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown };
-    if (e.error && typeof e.error.code === 'string' && e.error.code in STATUS_OF) {
-      return apiError(e.error.code as ApiError['error']['code'], String(e.error.message ?? e.error.code));
-    }
-    if (typeof e.code === 'string' && e.code in STATUS_OF) return apiError(e.code as ApiError['error']['code'], String(e.message ?? e.code));
-    if (typeof e.message === 'string') return apiError('internal', e.message);
-  }
-  return apiError('internal', String(err));
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -164,7 +161,7 @@ function splitUrl(raw: string | undefined): { path: string; query: URLSearchPara
   return { path: q === -1 ? url : url.slice(0, q), query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)) };
 }
 
-export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<WebUi> {
+export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebUi> {
   const token = opts.token ?? randomBytes(32).toString('base64url');
   if (!TOKEN_PATTERN.test(token)) throw new Error('The web UI token must be 16–256 characters of A–Z, a–z, 0–9, "_" or "-".');
   if (!existsSync(join(opts.rendererDir, 'index.html'))) {
@@ -173,18 +170,54 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
   const root = realpathSync(opts.rendererDir);
   const log = opts.log ?? (() => {});
   const streams = new Set<SseStream<LogLine>>();
+  const refusals = new RefusalLog(log, { prefix: 'web ui: ' });
   let port = 0;
+  const dispatch = createDispatch(api, {
+    onFailure: (call, e, cause) => {
+      if (e.error.code === 'internal') log(`web ui: ${call} failed: ${(cause as Error)?.stack ?? e.error.message}`);
+    },
+  });
+
+  const sessions = new WebSessions();
+  /** The token (scripts, tests) or a session the page redeemed, sent as a Bearer header. */
+  const holdsCredential = (req: IncomingMessage): boolean => {
+    const given = bearer(req.headers.authorization);
+    return given !== null && (sameSecret(given, token) || sessions.isSession(given));
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const { path, query } = splitUrl(req.url);
-    const isPage = (method === 'GET' || method === 'HEAD') && (path === '/' || path === '/index.html');
-    const g = guard({ method, headers: req.headers, queryToken: isPage ? query.get('token') : null }, { port, token });
-    if (!g.ok) {
-      log(`web ui: ${g.status} ${method} ${path}: ${g.message}`);
-      sendError(res, g.status, apiError(g.code, g.message), true);
-      return;
+    const isStatic = !path.startsWith('/api/') && !path.startsWith('/auth/');
+    const refuse = (r: { status: number; code: ApiError['error']['code']; message: string }): void => {
+      refusals.refuse(`web ui: ${r.status} ${method} ${path}: ${r.message}`, `${r.status} ${r.message}`);
+      sendError(res, r.status, apiError(r.code, r.message), true);
+    };
+    const g = guard({ method, headers: req.headers, navigable: isStatic }, { port });
+    if (!g.ok) return refuse(g);
+
+    // The renderer's files are no secret: the page loads without a credential and signs in itself.
+    if (path === '/auth/session') {
+      if (method !== 'POST') return sendError(res, 405, apiError('bad-request', 'Use POST for /auth/session.'));
+      const body = await readJsonBody(req);
+      if (!body.ok) return sendError(res, body.status, apiError('bad-request', body.message), body.status === 413);
+      const code = (body.value as { code?: unknown } | null)?.code;
+      const session = typeof code === 'string' ? sessions.redeem(code) : null;
+      if (!session) {
+        return refuse({ status: 401, code: 'unauthorized', message: 'This sign-in code is unknown, used already, or expired. Run `corral ui` again for a new address.' });
+      }
+      return sendJson(res, 200, { session });
     }
+    if (path === '/auth/ticket') {
+      if (method !== 'POST') return sendError(res, 405, apiError('bad-request', 'Use POST for /auth/ticket.'));
+      if (!holdsCredential(req)) return refuse(unauthorized());
+      return sendJson(res, 200, { ticket: sessions.newTicket() });
+    }
+    if (path === '/api/events') {
+      // EventSource cannot send a header: a single-use ticket in the URL stands for it.
+      const ticket = query.get('ticket');
+      if (!(ticket !== null ? sessions.useTicket(ticket) : holdsCredential(req))) return refuse(unauthorized());
+    } else if (!isStatic && !holdsCredential(req)) return refuse(unauthorized());
 
     if (path === '/api/events') {
       if (method !== 'GET') return sendError(res, 405, apiError('bad-request', 'Use GET for /api/events.'));
@@ -193,19 +226,13 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
     if (path.startsWith('/api/')) {
       const name = path.slice('/api/'.length);
       if (method !== 'POST') return sendError(res, 405, apiError('bad-request', `Use POST for /api/${name}.`));
-      if (!isCallName(name)) return sendError(res, 404, apiError('not-found', `Unknown call \`${name}\`.`), true);
+      // Refused before the body is read: nothing of an unknown call is buffered.
+      if (!isCallName(name)) return sendError(res, 404, unknownCall(name, Object.keys(calls)), true);
       const body = await readJsonBody(req);
       if (!body.ok) return sendError(res, body.status, apiError('bad-request', body.message), body.status === 413);
-      const v = validateRequest(name, body.value);
-      if (!v.ok) return sendError(res, STATUS_OF[v.error.error.code], v.error);
-      let result: unknown;
-      try {
-        result = await (api[name as CallName] as (r: unknown) => Promise<unknown>)(v.value);
-      } catch (err) {
-        const e = toApiError(err);
-        if (e.error.code === 'internal') log(`web ui: ${name} failed: ${e.error.message}`);
-        return sendError(res, STATUS_OF[e.error.code], e);
-      }
+      const r = await dispatch.call(name, body.value);
+      if (!r.ok) return sendError(res, HTTP_STATUS[r.error.error.code], r.error);
+      const result = r.value;
       if (Array.isArray(result) && result.length > STREAM_ARRAY_OVER) return sendArray(res, result);
       return sendJson(res, 200, result ?? null);
     }
@@ -223,7 +250,6 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
       'Content-Type': contentType(file.path),
       'Content-Length': String(file.size),
       'Cache-Control': isHtml ? 'no-store' : 'no-cache',
-      ...(g.via === 'query' ? { 'Set-Cookie': sessionCookie(port, token) } : {}),
     });
     if (method === 'HEAD') return void res.end();
     const stream = file.open();
@@ -237,26 +263,33 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
       .getAll('services')
       .flatMap((s) => s.split(','))
       .filter(Boolean);
-    let logSub: { stack: string; services?: string[] } | null = null;
+    // The subscription is checked (and taken) before the stream opens, so a bad or unknown
+    // stack gets the same answer here as on every other face, with its HTTP status.
+    let stream: SseStream<LogLine> | null = null;
+    let early: LogLine[] = [];
+    let offLogs: (() => void) | null = null;
     if (stack !== null) {
-      // Same schema as reading the logs: same names, same limits.
-      const v = validateRequest('readLogs', { stack, ...(services.length > 0 ? { services } : {}) });
-      if (!v.ok) return sendError(res, 400, v.error);
-      logSub = { stack: v.value.stack, ...(v.value.services ? { services: v.value.services } : {}) };
+      const r = dispatch.followLogs({ stack, ...(services.length > 0 ? { services } : {}) }, (lines) => {
+        if (stream) stream.sendLines(lines);
+        else early.push(...lines);
+      });
+      if (!r.ok) return sendError(res, HTTP_STATUS[r.error.error.code], r.error);
+      offLogs = r.value;
     }
     const wantSnapshots = query.get('snapshots') !== '0';
-    const stream = new SseStream<LogLine>(res, {
+    const open = new SseStream<LogLine>(res, {
       headers: SECURITY_HEADERS,
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.sseHighWaterBytes ? { highWaterBytes: opts.sseHighWaterBytes } : {}),
     });
-    streams.add(stream);
-    const offs: (() => void)[] = [];
-    stream.onClose(() => {
-      streams.delete(stream);
+    stream = open;
+    streams.add(open);
+    const offs: (() => void)[] = offLogs ? [offLogs] : [];
+    open.onClose(() => {
+      streams.delete(open);
       for (const off of offs) off();
     });
-    req.on('close', () => stream.close());
+    req.on('close', () => open.close());
     if (wantSnapshots) {
       let lastSeq = -1;
       let lastSince = -1;
@@ -265,29 +298,28 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
         if (s.owner.since === lastSince && s.seq <= lastSeq) return;
         lastSeq = s.seq;
         lastSince = s.owner.since;
-        stream.sendLatest('snapshot', s);
+        open.sendLatest('snapshot', s);
       };
-      offs.push(api.onSnapshot(take));
-      api.snapshot({}).then(take, (err: unknown) => log(`web ui: snapshot failed: ${toApiError(err).error.message}`));
+      offs.push(dispatch.onSnapshot(take));
+      void dispatch.call('snapshot', {}).then((r) => r.ok && take(r.value as Snapshot));
     }
-    if (logSub) {
-      try {
-        offs.push(api.onLogs(logSub, (lines) => stream.sendLines(lines)));
-      } catch (err) {
-        stream.send('error', toApiError(err));
-        stream.close();
-      }
-    }
-    if (stream.isClosed) for (const off of offs.splice(0)) off();
+    open.sendLines(early);
+    early = [];
+    if (open.isClosed) for (const off of offs.splice(0)) off();
   };
 
-  const server = createServer((req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const server = createServer({ headersTimeout, requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log(`web ui: internal error: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent) sendError(res, 500, apiError('internal', 'Internal error in the web UI server.'), true);
       else res.destroy();
     });
   });
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // After listening, an accept that fails (EMFILE) is an error event: without a listener it would end the owner.
+  server.on('error', (err) => refusals.refuse(`web ui: server error: ${err.message}`, `server error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+  server.on('drop', () => refusals.refuse(`web ui: refused a connection over the cap of ${server.maxConnections}`, `over the cap of ${server.maxConnections} connections`));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
@@ -307,12 +339,14 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    openUrl: () => `http://127.0.0.1:${port}/?code=${sessions.newCode()}`,
     port,
     token,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const s of [...streams]) s.close();
+        refusals.close();
+        sessions.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { rethrowIfOutOfDescriptors } from '../transient.js';
 import type { Platform, PortListener, ProcessIdentity, ProcessInfo, SignalOutcome } from './types.js';
 import { MARKER_VAR } from './types.js';
 
@@ -31,7 +32,8 @@ export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { co
 function statSync(pid: number): ReturnType<typeof parseProcStat> | null {
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
+  } catch (e) {
+    rethrowIfOutOfDescriptors(e);
     return null;
   }
 }
@@ -56,7 +58,8 @@ function isDead(pid: number, st: { state: string } | null): boolean {
   if (st.state !== 'Z') return false;
   try {
     return readdirSync(`/proc/${pid}/task`).length <= 1;
-  } catch {
+  } catch (e) {
+    rethrowIfOutOfDescriptors(e);
     return true;
   }
 }
@@ -146,7 +149,8 @@ export const linuxPlatform: Platform = {
     let env: Buffer;
     try {
       env = readFileSync(`/proc/${pid}/environ`);
-    } catch {
+    } catch (e) {
+      rethrowIfOutOfDescriptors(e);
       return null;
     }
     // Searched in the bytes: decoding every process's whole environment made
@@ -172,7 +176,8 @@ export const linuxPlatform: Platform = {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
-      } catch {
+      } catch (e) {
+        rethrowIfOutOfDescriptors(e);
         continue;
       }
       for (const row of parseProcNetTcp(text)) {
@@ -185,7 +190,8 @@ export const linuxPlatform: Platform = {
       let fds: string[];
       try {
         fds = readdirSync(`/proc/${pid}/fd`);
-      } catch {
+      } catch (e) {
+        rethrowIfOutOfDescriptors(e);
         continue;
       }
       for (const fd of fds) {

@@ -1,0 +1,56 @@
+// The API contract (shared/api.ts) served by an owner: what each call does,
+// in engine terms. Every face reaches it through dispatch.ts, which validates
+// first and maps errors after; the engine's own refusals are the error
+// classes of shared/errors.ts.
+import { mkdirSync } from 'node:fs';
+import type { Owner } from '../engine/owner.js';
+import type { HistoryOptions } from '../engine/logs/log-hub.js';
+import type { CorralApi, LogLine, LogSubscription, Unsubscribe } from '../../shared/api.js';
+import { NotFoundError } from '../../shared/errors.js';
+
+/** The contract as the host serves it: a log subscription may also ask for history first (the control socket's `logs -f`). */
+export interface HostApi extends CorralApi {
+  onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void, history?: HistoryOptions): Unsubscribe;
+}
+
+/** Throws NotFoundError unless the stack, and each service named, exist. */
+function checkTarget(owner: Owner, stack: string, services?: readonly string[]): void {
+  if (!owner.stack(stack)) throw new NotFoundError(`No stack named \`${stack}\`. Known stacks: ${owner.stackNames().join(', ') || 'none'}.`);
+  for (const s of services ?? []) owner.supervisor(stack, s);
+}
+
+export function createApi(owner: Owner): HostApi {
+  return {
+    snapshot: async () => owner.snapshot(),
+    start: async (r) => owner.start(r.stack, r.services),
+    stop: async (r) => owner.stop(r.stack, r.services),
+    restart: async (r) => owner.restart(r.stack, r.services),
+    forceStop: async (r) => owner.forceStop(r.stack, r.service),
+    killPortHolder: async (r) => owner.killPortHolder(r.stack, r.service, r.pid),
+    readLogs: async (r) => {
+      checkTarget(owner, r.stack, r.services);
+      return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), { lines: r.lines, since: r.since });
+    },
+    logLocation: async (r) => {
+      checkTarget(owner, r.stack, r.service ? [r.service] : undefined);
+      return { path: r.service ? owner.dir.logFile(r.stack, r.service) : owner.dir.logDir(r.stack) };
+    },
+    openLogFolder: async (r) => {
+      checkTarget(owner, r.stack, r.service ? [r.service] : undefined);
+      const path = owner.dir.logDir(r.stack);
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+      return { path, opened: await owner.openPath(path) };
+    },
+    getSettings: async () => owner.getSettings(),
+    setSettings: async (r) => owner.setSettings(r),
+    onSnapshot: (listener) => {
+      owner.on('snapshot', listener);
+      return () => owner.off('snapshot', listener);
+    },
+    // A subscription to a stack or service that does not exist is refused, on every face alike.
+    onLogs: (sub, listener, history) => {
+      checkTarget(owner, sub.stack, sub.services);
+      return owner.followLogs(sub, listener, history);
+    },
+  };
+}
