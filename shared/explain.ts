@@ -7,7 +7,7 @@ import { formatDuration } from './duration.js';
 
 type Explained = Pick<
   ServiceSnapshot,
-  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder' | 'oneshot'
+  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder' | 'oneshot' | 'logMissing'
 >;
 
 /** How a dependency condition reads after "waiting for db to be …". */
@@ -18,6 +18,13 @@ const CONDITION_WORD = { started: 'started', healthy: 'healthy', completed: 'com
  * (running as started, stopped by the user with nothing left behind).
  */
 export function explainService(s: Explained): string {
+  const why = explainState(s);
+  if (!s.logMissing || s.pid === null) return why;
+  const lost = `its log file was deleted: its output is lost until it restarts (restart ${s.name})`;
+  return why ? `${why}; ${lost}` : lost;
+}
+
+function explainState(s: Explained): string {
   switch (s.state) {
     case 'held': {
       if (!s.held) return 'waiting for a dependency';

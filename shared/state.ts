@@ -83,6 +83,8 @@ export interface ServiceSnapshot {
   held: HeldOn | null;
   /** While `backoff`: when the next start is due (epoch ms). */
   nextRestartAt: number | null;
+  /** Its log file was deleted while it runs: its output is lost until it restarts. */
+  logMissing: boolean;
   /** Last lines of the log, kept when the service failed. */
   lastLogLines: string[];
   /** Processes that a stop could not end (never reported as stopped). */

@@ -284,6 +284,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
     try {
       const snap = await takeSnapshot();
       for (const s of sups) s.recordDescendants(snap);
+      for (const s of sups) s.checkLogFile();
     } catch (e) {
       // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.
       this.log(`warning: descendant record skipped: ${(e as Error).message}`);

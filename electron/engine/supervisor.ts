@@ -12,6 +12,8 @@
 //
 // Contents: snapshot · commands · the life loop · startup · after an exit · launch · stop.
 import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ServiceSpec } from '../../shared/stack.js';
 import { describeExit, type ExitInfo, type HealthResult, type HeldOn, type ProcessRef, type ServiceSnapshot, type ServiceState } from '../../shared/state.js';
 import type { ActionOutcome } from '../../shared/api.js';
@@ -92,6 +94,8 @@ export class ServiceSupervisor {
   survivors: ProcessRef[] = [];
   portHolder: (ProcessRef & { port: number }) | null = null;
   nextRestartAt: number | null = null;
+  /** The log file of the running instance was deleted: its output goes nowhere anyone can read until it restarts. */
+  logMissing = false;
   /** Any change a view shows. */
   readonly onChange = new Emitter<void>();
   readonly onEvent = new Emitter<ServiceEvent>();
@@ -151,6 +155,7 @@ export class ServiceSupervisor {
       // What it waits for as of now: the hold may have begun while a dependency was starting that has failed since.
       held: this.state === 'held' ? (this.ctx.dependencyBlocker(this.spec) ?? this.heldOn) : null,
       nextRestartAt: this.nextRestartAt,
+      logMissing: this.logMissing,
       lastLogLines: this.lastLogLines,
       survivors: this.survivors,
       portHolder: this.portHolder,
@@ -177,6 +182,9 @@ export class ServiceSupervisor {
   }
 
   restart(): Promise<ActionOutcome> {
+    // What a start needs is checked before anything is stopped: a restart that cannot start leaves it running.
+    const problem = this.startProblem();
+    if (problem) return Promise.resolve(this.outcome(false, `${this.name} was not restarted: ${problem}; nothing was stopped`));
     this.wanted = 'up';
     this.preempt();
     return this.queue.run(async () => {
@@ -212,7 +220,7 @@ export class ServiceSupervisor {
   async recheck(): Promise<void> {
     const inst = this.inst;
     if (!inst) return;
-    if (!(await isAlive(identityOfRecord(inst.rec)))) {
+    if (!(await isAlive(identityOfRecord(inst.rec)).catch(() => true))) {
       if (this.inst === inst) inst.markGone();
       return;
     }
@@ -238,6 +246,30 @@ export class ServiceSupervisor {
     } catch (e) {
       this.ctx.log(`${this.ctx.stack}/${this.name}: cannot update the state file: ${(e as Error).message}`);
     }
+  }
+
+  /** What would keep a start from working (its log file cannot be written, its cwd is gone), or null. */
+  startProblem(): string | null {
+    try {
+      mkdirSync(dirname(this.logFile), { recursive: true, mode: 0o700 });
+      closeSync(openSync(this.logFile, 'a', 0o600));
+    } catch (e) {
+      return `its log file ${this.logFile} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    if (!existsSync(this.spec.cwd)) return `its working directory ${this.spec.cwd} does not exist`;
+    return null;
+  }
+
+  /**
+   * A running service whose log file was deleted writes into a file nobody can
+   * open: say so until its next start, which creates the file again.
+   */
+  checkLogFile(): void {
+    const missing = this.inst !== null && !existsSync(this.logFile);
+    if (missing === this.logMissing) return;
+    this.logMissing = missing;
+    if (missing) this.ctx.log(`${this.ctx.stack}/${this.name}: its log file ${this.logFile} was deleted while it runs; its output is lost until it restarts`);
+    this.changed();
   }
 
   /** Stops watching without touching the processes (owner quit or handover). */
@@ -596,6 +628,7 @@ export class ServiceSupervisor {
     }
     const { child, record } = spawned;
     this.adopted = false;
+    this.logMissing = false;
     const inst = this.watch(record, child);
     this.inst = inst;
     if (record.start !== 'exited') {
@@ -707,6 +740,7 @@ export class ServiceSupervisor {
     inst?.ac.abort();
     this.inst = null;
     this.adopted = false;
+    this.logMissing = false;
     this.clearPortHolder();
     if (result.survivors.length > 0) {
       this.survivors = result.survivors;

@@ -22,6 +22,7 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
     reason: null,
     held: null,
     nextRestartAt: null,
+    logMissing: false,
     lastLogLines: [],
     survivors: [],
     portHolder: null,

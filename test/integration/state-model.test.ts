@@ -4,16 +4,16 @@
 // is gone) are cleared by the engine, not hidden by a view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { Owner } from '../../electron/engine/owner.js';
 import { tempHome, freePort, assertNothingLeft, waitFor, isLive } from '../helpers/env.js';
 import { stack, svc, tcpService } from '../helpers/stack.js';
 import { startForeign, newTag } from '../helpers/foreign.js';
 import { explainService } from '../../shared/explain.js';
 
-async function withOwner(label: string, fn: (owner: Owner) => Promise<void>): Promise<void> {
+async function withOwner(label: string, fn: (owner: Owner) => Promise<void>, descendantSnapshotMs?: number): Promise<void> {
   const { home, cleanup } = tempHome(label);
-  const owner = await Owner.open({ home, kind: 'embedded', adoptPollMs: 100 });
+  const owner = await Owner.open({ home, kind: 'embedded', adoptPollMs: 100, ...(descendantSnapshotMs ? { descendantSnapshotMs } : {}) });
   try {
     await fn(owner);
   } finally {
@@ -105,4 +105,31 @@ test('a port holder that goes away is forgotten: nothing offers to stop a proces
       if (isLive(holder.pid)) await holder.kill();
     }
   });
+});
+
+test('a log file deleted under a running service is said in the snapshot; a restart that could not start stops nothing', async () => {
+  await withOwner(
+    'log-deleted',
+    async (owner) => {
+      await owner.addStack(stack('l', [svc('api', ['--tick', '50'])]));
+      await owner.start('l');
+      const before = owner.service('l', 'api');
+      rmSync(before.logFile);
+      const s = await waitFor(() => (owner.service('l', 'api').logMissing ? owner.service('l', 'api') : null), 15_000, 'deleted log noticed');
+      assert.match(explainService(s), /its log file was deleted: its output is lost until it restarts \(restart api\)$/);
+      assert.match(readFileSync(owner.dir.ownerLog, 'utf8'), /l\/api: its log file .* was deleted while it runs/);
+      // The log path cannot be written now (a directory stands in its place): the restart is refused before the stop.
+      mkdirSync(before.logFile);
+      const refused = await owner.restart('l', ['api']);
+      assert.equal(refused.outcomes[0]!.ok, false);
+      assert.match(refused.outcomes[0]!.message, /^api was not restarted: its log file .* cannot be written \(EISDIR\); nothing was stopped$/);
+      assert.equal(owner.service('l', 'api').pid, before.pid, 'still running, same pid');
+      rmSync(before.logFile, { recursive: true });
+      const again = await owner.restart('l', ['api']);
+      assert.equal(again.outcomes[0]!.ok, true, JSON.stringify(again));
+      assert.equal(owner.service('l', 'api').logMissing, false);
+      assert.ok(existsSync(before.logFile), 'the next start created the file again');
+    },
+    100,
+  );
 });

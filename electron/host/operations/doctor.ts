@@ -350,6 +350,18 @@ export async function runDoctor(owner: Owner, req: { file?: string; env?: Record
   const only = req.only && req.file ? (specs[0]?.name ?? '') : undefined;
   await checkOrphansAndState(owner, req.fix === true, out, only);
   out.push(checkLogDir(owner.dir));
+  for (const st of owner.snapshot().stacks) {
+    for (const s of st.services) {
+      if (!s.logMissing || s.pid === null || (only !== undefined && st.name !== only)) continue;
+      out.push({
+        level: 'warning',
+        topic: 'logs',
+        subject: `${st.name}/${s.name}`,
+        message: `the log file of ${s.name} (${s.logFile}) was deleted while it runs: its output is lost`,
+        fix: `corral restart ${s.name} -s ${st.name} (its next start creates the file again)`,
+      });
+    }
+  }
   for (const name of only === undefined ? owner.stackNames() : specs.map((s) => s.name)) {
     const f = checkLogDir(owner.dir, name);
     if (f.level !== 'ok') out.push({ ...f, subject: `${name}: ${f.subject}` });
