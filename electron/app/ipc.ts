@@ -3,8 +3,8 @@
 // the owner, and every failure comes back as a plain `{error}` object: the
 // renderer must never see Electron's "Error invoking remote method" wrapping,
 // and an untrusted frame must never reach a handler.
-import { calls, isCallName, validateRequest } from '../../shared/api.js';
-import type { ApiError, CallName, CallRequest, CallResponse, CorralApi, LogLine } from '../../shared/api.js';
+import { calls, isCallName, logSubscriptionSchema, validateRequest } from '../../shared/api.js';
+import type { ApiError, CallName, CallRequest, CallResponse, CorralApi, LogBatch } from '../../shared/api.js';
 import { CHANNEL, type Reply } from './channels.js';
 import { APP_ORIGIN, originOf } from './app-url.js';
 
@@ -114,7 +114,7 @@ const isSubscriptionId = (id: unknown): id is number => Number.isSafeInteger(id)
 
 /**
  * Log follow subscriptions over IPC. The renderer picks an id per
- * subscription; lines are pushed on `CHANNEL.logs` as `{id, lines}` to the
+ * subscription; batches are pushed on `CHANNEL.logs` as `{id, batch}` to the
  * frame that asked. A closed or reloaded window drops its subscriptions, so a
  * renderer that forgot to unsubscribe does not keep tailers alive.
  */
@@ -140,10 +140,14 @@ export function createLogSubscriptions(source: LogSource, opts: IpcOptions = {})
     const refused = checkSender(event, 'onLogs', opts.allowedOrigins);
     if (refused) return reject(refused);
     const [id, sub] = args;
-    if (args.length !== 2 || !isSubscriptionId(id)) return reject(apiError('bad-request', 'Invalid log subscription: expected (id: positive integer, {stack, services?}).'));
-    // A subscription names what a start/stop targets: a stack and optionally some of its services.
-    const valid = validateRequest('start', sub);
-    if (!valid.ok) return reject(apiError('bad-request', valid.error.error.message.replace('`start`', '`onLogs`')));
+    if (args.length !== 2 || !isSubscriptionId(id)) return reject(apiError('bad-request', 'Invalid log subscription: expected (id: positive integer, {stack, services?, history?, from?}).'));
+    // The same schema as the control socket's and the web UI's subscriptions.
+    const valid = logSubscriptionSchema.safeParse(sub);
+    if (!valid.success) {
+      const issue = valid.error.issues[0]!;
+      const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
+      return reject(apiError('bad-request', `Invalid request for \`onLogs\`${where}: ${issue.message}`));
+    }
     const sender = event.sender;
     const k = key(sender.id, id);
     if (subs.has(k)) return reject(apiError('conflict', `Log subscription ${id} already exists for this window.`));
@@ -155,8 +159,9 @@ export function createLogSubscriptions(source: LogSource, opts: IpcOptions = {})
       });
     }
     try {
-      const stop = source.onLogs(valid.value, (lines: LogLine[]) => {
-        if (!sender.isDestroyed()) sender.send(CHANNEL.logs, { id, lines });
+      // The first batch (history and cursor) comes during this call, before the reply: the renderer holds it until then.
+      const stop = source.onLogs(valid.data, (batch: LogBatch) => {
+        if (!sender.isDestroyed()) sender.send(CHANNEL.logs, { id, batch });
       });
       subs.set(k, { senderId: sender.id, stop });
       return { value: null };

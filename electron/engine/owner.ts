@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
 import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
-import type { ActionOutcome, ActionResult, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, CorralApi, LogBatch, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
 import { DataDir, defaultHome } from './state/paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-lock.js';
@@ -20,7 +20,7 @@ import { watchForWake, type WakeInfo } from './wake.js';
 import { readJson, writeFileAtomic } from './state/atomic-file.js';
 import { waitUntil } from './wait.js';
 import { portHolders } from './process/ports.js';
-import { LogHub, type HistoryOptions } from './logs/log-hub.js';
+import { LogHub } from './logs/log-hub.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
@@ -141,10 +141,16 @@ export class Owner extends EventEmitter {
     return this.stacks.get(name)?.spec;
   }
 
-  /** Follows the logs of `sub.services` (all of the stack's when absent); with `history`, the last lines come first. */
-  followLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void, history?: HistoryOptions): () => void {
-    const services = sub.services ?? this.stack(sub.stack)?.services.map((s) => s.name) ?? [];
-    return this.logs.follow(sub.stack, services, listener, history);
+  /** Follows the logs of `sub.services` (all of the stack's when absent): the first batch has the history asked for and the cursor. */
+  followLogs(sub: LogSubscription, listener: (batch: LogBatch) => void): () => void {
+    const spec = this.stack(sub.stack);
+    if (!spec) throw new NotFoundError(`No stack named \`${sub.stack}\`. Known stacks: ${this.stackNames().join(', ') || 'none'}.`);
+    for (const s of sub.services ?? []) this.supervisor(sub.stack, s);
+    const services = sub.services ?? spec.services.map((s) => s.name);
+    return this.logs.follow(sub.stack, services, listener, {
+      ...(sub.history ? { history: sub.history } : {}),
+      ...(sub.from ? { from: sub.from } : {}),
+    });
   }
 
   supervisor(stack: string, service: string): ServiceSupervisor {
@@ -608,7 +614,11 @@ function createApi(owner: Owner): CorralApi {
     killPortHolder: async (r) => owner.killPortHolder(r.stack, r.service, r.pid),
     readLogs: async (r) => {
       owner.supervisor(r.stack, r.services?.[0] ?? owner.stack(r.stack)?.services[0]?.name ?? '');
-      return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), { lines: r.lines, since: r.since });
+      return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), {
+        ...(r.lines !== undefined ? { lines: r.lines } : {}),
+        ...(r.since !== undefined ? { since: r.since } : {}),
+        ...(r.before ? { before: r.before } : {}),
+      });
     },
     logLocation: async (r) => ({ path: r.service ? owner.dir.logFile(r.stack, r.service) : owner.dir.logDir(r.stack) }),
     openLogFolder: async (r) => {

@@ -183,16 +183,24 @@ function handleConnection(owner: Owner, sock: Socket, opts: ControlServerOptions
       send({ id, event: owner.snapshot() });
       return;
     }
-    const { stack, services, history } = parsed.data as TopicRequest<'logs'>;
+    const sub = parsed.data as TopicRequest<'logs'>;
+    // The acceptance goes first, then the first batch (history and cursor), sent at once by followLogs.
+    let accepted = false;
+    const queued: unknown[] = [];
     try {
-      for (const s of services ?? []) owner.supervisor(stack, s);
-      if (!owner.stack(stack)) throw Object.assign(new Error(`No stack named \`${stack}\`. Known stacks: ${owner.stackNames().join(', ') || 'none'}.`), { code: 'not-found' });
+      subs.set(
+        id,
+        owner.followLogs(sub, (batch) => {
+          if (accepted) send({ id, event: batch });
+          else queued.push(batch);
+        }),
+      );
     } catch (e) {
       return void send({ id, error: errorOf(e) });
     }
-    // The acceptance goes first: with `history`, the first event is sent at once.
+    accepted = true;
     send({ id, result: { subscribed: topic } });
-    subs.set(id, owner.followLogs({ stack, ...(services ? { services } : {}) }, (lines) => send({ id, event: lines }), history));
+    for (const batch of queued) send({ id, event: batch });
   }
 
   async function dispatch(call: string, req: unknown, id: MessageId): Promise<unknown> {

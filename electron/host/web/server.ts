@@ -9,9 +9,9 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { ApiError, CallName, CorralApi, LogLine } from '../../../shared/api.js';
+import type { ApiError, CallName, CorralApi, LogLine, LogSubscription } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
-import { isCallName, validateRequest } from '../../../shared/api.js';
+import { isCallName, logSubscriptionSchema, validateRequest } from '../../../shared/api.js';
 import { guard, sessionCookie } from './guard.js';
 import { contentType, openStatic } from './static-files.js';
 import { CONTENT_SECURITY_POLICY } from '../../../shared/csp.js';
@@ -223,12 +223,28 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
       .getAll('services')
       .flatMap((s) => s.split(','))
       .filter(Boolean);
-    let logSub: { stack: string; services?: string[] } | null = null;
+    let logSub: LogSubscription | null = null;
     if (stack !== null) {
-      // Same schema as reading the logs: same names, same limits.
-      const v = validateRequest('readLogs', { stack, ...(services.length > 0 ? { services } : {}) });
-      if (!v.ok) return sendError(res, 400, v.error);
-      logSub = { stack: v.value.stack, ...(v.value.services ? { services: v.value.services } : {}) };
+      // The same schema as every log subscription: same names, same limits.
+      // `history=N` asks for the last lines; `from=service:pos` (repeated) resumes exactly.
+      const history = query.get('history');
+      const from: Record<string, number> = {};
+      for (const f of query.getAll('from')) {
+        const i = f.lastIndexOf(':');
+        from[i > 0 ? f.slice(0, i) : f] = i > 0 && /^-?\d+$/.test(f.slice(i + 1)) ? Number(f.slice(i + 1)) : NaN;
+      }
+      const v = logSubscriptionSchema.safeParse({
+        stack,
+        ...(services.length > 0 ? { services } : {}),
+        ...(history !== null ? { history: { lines: /^\d+$/.test(history) ? Number(history) : NaN } } : {}),
+        ...(Object.keys(from).length > 0 ? { from } : {}),
+      });
+      if (!v.success) {
+        const issue = v.error.issues[0]!;
+        const where = issue.path.length > 0 ? ` at \`${issue.path.join('.')}\`` : '';
+        return sendError(res, 400, apiError('bad-request', `Invalid log subscription${where}: ${issue.message}`));
+      }
+      logSub = v.data;
     }
     const wantSnapshots = query.get('snapshots') !== '0';
     const stream = new SseStream<LogLine>(res, {
@@ -258,7 +274,8 @@ export async function startWebUi(api: CorralApi, opts: WebUiOptions): Promise<We
     }
     if (logSub) {
       try {
-        offs.push(api.onLogs(logSub, (lines) => stream.sendLines(lines)));
+        // The first batch (history and cursor) is sent whole; later lines may be dropped when the reader is slow (then a `gap`).
+        offs.push(api.onLogs(logSub, (batch) => (batch.cursor ? stream.send('logs', batch) : stream.sendLines(batch.lines))));
       } catch (err) {
         stream.send('error', toApiError(err));
         stream.close();
