@@ -42,6 +42,8 @@ function readRange(path: string, from: number, to: number): Buffer {
 }
 
 const CHUNK = 1 << 20;
+/** One read keeps at most this much text per service (the newest), whatever number of lines was asked. */
+const READ_MAX_CHARS = 64 << 20;
 
 /** Feeds file[from..to) to the splitter a chunk at a time (a huge file is never one buffer). */
 function feed(path: string, from: number, to: number, splitter: LineSplitter, emit: (l: RawLine) => void): void {
@@ -159,7 +161,9 @@ export function readServiceLog(path: string, stack: string, service: string, opt
     const lo = from !== undefined && from > f.base ? lineStartBefore(f.path, from - f.base) : 0;
     // A couple more newline-lines than asked: a few around `before` or `from` are filtered out.
     const start = Math.max(lo, tailStart(f.path, hi, lines - have + 2));
-    const chunk: LogLine[] = [];
+    let chunk: LogLine[] = [];
+    let head = 0;
+    let bytes = 0;
     const keep = (l: RawLine) => {
       if (from !== undefined && l.pos < from) return;
       if (before !== undefined && l.pos >= before) return;
@@ -167,14 +171,19 @@ export function readServiceLog(path: string, stack: string, service: string, opt
       const ts = parseLineTimestamp(l.text) ?? (f.size > 0 ? f.birthMs + ((f.mtimeMs - f.birthMs) * off) / f.size : f.mtimeMs);
       if (since !== undefined && ts < since) return;
       chunk.push({ stack, service, ts, seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
-      // Bounded whatever one line holds: only the last ones are kept.
-      if (chunk.length > 2 * lines) chunk.splice(0, chunk.length - lines);
+      bytes += l.text.length;
+      // Bounded whatever the file holds: only the last lines asked, and at most READ_MAX_CHARS of text.
+      while (chunk.length - head > lines - have || bytes > READ_MAX_CHARS) bytes -= chunk[head++]!.text.length;
+      if (head > 4096 && head > chunk.length / 2) {
+        chunk = chunk.slice(head);
+        head = 0;
+      }
     };
     const splitter = new LineSplitter(f.base + start);
     feed(f.path, start, hi, splitter, keep);
     // A rotated file is complete; so is the current one when nobody follows it.
     if (hi === f.size && (!current || cut === undefined)) splitter.flush(keep);
-    const take = chunk.length > lines - have ? chunk.slice(chunk.length - (lines - have)) : chunk;
+    const take = chunk.slice(head);
     have += take.length;
     chunks.unshift(take);
     if (from !== undefined && from >= f.base) break;
@@ -183,9 +192,9 @@ export function readServiceLog(path: string, stack: string, service: string, opt
 }
 
 /**
- * Follows one service's log from its current end, across rotations: a change
- * of the base (log-files.ts) says the bytes it was reading moved to a rotated
- * file, which it finishes before going on with the new file.
+ * Follows one service's log from its current end, across rotations: it reads
+ * by position (base, offset), so a change of the base (log-files.ts) says the
+ * bytes it was reading moved to a rotated file, which it finishes first.
  */
 class Tailer {
   private base: number;
@@ -246,50 +255,67 @@ class Tailer {
       lines.push({ stack: this.stack, service: this.service, ts: parseLineTimestamp(l.text) ?? now, seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
     };
     try {
-      const base = readLogBase(this.path);
-      let st;
-      try {
-        st = statSync(this.path);
-      } catch {
-        return;
-      }
-      if (base !== this.base) {
-        this.finishRotated(base, emit);
-      } else if (this.ino !== -1 && (st.ino !== this.ino || st.size < this.offset)) {
-        // Truncated or replaced outside Corral: positions go on after what was read, never back.
-        this.splitter.flush(emit);
-        if (this.offset > 0) advanceLogBase(this.path, this.offset);
-        this.base = readLogBase(this.path);
-        this.offset = 0;
-        this.splitter = new LineSplitter(this.base);
-      }
-      this.ino = st.ino;
-      // At most 8 MiB a poll, a chunk at a time: a flood is read at a bounded pace, not buffered.
-      const to = Math.min(st.size, this.offset + (8 << 20));
-      feed(this.path, this.offset, to, this.splitter, emit);
-      this.offset = to;
+      this.read(emit);
     } catch {
       // A file vanishing mid-read: the next poll sees where things stand.
     }
     if (lines.length > 0) for (const l of this.listeners) l(lines);
   }
 
-  /** The bytes it was reading are now in a rotated file (or several rotations passed): finish them, then the newer ones. */
-  private finishRotated(newBase: number, emit: (l: RawLine) => void): void {
-    const files = logFiles(this.path).filter((f) => f.path !== this.path && f.base + f.size > this.base);
-    for (const f of files) {
-      if (f.base === this.base) {
-        feed(f.path, this.offset, f.size, this.splitter, emit);
-      } else {
-        this.splitter = new LineSplitter(f.base);
-        feed(f.path, 0, f.size, this.splitter, emit);
+  /**
+   * Reads on from (base, offset), at most 8 MiB a poll (a flood is read at a
+   * bounded pace, never buffered whole). When the base moved on, the bytes
+   * being read are in a rotated file (found by its base): it is finished, then
+   * each newer one, then the current file.
+   */
+  private read(emit: (l: RawLine) => void): void {
+    let budget = 8 << 20;
+    while (budget > 0) {
+      const currentBase = readLogBase(this.path);
+      if (this.base === currentBase) {
+        let st;
+        try {
+          st = statSync(this.path);
+        } catch {
+          return;
+        }
+        if (this.ino !== -1 && (st.ino !== this.ino || st.size < this.offset)) {
+          // Truncated or replaced outside Corral: positions go on after what was read, never back.
+          this.splitter.flush(emit);
+          if (this.offset > 0) advanceLogBase(this.path, this.offset);
+          this.base = readLogBase(this.path);
+          this.offset = 0;
+          this.splitter = new LineSplitter(this.base);
+        }
+        this.ino = st.ino;
+        const to = Math.min(st.size, this.offset + budget);
+        feed(this.path, this.offset, to, this.splitter, emit);
+        this.offset = to;
+        return;
       }
+      const rotated = logFiles(this.path).filter((f) => f.path !== this.path);
+      const f = rotated.find((x) => x.base === this.base);
+      if (!f) {
+        // Pruned before it was read (or the base was reset): go on with the oldest file after it.
+        this.splitter.flush(emit);
+        const next = rotated.find((x) => x.base > this.base);
+        this.base = next ? next.base : currentBase;
+        this.offset = 0;
+        this.ino = -1;
+        this.splitter = new LineSplitter(this.base);
+        continue;
+      }
+      const to = Math.min(f.size, this.offset + budget);
+      feed(f.path, this.offset, to, this.splitter, emit);
+      budget -= to - this.offset;
+      this.offset = to;
+      if (to < f.size) return;
       this.splitter.flush(emit);
+      this.base = f.base + f.size;
+      this.offset = 0;
+      this.ino = -1;
+      this.splitter = new LineSplitter(this.base);
     }
-    this.splitter.flush(emit);
-    this.base = newBase;
-    this.offset = 0;
-    this.splitter = new LineSplitter(newBase);
   }
 
   /** Reads what is new (delivering it to the listeners) and says where that leaves the log. */
