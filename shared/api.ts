@@ -47,6 +47,12 @@ export interface LogBatch {
   lines: LogLine[];
   /** Only in the first batch: where each service's live lines start. Resume from it (or from the last line's `seq` + 1). */
   cursor?: LogCursor;
+  /**
+   * Only in the first batch of a resume (`from`): per service, bytes left out
+   * because the gap was larger than one read (16 MiB of text): the follower
+   * had stopped reading for long while the service flooded its log.
+   */
+  skipped?: Record<string, number>;
 }
 
 export interface ActionOutcome {

@@ -115,6 +115,7 @@ async function follow(ctx: Ctx, stack: string, services: string[], history: { li
     try {
       await c.subscribe('logs', { stack, services, ...(next ? { from: next } : { history }) }, (batch) => {
         if (batch.cursor && !next) next = { ...batch.cursor };
+        for (const [service, bytes] of Object.entries(batch.skipped ?? {})) out.note(`${service}: ${bytes} bytes of its log were left out (this follower fell behind by more than one read); \`corral logs\` or the file has them.`);
         for (const l of batch.lines) {
           print(l);
           if (next) next[l.service] = Math.max(next[l.service] ?? -Infinity, l.seq + 1);

@@ -43,7 +43,15 @@ function readRange(path: string, from: number, to: number): Buffer {
 
 const CHUNK = 1 << 20;
 /** One read keeps at most this much text per service (the newest), whatever number of lines was asked. */
-const READ_MAX_CHARS = 64 << 20;
+const READ_MAX_CHARS = 16 << 20;
+/**
+ * A tailer reads at most this fast (and this much at once): the files are the
+ * buffer, so a flood is followed late rather than held in the owner's memory
+ * or queued to followers faster than they read (the control socket drops a
+ * client with 32 MiB queued).
+ */
+const READ_RATE_BYTES_PER_S = 8 << 20;
+const READ_BURST_BYTES = 2 << 20;
 
 /** Feeds file[from..to) to the splitter a chunk at a time (a huge file is never one buffer). */
 function feed(path: string, from: number, to: number, splitter: LineSplitter, emit: (l: RawLine) => void): void {
@@ -201,6 +209,8 @@ class Tailer {
   private ino = -1;
   private offset = 0;
   private splitter: LineSplitter;
+  private tokens = READ_BURST_BYTES;
+  private refilled = performance.now();
   private timer: NodeJS.Timeout;
   private watcher: FSWatcher | null = null;
   private readonly listeners = new Set<(lines: LogLine[]) => void>();
@@ -263,14 +273,27 @@ class Tailer {
   }
 
   /**
-   * Reads on from (base, offset), at most 8 MiB a poll (a flood is read at a
-   * bounded pace, never buffered whole). When the base moved on, the bytes
+   * Reads on from (base, offset), at a bounded pace (READ_RATE_BYTES_PER_S:
+   * a flood is followed late, never buffered whole). When the base moved on, the bytes
    * being read are in a rotated file (found by its base): it is finished, then
    * each newer one, then the current file.
    */
   private read(emit: (l: RawLine) => void): void {
-    let budget = 8 << 20;
-    while (budget > 0) {
+    const t = performance.now();
+    this.tokens = Math.min(READ_BURST_BYTES, this.tokens + ((t - this.refilled) / 1000) * READ_RATE_BYTES_PER_S);
+    this.refilled = t;
+    const start = Math.floor(this.tokens);
+    let budget = start;
+    try {
+      this.readUpTo(emit, () => budget, (n) => (budget -= n));
+    } finally {
+      this.tokens -= start - budget;
+    }
+  }
+
+  private readUpTo(emit: (l: RawLine) => void, left: () => number, spend: (n: number) => void): void {
+    while (left() > 0) {
+      const budget = left();
       const currentBase = readLogBase(this.path);
       if (this.base === currentBase) {
         let st;
@@ -290,6 +313,7 @@ class Tailer {
         this.ino = st.ino;
         const to = Math.min(st.size, this.offset + budget);
         feed(this.path, this.offset, to, this.splitter, emit);
+        spend(to - this.offset);
         this.offset = to;
         return;
       }
@@ -307,7 +331,7 @@ class Tailer {
       }
       const to = Math.min(f.size, this.offset + budget);
       feed(f.path, this.offset, to, this.splitter, emit);
-      budget -= to - this.offset;
+      spend(to - this.offset);
       this.offset = to;
       if (to < f.size) return;
       this.splitter.flush(emit);
@@ -392,6 +416,7 @@ export class LogHub {
     }
     // Synchronous from the cut to adding the listener: nothing can fall in between.
     const cursor: LogCursor = {};
+    let skipped: LogCursor | undefined;
     const streams: LogLine[][] = [];
     const history = opts.history ? { lines: opts.history.lines ?? 200, ...(opts.history.since !== undefined ? { since: opts.history.since } : {}) } : null;
     services.forEach((s, i) => {
@@ -402,13 +427,17 @@ export class LogHub {
       const from = opts.from?.[s];
       if (from !== undefined) {
         // Past the log's end: the log was reset (its files deleted); what it holds now is all new.
-        streams.push(readServiceLog(file, stack, s, { lines: RESUME_MAX_LINES, cut, from: from <= cut ? from : -Infinity }));
+        const lines = readServiceLog(file, stack, s, { lines: RESUME_MAX_LINES, cut, from: from <= cut ? from : -Infinity });
+        // A resume keeps the newest lines when the gap is larger than one read: say how much was left out.
+        const first = lines[0]?.seq ?? cursor[s]!;
+        if (from <= cut && first - from > LINE_CAP_BYTES) (skipped ??= {})[s] = first - from;
+        streams.push(lines);
       } else if (history) {
         streams.push(readServiceLog(file, stack, s, { ...history, cut }));
       }
     });
     const merged = mergeByTime(streams);
-    listener({ lines: history && !opts.from ? merged.slice(-history.lines) : merged, cursor });
+    listener({ lines: history && !opts.from ? merged.slice(-history.lines) : merged, cursor, ...(skipped ? { skipped } : {}) });
     for (const t of tailers) t.add(lineListener(listener));
     return () => {
       for (const key of keys) {
