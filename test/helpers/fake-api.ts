@@ -32,6 +32,8 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
 export class FakeOwner {
   /** Every call that reached the API, in order (what a refused request must not add to). */
   readonly calls: { name: CallName; req: unknown }[] = [];
+  /** Every log subscription asked for, in order. */
+  readonly logSubscriptions: LogSubscription[] = [];
   stacks: StackSnapshot[];
   settings: Settings = { ...DEFAULT_SETTINGS };
   /** Which owner the page believes it talks to (launch at login is the app's alone). */
@@ -214,6 +216,7 @@ export class FakeOwner {
         return () => void this.snapshotListeners.delete(listener);
       },
       onLogs: (sub, listener) => {
+        this.logSubscriptions.push(sub);
         // As the owner does: the first batch at once, with the history asked for and the cursor.
         const names = this.servicesOf(sub.stack, sub.services);
         const cursor = Object.fromEntries(names.map((n) => [n, this.logSeq.get(`${sub.stack}/${n}`) ?? 0]));
