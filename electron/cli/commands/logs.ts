@@ -122,9 +122,10 @@ async function follow(ctx: Ctx, stack: string, services: string[], history: { li
         }
       });
     } catch (e) {
-      // The stack is gone from this owner: nothing more to follow there.
-      if ((e as { code?: string }).code === 'not-found') ownerError(e);
-      if (!next) ownerError(e);
+      const code = (e as { code?: string }).code;
+      // The stack is gone from this owner (nothing more to follow), or a refusal that waiting will not change.
+      // An owner that went away during the call is waited for like any other.
+      if (code === 'not-found' || (code !== 'closed' && !next)) ownerError(e);
     }
     await closed;
     c.close();
