@@ -49,7 +49,7 @@ export interface LogBatch {
   cursor?: LogCursor;
   /**
    * Only in the first batch of a resume (`from`): per service, bytes left out
-   * because the gap was larger than one read (16 MiB of text): the follower
+   * because the gap was larger than one read (8 MiB of text): the follower
    * had stopped reading for long while the service flooded its log.
    */
   skipped?: Record<string, number>;

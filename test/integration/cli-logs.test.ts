@@ -28,6 +28,17 @@ interface Follower {
   exit: Promise<number | null>;
 }
 
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** Ends the followers a failed test left running, by pid, before the harness checks that nothing is left. */
+async function endFollowers(): Promise<void> {
+  for (const c of running) {
+    c.kill('SIGKILL');
+    await waitFor(() => !isLive(c.pid!), 5000, `follower ${c.pid} to end`);
+  }
+  running.clear();
+}
+
 /** `corral logs -f --json …` as a child, its lines parsed as they come. */
 function follow(h: Harness, cwd: string, args: string[]): Follower {
   const child = spawn(process.execPath, [CLI, 'logs', '-f', '--json', ...args], { cwd, env: h.env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -42,7 +53,13 @@ function follow(h: Harness, cwd: string, args: string[]): Follower {
     for (const p of parts) if (p) lines.push(JSON.parse(p) as LogLine);
   });
   child.stderr.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  running.add(child);
+  const exit = new Promise<number | null>((r) =>
+    child.on('close', (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   return { child, lines, stderr: () => err, exit };
 }
 
@@ -75,6 +92,7 @@ test('logs -f: identical lines across the seam are printed exactly as many times
     assert.equal(f.lines.filter((l) => l.text === 'same').length, 3000, 'each identical line printed once');
     assert.equal(f.lines.filter((l) => l.text === 'done').length, 1);
   } finally {
+    await endFollowers();
     await h.cleanup();
   }
 });
@@ -96,6 +114,7 @@ test('a crash loop: every kept rotation is read, the first crashes are still sho
     assert.equal(await end(f), 0);
     assert.deepEqual(f.lines.map((l) => l.text.match(/run \d+/)?.[0]), runs);
   } finally {
+    await endFollowers();
     await h.cleanup();
   }
 });
@@ -124,6 +143,7 @@ test('logs -f follows across owners: after an owner SIGKILL it waits, then goes 
     const bad = nums.findIndex((n, i) => i > 0 && n !== nums[i - 1]! + 1);
     assert.equal(bad, -1, `consecutive across the owner change, none lost or repeated: ${nums.slice(Math.max(0, bad - 3), bad + 3).join(' ')}`);
   } finally {
+    await endFollowers();
     await h.cleanup();
   }
 });
@@ -162,6 +182,7 @@ test('a 200 MB line without a newline: the owner stays bounded and the follower 
       'the line to end',
     );
     assert.equal(await end(f), 0, f.stderr());
+    console.log(`# owner RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB while following a ${SIZE >> 20} MiB line`);
     const pieces = f.lines.filter((l) => l.text.startsWith('x'));
     assert.ok(pieces.every((p) => p.text.length <= LINE_CAP_BYTES), `every piece within ${LINE_CAP_BYTES} bytes`);
     const total = pieces.reduce((n, p) => n + p.text.length, 0);
@@ -169,6 +190,7 @@ test('a 200 MB line without a newline: the owner stays bounded and the follower 
     // All of it, unless this follower fell behind by more than the owner keeps queued; then it is told, never silently.
     assert.ok(total === SIZE || /were left out/.test(f.stderr()), `${total} of ${SIZE} bytes, and the follower said: ${f.stderr()}`);
   } finally {
+    await endFollowers();
     await h.cleanup();
   }
 });

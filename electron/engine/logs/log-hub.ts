@@ -43,7 +43,7 @@ function readRange(path: string, from: number, to: number): Buffer {
 
 const CHUNK = 1 << 20;
 /** One read keeps at most this much text per service (the newest), whatever number of lines was asked. */
-const READ_MAX_CHARS = 16 << 20;
+const READ_MAX_CHARS = 8 << 20;
 /**
  * A tailer reads at most this fast (and this much at once): the files are the
  * buffer, so a flood is followed late rather than held in the owner's memory
