@@ -10,15 +10,52 @@ export type { ApiError, ErrorCode } from './errors.js';
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only');
 const target = z.strictObject({ stack: name, services: z.array(name).max(256).optional() });
+const cursor = z.record(name, z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER));
+const historySchema = z.strictObject({
+  lines: z.number().int().min(1).max(1_000_000).optional(),
+  since: z.number().nonnegative().optional(),
+});
+
+/** A log subscription, the same over the control socket, IPC and SSE. */
+export const logSubscriptionSchema = z.strictObject({
+  stack: name,
+  services: z.array(name).max(256).optional(),
+  /** The last lines first, in the first batch. */
+  history: historySchema.optional(),
+  /** Resume: per service, every line at or after this position (history and live), none lost or repeated. */
+  from: cursor.optional(),
+});
 
 export interface LogLine {
   stack: string;
   service: string;
   /** Owner's stamp (ms since epoch) or the line's own timestamp when it has one. */
   ts: number;
-  /** Position in the service's log, for ordering lines with equal stamps. */
+  /**
+   * The line's identity: the byte position where it starts in the service's
+   * whole log, counted across rotations and owners. Unique per service and
+   * increasing, so a view joins a history and live lines by it, never by text.
+   */
   seq: number;
   text: string;
+  /** The line was longer than the cap (16 KiB): this piece is continued by the next one. */
+  cont?: true;
+}
+
+/** Per service, a position in its log: a follower has been given every line before it. */
+export type LogCursor = Record<string, number>;
+
+/** What a log subscription delivers. The first batch comes at once and carries the history asked for (possibly none) and the cursor. */
+export interface LogBatch {
+  lines: LogLine[];
+  /** Only in the first batch: where each service's live lines start. Resume from it (or from the last line's `seq` + 1). */
+  cursor?: LogCursor;
+  /**
+   * Only in the first batch of a resume (`from`): per service, bytes left out
+   * because the gap was larger than one read (8 MiB of text): the follower
+   * had stopped reading for long while the service flooded its log.
+   */
+  skipped?: Record<string, number>;
 }
 
 export interface ActionOutcome {
@@ -66,8 +103,9 @@ export const calls = {
     req: z.strictObject({
       stack: name,
       services: z.array(name).max(256).optional(),
-      lines: z.number().int().min(1).max(1_000_000).optional(),
-      since: z.number().nonnegative().optional(),
+      ...historySchema.shape,
+      /** Per service, only lines before this position (older history behind what a view holds). */
+      before: cursor.optional(),
     }),
     res: {} as LogLine[],
   },
@@ -78,24 +116,18 @@ export const calls = {
   setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
 } as const;
 
-/** What a log subscription names (every face: IPC, SSE, the control socket): a stack and optionally some of its services. */
-export const logSubscriptionSchema = target;
-
 export type CallName = keyof typeof calls;
 export type CallRequest<K extends CallName> = z.input<(typeof calls)[K]['req']>;
 export type CallResponse<K extends CallName> = (typeof calls)[K]['res'];
 
 export type Unsubscribe = () => void;
 
-export interface LogSubscription {
-  stack: string;
-  services?: string[];
-}
+export type LogSubscription = z.input<typeof logSubscriptionSchema>;
 
 /** `window.corral` in the renderer; implemented over IPC (Electron) and HTTP (web UI). */
 export type CorralApi = { [K in CallName]: (req: CallRequest<K>) => Promise<CallResponse<K>> } & {
   onSnapshot(listener: (snapshot: Snapshot) => void): Unsubscribe;
-  onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void): Unsubscribe;
+  onLogs(sub: LogSubscription, listener: (batch: LogBatch) => void): Unsubscribe;
 };
 
 /** Validates a request for `call`; returns the parsed value or a plain error. */

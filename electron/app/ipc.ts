@@ -5,7 +5,7 @@
 // see Electron's "Error invoking remote method" wrapping, and an untrusted
 // frame must never reach a handler.
 import { calls, isCallName } from '../../shared/api.js';
-import type { CallName, CorralApi, LogLine } from '../../shared/api.js';
+import type { CallName, CorralApi, LogBatch } from '../../shared/api.js';
 import { apiError, type ApiError } from '../../shared/errors.js';
 import { dispatchCall, followLogs, type ApiHandlers, type DispatchOptions } from '../host/dispatch.js';
 import { CHANNEL, type Reply } from './channels.js';
@@ -92,7 +92,7 @@ const isSubscriptionId = (id: unknown): id is number => Number.isSafeInteger(id)
 
 /**
  * Log follow subscriptions over IPC. The renderer picks an id per
- * subscription; lines are pushed on `CHANNEL.logs` as `{id, lines}` to the
+ * subscription; batches are pushed on `CHANNEL.logs` as `{id, batch}` to the
  * frame that asked. A closed or reloaded window drops its subscriptions, so a
  * renderer that forgot to unsubscribe does not keep tailers alive.
  */
@@ -118,17 +118,17 @@ export function createLogSubscriptions(source: LogSource, opts: IpcOptions = {})
     const refused = checkSender(event, 'onLogs', opts.allowedOrigins);
     if (refused) return reject(refused);
     const [id, sub] = args;
-    if (args.length !== 2 || !isSubscriptionId(id)) return reject(apiError('bad-request', 'Invalid log subscription: expected (id: positive integer, {stack, services?}).'));
+    if (args.length !== 2 || !isSubscriptionId(id)) return reject(apiError('bad-request', 'Invalid log subscription: expected (id: positive integer, {stack, services?, history?, from?}).'));
     const sender = event.sender;
     const k = key(sender.id, id);
     if (subs.has(k)) return reject(apiError('conflict', `Log subscription ${id} already exists for this window.`));
     const r = followLogs(
       source,
       sub,
-      (lines: LogLine[]) => {
-        if (!sender.isDestroyed()) sender.send(CHANNEL.logs, { id, lines });
+      // The first batch (history and cursor) comes during this call, before the reply: the renderer holds it until then.
+      (batch: LogBatch) => {
+        if (!sender.isDestroyed()) sender.send(CHANNEL.logs, { id, batch });
       },
-      undefined,
       failureReport(opts),
     );
     if (!r.ok) return r.error;

@@ -3,7 +3,7 @@
 // to CommonJS by scripts/build-electron.mjs and imports nothing at runtime but
 // `electron` and ./channels.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { CallName, CorralApi, LogLine, LogSubscription } from '../../shared/api.js';
+import type { CallName, CorralApi, LogBatch, LogSubscription } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/state.js';
 import { CHANNEL, unwrapReply } from './channels.js';
 
@@ -27,11 +27,12 @@ async function invoke(call: CallName, req: unknown): Promise<unknown> {
   return unwrapReply(await ipcRenderer.invoke(CHANNEL.invoke, call, req ?? {}), call);
 }
 
-const logListeners = new Map<number, (lines: LogLine[]) => void>();
+const logListeners = new Map<number, (batch: LogBatch) => void>();
 let nextSubscription = 1;
 
-ipcRenderer.on(CHANNEL.logs, (_event: IpcRendererEvent, msg: { id: number; lines: LogLine[] }) => {
-  logListeners.get(msg.id)?.(msg.lines);
+// The main process sends the history batch during the subscribe call, so the listener is registered before it.
+ipcRenderer.on(CHANNEL.logs, (_event: IpcRendererEvent, msg: { id: number; batch: LogBatch }) => {
+  logListeners.get(msg.id)?.(msg.batch);
 });
 
 const calls = Object.fromEntries((Object.keys(CALL_NAMES) as CallName[]).map((name) => [name, (req: unknown) => invoke(name, req)]));
@@ -45,7 +46,7 @@ const api: CorralApi = {
       ipcRenderer.removeListener(CHANNEL.snapshot, handler);
     };
   },
-  onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void) {
+  onLogs(sub: LogSubscription, listener: (batch: LogBatch) => void) {
     const id = nextSubscription++;
     logListeners.set(id, listener);
     ipcRenderer

@@ -9,7 +9,7 @@ import { describeExit, type HeldOn, type OwnerInfo, type ServiceSnapshot, type S
 import { explainService } from '../../shared/explain.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { ServiceEvent } from './service-state.js';
-import type { ActionOutcome, ActionResult, LogLine, LogSubscription, Settings } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, LogBatch, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/api.js';
 import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import { DataDir, defaultHome } from './state/paths.js';
@@ -23,7 +23,7 @@ import { Reconciler } from './reconcile.js';
 import { readJson, writeFileAtomic } from './state/atomic-file.js';
 import { waitUntil } from './wait.js';
 import { portHolders } from './process/ports.js';
-import { LogHub, type HistoryOptions } from './logs/log-hub.js';
+import { LogHub } from './logs/log-hub.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
@@ -148,10 +148,16 @@ export class Owner extends EventEmitter<OwnerEvents> {
     return this.stacks.get(name)?.spec;
   }
 
-  /** Follows the logs of `sub.services` (all of the stack's when absent); with `history`, the last lines come first. */
-  followLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void, history?: HistoryOptions): () => void {
-    const services = sub.services ?? this.stack(sub.stack)?.services.map((s) => s.name) ?? [];
-    return this.logs.follow(sub.stack, services, listener, history);
+  /** Follows the logs of `sub.services` (all of the stack's when absent): the first batch has the history asked for and the cursor. */
+  followLogs(sub: LogSubscription, listener: (batch: LogBatch) => void): () => void {
+    const spec = this.stack(sub.stack);
+    if (!spec) throw new NotFoundError(`No stack named \`${sub.stack}\`. Known stacks: ${this.stackNames().join(', ') || 'none'}.`);
+    for (const s of sub.services ?? []) this.supervisor(sub.stack, s);
+    const services = sub.services ?? spec.services.map((s) => s.name);
+    return this.logs.follow(sub.stack, services, listener, {
+      ...(sub.history ? { history: sub.history } : {}),
+      ...(sub.from ? { from: sub.from } : {}),
+    });
   }
 
   supervisor(stack: string, service: string): ServiceSupervisor {

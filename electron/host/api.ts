@@ -4,14 +4,11 @@
 // classes of shared/errors.ts.
 import { mkdirSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
-import type { HistoryOptions } from '../engine/logs/log-hub.js';
-import type { CorralApi, LogLine, LogSubscription, Unsubscribe } from '../../shared/api.js';
+import type { CorralApi } from '../../shared/api.js';
 import { NotFoundError } from '../../shared/errors.js';
 
-/** The contract as the host serves it: a log subscription may also ask for history first (the control socket's `logs -f`). */
-export interface HostApi extends CorralApi {
-  onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void, history?: HistoryOptions): Unsubscribe;
-}
+/** The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts). */
+export type HostApi = CorralApi;
 
 /** Throws NotFoundError unless the stack, and each service named, exist. */
 function checkTarget(owner: Owner, stack: string, services?: readonly string[]): void {
@@ -29,7 +26,11 @@ export function createApi(owner: Owner): HostApi {
     killPortHolder: async (r) => owner.killPortHolder(r.stack, r.service, r.pid),
     readLogs: async (r) => {
       checkTarget(owner, r.stack, r.services);
-      return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), { lines: r.lines, since: r.since });
+      return owner.logs.read(r.stack, r.services ?? owner.stack(r.stack)!.services.map((s) => s.name), {
+        ...(r.lines !== undefined ? { lines: r.lines } : {}),
+        ...(r.since !== undefined ? { since: r.since } : {}),
+        ...(r.before ? { before: r.before } : {}),
+      });
     },
     logLocation: async (r) => {
       checkTarget(owner, r.stack, r.service ? [r.service] : undefined);
@@ -48,9 +49,9 @@ export function createApi(owner: Owner): HostApi {
       return () => owner.off('snapshot', listener);
     },
     // A subscription to a stack or service that does not exist is refused, on every face alike.
-    onLogs: (sub, listener, history) => {
+    onLogs: (sub, listener) => {
       checkTarget(owner, sub.stack, sub.services);
-      return owner.followLogs(sub, listener, history);
+      return owner.followLogs(sub, listener);
     },
   };
 }

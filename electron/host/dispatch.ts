@@ -3,7 +3,7 @@
 // the contract's schema → call → map what was thrown with shared/errors.ts.
 // A face adds only its own checks (who is asking) and its own framing.
 import type { z } from 'zod';
-import { calls, logSubscriptionSchema, type CallName, type CallRequest, type CallResponse, type LogLine, type LogSubscription, type Unsubscribe } from '../../shared/api.js';
+import { calls, logSubscriptionSchema, type CallName, type CallRequest, type CallResponse, type LogBatch, type LogSubscription, type Unsubscribe } from '../../shared/api.js';
 import { apiError, toApiError, type ApiError } from '../../shared/errors.js';
 import type { HostApi } from './api.js';
 
@@ -74,8 +74,7 @@ export function dispatchCall(handlers: ApiHandlers, name: unknown, req: unknown,
 export function followLogs(
   source: Pick<HostApi, 'onLogs'>,
   sub: unknown,
-  listener: (lines: LogLine[]) => void,
-  history?: { lines?: number; since?: number },
+  listener: (batch: LogBatch) => void,
   opts: DispatchOptions = {},
 ): Outcome<Unsubscribe> {
   const fail = (error: ApiError, cause?: unknown): Outcome<Unsubscribe> => {
@@ -85,7 +84,7 @@ export function followLogs(
   const parsed = logSubscriptionSchema.safeParse(sub);
   if (!parsed.success) return fail(invalidRequest('`onLogs`', parsed.error));
   try {
-    return { ok: true, value: source.onLogs(parsed.data as LogSubscription, listener, history) };
+    return { ok: true, value: source.onLogs(parsed.data as LogSubscription, listener) };
   } catch (err) {
     return fail(toApiError(err), err);
   }
@@ -93,7 +92,7 @@ export function followLogs(
 
 export interface Dispatch {
   call(name: unknown, req: unknown): Promise<Outcome<unknown>>;
-  followLogs(sub: unknown, listener: (lines: LogLine[]) => void, history?: { lines?: number; since?: number }): Outcome<Unsubscribe>;
+  followLogs(sub: unknown, listener: (batch: LogBatch) => void): Outcome<Unsubscribe>;
   onSnapshot: HostApi['onSnapshot'];
 }
 
@@ -101,7 +100,7 @@ export interface Dispatch {
 export function createDispatch(api: HostApi, opts: DispatchOptions = {}): Dispatch {
   return {
     call: (name, req) => dispatchCall(api, name, req, opts),
-    followLogs: (sub, listener, history) => followLogs(api, sub, listener, history, opts),
+    followLogs: (sub, listener) => followLogs(api, sub, listener, opts),
     onSnapshot: (listener) => api.onSnapshot(listener),
   };
 }

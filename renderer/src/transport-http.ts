@@ -5,9 +5,8 @@
 //
 // Authentication is a session held by this page only (web-session.ts), sent
 // as a Bearer header; never a cookie, which every server on 127.0.0.1 would get.
-import type { CallName, CallRequest, CallResponse, CorralApi, LogLine, LogSubscription, Unsubscribe, ApiError } from '../../shared/api.js';
+import type { CallName, CallRequest, CallResponse, CorralApi, LogBatch, LogCursor, LogSubscription, Unsubscribe, ApiError } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/state.js';
-import { linesAfterDelivered, liveAfterHistory } from './logs/overlap.js';
 import { signIn, ticketedEventSource, type WebSession } from './web-session.js';
 
 /** A failed call: the server's `{error:{code,message}}` as an Error. */
@@ -104,10 +103,6 @@ async function parseLinesArray(res: Response): Promise<unknown[]> {
   return out;
 }
 
-const RESUME_KEY = 20;
-const CATCH_UP_LINES = 5000;
-const MAX_READ = 1_000_000;
-
 export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
   const base = opts.base ?? '';
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
@@ -187,74 +182,58 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     };
   }
 
-  function onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void): Unsubscribe {
-    const q = new URLSearchParams({ stack: sub.stack, snapshots: '0' });
-    if (sub.services && sub.services.length > 0) q.set('services', sub.services.join(','));
-    const src = new ES(`${base}/api/events?${q}`);
-    const since = Date.now();
+  /**
+   * One event stream per subscription. The first `logs` event carries the
+   * history and each service's cursor; every line carries its position. The
+   * stream is never left to EventSource's own reconnect (which would ask for
+   * the history again): after a drop, or a `gap` (the server dropped lines
+   * while we read too slowly), it is reopened from the position after the last
+   * line delivered, so the seam is exact, whatever the lines say.
+   */
+  function onLogs(sub: LogSubscription, listener: (batch: LogBatch) => void): Unsubscribe {
     let closed = false;
-    let opened = false;
-    let broken = false;
-    // The last texts delivered per service: where to resume after a break.
-    const delivered = new Map<string, string[]>();
+    let src: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    // Per service, the position of the next line to deliver; null until the first event.
+    let next: LogCursor | null = sub.from ? { ...sub.from } : null;
+    let firstDelivered = false;
 
-    const deliver = (lines: LogLine[]) => {
-      if (closed || lines.length === 0) return;
-      for (const l of lines) {
-        let d = delivered.get(l.service);
-        if (!d) delivered.set(l.service, (d = []));
-        d.push(l.text);
-        if (d.length > 2 * RESUME_KEY) d.splice(0, d.length - RESUME_KEY);
-      }
-      listener(lines);
+    const open = () => {
+      if (closed) return;
+      const q = new URLSearchParams({ stack: sub.stack, snapshots: '0' });
+      if (sub.services && sub.services.length > 0) q.set('services', sub.services.join(','));
+      if (next) for (const [service, pos] of Object.entries(next)) q.append('from', `${service}:${pos}`);
+      else if (sub.history) q.set('history', String(sub.history.lines ?? 200));
+      const es = new ES(`${base}/api/events?${q}`);
+      src = es;
+      const reopen = (afterMs: number) => {
+        if (src !== es) return;
+        es.close();
+        src = null;
+        if (!closed) retry = setTimeout(open, afterMs);
+      };
+      es.addEventListener('logs', (ev) => {
+        if (src !== es || closed) return;
+        const batch = JSON.parse((ev as MessageEvent<string>).data) as LogBatch;
+        const at = (next ??= {});
+        for (const [service, pos] of Object.entries(batch.cursor ?? {})) at[service] = Math.max(at[service] ?? -Infinity, pos);
+        for (const l of batch.lines) at[l.service] = Math.max(at[l.service] ?? -Infinity, l.seq + 1);
+        if (!firstDelivered) {
+          firstDelivered = true;
+          listener({ lines: batch.lines, cursor: batch.cursor ?? { ...at } });
+        } else if (batch.lines.length > 0) {
+          listener({ lines: batch.lines });
+        }
+      });
+      es.addEventListener('gap', () => reopen(0));
+      es.addEventListener('error', () => reopen(1000));
     };
-
-    // After a reconnect, or when the server dropped lines because we read too
-    // slowly: hold new lines back, read the tail, deliver what came after the
-    // last line we gave, then what was held back (minus the seam).
-    let held: LogLine[] | null = null;
-    let again = 0;
-    const catchUp = async (dropped: number) => {
-      if (held) {
-        again = Math.max(again, dropped + 1);
-        return;
-      }
-      held = [];
-      const resume = new Map([...delivered].map(([s, d]) => [s, d.slice(-RESUME_KEY)]));
-      let missed: LogLine[] = [];
-      try {
-        const tail = await call('readLogs', { stack: sub.stack, ...(sub.services ? { services: sub.services } : {}), lines: Math.min(MAX_READ, dropped + CATCH_UP_LINES) });
-        // A service that had said nothing yet: only what it wrote since we subscribed.
-        missed = linesAfterDelivered(tail, resume).filter((l) => resume.has(l.service) || l.ts >= since);
-      } catch {}
-      const later = held;
-      held = null;
-      deliver(missed);
-      deliver(liveAfterHistory(missed, later));
-      if (again > 0) {
-        const n = again - 1;
-        again = 0;
-        void catchUp(n);
-      }
-    };
-    const onLines = (lines: LogLine[]) => {
-      if (held) for (const l of lines) held.push(l);
-      else deliver(lines);
-    };
-
-    src.addEventListener('logs', (ev) => onLines(JSON.parse((ev as MessageEvent<string>).data) as LogLine[]));
-    src.addEventListener('gap', (ev) => void catchUp((JSON.parse((ev as MessageEvent<string>).data) as { dropped?: number }).dropped ?? 0));
-    src.addEventListener('open', () => {
-      if (opened && broken) void catchUp(0);
-      opened = true;
-      broken = false;
-    });
-    src.addEventListener('error', () => {
-      broken = true;
-    });
+    open();
     return () => {
       closed = true;
-      src.close();
+      if (retry) clearTimeout(retry);
+      src?.close();
+      src = null;
     };
   }
 

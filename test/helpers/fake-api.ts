@@ -2,7 +2,7 @@
 // web server's unit tests (which check what the server lets through, not what
 // an owner does) and for renderer tests and benchmarks that need states a real
 // stack makes hard to reach on cue (survivors, a million lines).
-import type { ActionOutcome, ActionResult, CallName, CorralApi, LogLine, LogSubscription, Settings } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, CallName, CorralApi, LogBatch, LogLine, LogSubscription, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS } from '../../shared/api.js';
 import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
 
@@ -36,6 +36,8 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
 export class FakeOwner {
   /** Every call that reached the API, in order (what a refused request must not add to). */
   readonly calls: { name: CallName; req: unknown }[] = [];
+  /** Every log subscription asked for, in order. */
+  readonly logSubscriptions: LogSubscription[] = [];
   stacks: StackSnapshot[];
   settings: Settings = { ...DEFAULT_SETTINGS };
   /** Which owner the page believes it talks to (launch at login is the app's alone). */
@@ -47,7 +49,7 @@ export class FakeOwner {
   private readonly logs = new Map<string, LogLine[]>();
   private readonly logSeq = new Map<string, number>();
   private readonly snapshotListeners = new Set<(s: Snapshot) => void>();
-  private readonly logListeners = new Set<{ sub: LogSubscription; listener: (lines: LogLine[]) => void }>();
+  private readonly logListeners = new Set<{ sub: LogSubscription; listener: (batch: LogBatch) => void }>();
   /** Makes the next call of that name throw this. */
   readonly failNext = new Map<CallName, unknown>();
   /** Delays every action call (to see pending states). */
@@ -107,7 +109,7 @@ export class FakeOwner {
     for (const l of lines) list.push(l);
     for (const { sub, listener } of [...this.logListeners]) {
       if (sub.stack !== stack || (sub.services && !sub.services.includes(service))) continue;
-      listener(lines);
+      listener({ lines });
     }
     return lines;
   }
@@ -192,6 +194,7 @@ export class FakeOwner {
         const lists = names.map((n) => this.logs.get(`${req.stack}/${n}`) ?? []);
         let all = lists.length === 1 ? lists[0]! : lists.flat().sort((a, b) => a.ts - b.ts || (a.service === b.service ? a.seq - b.seq : a.service < b.service ? -1 : 1));
         if (req.since !== undefined) all = all.filter((l) => l.ts >= req.since!);
+        if (req.before) all = all.filter((l) => req.before![l.service] === undefined || l.seq < req.before![l.service]!);
         const n = req.lines ?? 200;
         return all.length > n ? all.slice(all.length - n) : all.slice();
       },
@@ -217,6 +220,15 @@ export class FakeOwner {
         return () => void this.snapshotListeners.delete(listener);
       },
       onLogs: (sub, listener) => {
+        this.logSubscriptions.push(sub);
+        // As the owner does: the first batch at once, with the history asked for and the cursor.
+        const names = this.servicesOf(sub.stack, sub.services);
+        const cursor = Object.fromEntries(names.map((n) => [n, this.logSeq.get(`${sub.stack}/${n}`) ?? 0]));
+        let history = names
+          .flatMap((n) => (this.logs.get(`${sub.stack}/${n}`) ?? []).filter((l) => sub.from?.[n] === undefined || l.seq >= sub.from[n]!))
+          .sort((a, b) => a.ts - b.ts || (a.service === b.service ? a.seq - b.seq : a.service < b.service ? -1 : 1));
+        if (!sub.from) history = sub.history ? history.slice(-(sub.history.lines ?? 200)) : [];
+        listener({ lines: history, cursor });
         const entry = { sub, listener };
         this.logListeners.add(entry);
         return () => void this.logListeners.delete(entry);

@@ -20,7 +20,7 @@ test('history then live lines: an unfinished last line is delivered once, whole'
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, 'one\ntwo\nthree\nhalf a');
     const got: string[][] = [];
-    const off = hub.follow('s', ['a'], (lines) => got.push(lines.map((l) => l.text)), { lines: 2 });
+    const off = hub.follow('s', ['a'], (batch) => got.push(batch.lines.map((l) => l.text)), { history: { lines: 2 } });
     assert.deepEqual(got, [['two', 'three']], 'the history, without the unfinished line');
     appendFileSync(file, ' line\nfour\n');
     await waitFor(() => got.flat().includes('four'), 5000, 'the rest');
@@ -52,7 +52,7 @@ test('followers that join while a writer appends see every line exactly once', a
       // Join at varied moments, some between polls, some right after one.
       await new Promise((r) => setTimeout(r, 3 + ((i * 7) % 23)));
       const f: { lines: LogLine[]; off: () => void } = { lines: [], off: () => {} };
-      f.off = hub.follow('s', ['w'], (lines) => f.lines.push(...lines), { lines: 3 });
+      f.off = hub.follow('s', ['w'], (batch) => f.lines.push(...batch.lines), { history: { lines: 3 } });
       followers.push(f);
     }
     const last = followers[followers.length - 1]!;

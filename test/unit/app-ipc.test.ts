@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import type { ActionResult, LogLine, LogSubscription } from '../../shared/api.js';
+import type { ActionResult, LogBatch, LogLine, LogSubscription } from '../../shared/api.js';
 import { bindCalls, createInvokeHandler, createLogSubscriptions, registerIpc, type ApiHandlers, type InvokeEventLike } from '../../electron/app/ipc.js';
 import { CHANNEL, unwrapReply } from '../../electron/app/channels.js';
 import { settings, stigmerRunning } from './app-fixtures.js';
@@ -130,10 +130,10 @@ test('the preload side turns {error} into a thrown Error with the message, and r
 });
 
 function fakeLogSource() {
-  const subs: { sub: LogSubscription; listener: (lines: LogLine[]) => void; stopped: boolean }[] = [];
+  const subs: { sub: LogSubscription; listener: (batch: LogBatch) => void; stopped: boolean }[] = [];
   return {
     subs,
-    onLogs(sub: LogSubscription, listener: (lines: LogLine[]) => void) {
+    onLogs(sub: LogSubscription, listener: (batch: LogBatch) => void) {
       const s = { sub, listener, stopped: false };
       subs.push(s);
       return () => {
@@ -150,8 +150,8 @@ test('log subscriptions push lines to the subscribing window and stop on unsubsc
   const sender = new FakeSender(7);
   assert.deepEqual(await logs.subscribe(ours(sender), 1, { stack: 'stigmer', services: ['temporal'] }), { value: null });
   assert.deepEqual(source.subs[0]!.sub, { stack: 'stigmer', services: ['temporal'] });
-  source.subs[0]!.listener([line('hello')]);
-  assert.deepEqual(sender.sent, [[CHANNEL.logs, { id: 1, lines: [line('hello')] }]]);
+  source.subs[0]!.listener({ lines: [line('hello')] });
+  assert.deepEqual(sender.sent, [[CHANNEL.logs, { id: 1, batch: { lines: [line('hello')] } }]]);
   assert.deepEqual(await logs.unsubscribe(ours(sender), 1), { value: null });
   assert.equal(source.subs[0]!.stopped, true);
   assert.equal(logs.size, 0);
@@ -181,9 +181,9 @@ test('log subscriptions: refused for strangers and bad arguments; dropped when t
   assert.deepEqual(source.subs.map((s) => s.stopped), [true, true, false]);
   logs.dropSender(2);
   assert.equal(logs.size, 0);
-  source.subs[2]!.listener([line('late')]);
+  source.subs[2]!.listener({ lines: [line('late')] });
   b.destroyed = true;
-  source.subs[2]!.listener([line('later')]);
+  source.subs[2]!.listener({ lines: [line('later')] });
   assert.equal(b.sent.length, 1, 'nothing is sent to a destroyed window');
 });
 

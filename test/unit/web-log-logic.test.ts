@@ -3,7 +3,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAnsi, stripAnsi, spanClass } from '../../renderer/src/logs/ansi.js';
-import { overlap, endOfLast, liveAfterHistory, linesAfterDelivered } from '../../renderer/src/logs/overlap.js';
 import { LogStore, compareLines } from '../../renderer/src/logs/log-store.js';
 import { LogSearch, matcher } from '../../renderer/src/logs/search.js';
 import { parseRoute, routeHash } from '../../renderer/src/route.js';
@@ -48,39 +47,6 @@ describe('ansi', () => {
     assert.equal(stripAnsi('a\rb\x07c'), 'abc');
     const spans = parseAnsi('<img src=x onerror=alert(1)>\x1b[31m<b>');
     assert.equal(spans.map((s) => s.text).join(''), '<img src=x onerror=alert(1)><b>');
-  });
-});
-
-describe('joining history and followed lines', () => {
-  test('overlap finds the longest seam', () => {
-    assert.equal(overlap(['a', 'b', 'c'], ['b', 'c', 'd']), 2);
-    assert.equal(overlap(['a', 'b', 'c'], ['d']), 0);
-    assert.equal(overlap(['x', 'a', 'a'], ['a', 'a', 'a']), 2);
-    assert.equal(overlap([], ['a']), 0);
-    assert.equal(overlap(['a', 'b'], ['a', 'b']), 2);
-  });
-
-  test('endOfLast finds where the delivered tail ends in a new read', () => {
-    assert.equal(endOfLast(['a', 'b', 'c', 'b', 'c', 'd'], ['b', 'c']), 5);
-    assert.equal(endOfLast(['a', 'b'], ['z']), -1);
-  });
-
-  test('followed lines already in the history are dropped, per service', () => {
-    const history = [line('api', -3, 'a1'), line('worker', -2, 'w1'), line('api', -2, 'a2'), line('api', -1, 'a3'), line('worker', -1, 'w2')];
-    const live = [line('api', 0, 'a2'), line('api', 1, 'a3'), line('worker', 0, 'w3'), line('api', 2, 'a4')];
-    assert.deepEqual(
-      liveAfterHistory(history, live).map((l) => `${l.service}:${l.text}`),
-      ['worker:w3', 'api:a4'],
-    );
-  });
-
-  test('after a break, only what follows the last delivered lines is delivered', () => {
-    const tail = [line('api', -4, 'a1'), line('api', -3, 'a2'), line('api', -2, 'a3'), line('api', -1, 'a4'), line('worker', -1, 'w9')];
-    const delivered = new Map([['api', ['a1', 'a2']]]);
-    assert.deepEqual(
-      linesAfterDelivered(tail, delivered).map((l) => l.text),
-      ['a3', 'a4', 'w9'],
-    );
   });
 });
 

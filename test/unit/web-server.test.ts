@@ -11,7 +11,7 @@ import { FakeOwner } from '../helpers/fake-api.js';
 import { raw, postApi, openSse, type SseEvent } from '../helpers/web-client.js';
 import { tempHome, waitFor } from '../helpers/env.js';
 import type { Snapshot } from '../../shared/state.js';
-import type { LogLine } from '../../shared/api.js';
+import type { LogBatch, LogLine } from '../../shared/api.js';
 
 const TOKEN = 'test-token-0123456789abcdefghijklmnop';
 
@@ -390,8 +390,10 @@ describe('GET /api/events', () => {
       await waitFor(() => fake.listenerCounts.logs === 1, 2000, 'log subscription');
       fake.log('demo', 'worker', 'not me');
       fake.log('demo', 'api', ['hello\nnot a frame break', 'data: fake\n\nevent: snapshot']);
-      const e = await sse.next((x) => x.event === 'logs');
-      const lines = parse<LogLine[]>(e);
+      const first = await sse.next((x) => x.event === 'logs');
+      assert.deepEqual(parse<LogBatch>(first), { lines: [], cursor: { api: 0 } }, 'the first batch: no history asked, the cursor');
+      const e = await sse.next((x) => x.event === 'logs' && parse<LogBatch>(x).lines.length > 0);
+      const lines = parse<LogBatch>(e).lines;
       assert.deepEqual(
         lines.map((l) => [l.service, l.text]),
         [

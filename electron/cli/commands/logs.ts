@@ -1,9 +1,10 @@
-import type { Verb } from '../context.js';
+import type { Ctx, Verb } from '../context.js';
+import type { ControlClient } from '../../host/control/client.js';
 import { parseSince, parseVerb, positiveInt } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { resolveStackName } from '../stack-ref.js';
 import { SERVICE_COLORS } from '../output.js';
-import type { LogLine } from '../../../shared/api.js';
+import type { LogCursor, LogLine } from '../../../shared/api.js';
 import { ownerError } from './outcomes.js';
 
 export const logs: Verb = {
@@ -23,10 +24,17 @@ Options:
   -t, --timestamps   show each line's time
       --file FILE    the stack file (default: ./corral.yaml)
   -s, --stack NAME   a stack the owner knows, by name
-      --json         one JSON object per line: {stack, service, ts, seq, text}
+      --json         one JSON object per line: {stack, service, ts, seq, text, cont?}
+                     (seq: the line's position in the service's log, its identity;
+                     cont: a piece of a line longer than 16 KiB, continued next)
   -h, --help         this help
 
-Exit: 0; 2 usage (unknown service); 4 no owner (or it went away while following).`,
+Lines longer than 16 KiB are shown in pieces; a line redrawn with \\r (a
+progress bar) is shown as its last state. With -f, when the owner goes away
+(stopped, killed, handed over) this says so once and waits for the next one,
+then goes on from the line after the last one shown.
+
+Exit: 0 (also on Ctrl-C while following); 2 usage (unknown service); 4 no owner.`,
   async run(ctx, argv) {
     const { values, positionals } = parseVerb('logs', argv, {
       file: { type: 'string' },
@@ -65,23 +73,86 @@ Exit: 0; 2 usage (unknown service); 4 no owner (or it went away while following)
       }
       return EXIT.ok;
     }
-    // The owner sends the history as the first event, then every later line
-    // once: it cuts the history where its followers stand.
-    let unsubscribe: () => void;
-    try {
-      unsubscribe = await client.subscribe('logs', { stack, services, history }, (lines) => lines.forEach(print));
-    } catch (e) {
-      ownerError(e);
-    }
-    return new Promise<number>((resolve) => {
-      ctx.onInterrupt = () => {
-        unsubscribe();
-        resolve(EXIT.ok);
-      };
-      client.once('close', () => {
-        out.note('The owner closed the connection (stopped or handed over); run the command again to go on following.');
-        resolve(EXIT.owner);
-      });
-    });
+    return follow(ctx, stack, services, history, print);
   },
 };
+
+/**
+ * Follows across owners. The owner sends the history and each service's
+ * cursor as the first event, then every later line once. When it goes away
+ * (killed, `daemon stop`, a handover to the app), this waits for the next
+ * owner and resubscribes from the position after the last line printed, so
+ * nothing is lost or printed twice. It does not start an owner itself: the
+ * owner may have been stopped on purpose (`corral daemon stop`), and a
+ * follower in another terminal must not undo that; the services keep running
+ * and writing meanwhile, and the next owner (`corral up`, the app, a
+ * handover) gives what they wrote.
+ */
+async function follow(ctx: Ctx, stack: string, services: string[], history: { lines: number; since?: number }, print: (l: LogLine) => void): Promise<number> {
+  const { out } = ctx;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  ctx.onInterrupt = () => {
+    stopped = true;
+    wake?.();
+  };
+  // Per service, the position of the next line to print (known once the first event came).
+  let next: LogCursor | null = null;
+  let client: ControlClient | null = (await ctx.connect()).client;
+  let saidGone = false;
+  while (!stopped) {
+    if (!client) {
+      client = await nextOwner(ctx, () => stopped, (w) => (wake = w));
+      if (!client) break;
+      out.note(out.paint('dim', 'Following again with the new owner.'));
+      saidGone = false;
+    }
+    const c = client;
+    const closed = new Promise<void>((resolve) => {
+      wake = resolve;
+      c.once('close', () => resolve());
+    });
+    try {
+      await c.subscribe('logs', { stack, services, ...(next ? { from: next } : { history }) }, (batch) => {
+        if (batch.cursor && !next) next = { ...batch.cursor };
+        for (const [service, bytes] of Object.entries(batch.skipped ?? {})) out.note(`${service}: ${bytes} bytes of its log were left out (this follower fell behind by more than one read); \`corral logs\` or the file has them.`);
+        for (const l of batch.lines) {
+          print(l);
+          if (next) next[l.service] = Math.max(next[l.service] ?? -Infinity, l.seq + 1);
+        }
+      });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // The stack is gone from this owner (nothing more to follow), or a refusal that waiting will not change.
+      // An owner that went away during the call is waited for like any other.
+      if (code === 'not-found' || (code !== 'closed' && !next)) ownerError(e);
+    }
+    await closed;
+    c.close();
+    client = null;
+    if (stopped) break;
+    if (!saidGone) out.note(`The owner went away (stopped, killed or handed over); waiting for the next one to go on from the last line shown (Ctrl-C to end).`);
+    saidGone = true;
+  }
+  client?.close();
+  return EXIT.ok;
+}
+
+/** Waits for an owner to answer (without starting one); null when interrupted. */
+async function nextOwner(ctx: Ctx, stopped: () => boolean, setWake: (w: () => void) => void): Promise<ControlClient | null> {
+  let delay = 100;
+  while (!stopped()) {
+    try {
+      return (await ctx.connect({ start: false, note: () => {} })).client;
+    } catch {}
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, delay);
+      setWake(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    delay = Math.min(delay * 2, 500);
+  }
+  return null;
+}

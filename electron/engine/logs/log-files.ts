@@ -1,6 +1,6 @@
 // Service logs: one file per service for both streams, written by the service
 // itself through an O_APPEND descriptor, so it keeps logging when the owner dies.
-import { openSync, mkdirSync, statSync, renameSync, readdirSync, unlinkSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { openSync, mkdirSync, statSync, renameSync, readdirSync, unlinkSync, readSync, closeSync, fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 export interface Retention {
@@ -24,15 +24,45 @@ export function openLogForChild(path: string): number {
 }
 
 /**
+ * A line's identity is its byte position in the service's whole log, counted
+ * across rotations, so it survives rotation and owner restarts. The sidecar
+ * `<name>.log.base` holds the position of the current file's first byte (0
+ * when missing); a rotated file `.k` starts where `.k-1` (or the current file)
+ * starts minus its own size. Every rotation advances the base by the bytes it
+ * moves out, before the old bytes leave the current file: a crash in between
+ * shows those lines again rather than hiding new ones.
+ */
+export const baseFile = (path: string) => `${path}.base`;
+
+export function readLogBase(path: string): number {
+  try {
+    const n = Number(readFileSync(baseFile(path), 'utf8').trim());
+    return Number.isSafeInteger(n) ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function advanceLogBase(path: string, bytes: number): void {
+  const tmp = `${baseFile(path)}.tmp`;
+  // No fsync: this runs while the service is paused; a base lost with the machine only shifts positions.
+  writeFileSync(tmp, `${readLogBase(path) + bytes}\n`, { mode: 0o600 });
+  renameSync(tmp, baseFile(path));
+}
+
+/**
  * Rotation at (re)start is lossless: the previous instance is gone, nobody
  * writes the file any more. `name.log` → `name.log.1` → … → `name.log.<keep>`.
  */
 export function rotateLog(path: string, retention: Retention = DEFAULT_RETENTION): void {
+  let size: number;
   try {
-    if (statSync(path).size === 0) return;
+    size = statSync(path).size;
   } catch {
     return;
   }
+  if (size === 0) return;
+  advanceLogBase(path, size);
   for (let i = retention.keep - 1; i >= 1; i--) {
     try {
       renameSync(`${path}.${i}`, `${path}.${i + 1}`);

@@ -4,8 +4,10 @@
 // services can be merged in time order.
 import { openSync, readSync, closeSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, basename } from 'node:path';
-import type { LogLine } from '../../../shared/api.js';
+import type { LogBatch, LogCursor, LogLine } from '../../../shared/api.js';
 import type { DataDir } from '../state/paths.js';
+import { advanceLogBase, readLogBase } from './log-files.js';
+import { LINE_CAP_BYTES, LineSplitter, type RawLine } from './line-splitter.js';
 
 const TS_AT_START = /^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)/;
 
@@ -26,7 +28,7 @@ export function mergeByTime(streams: LogLine[][]): LogLine[] {
 function readRange(path: string, from: number, to: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(Math.max(0, to - from));
+    const buf = Buffer.allocUnsafe(Math.max(0, to - from));
     let off = 0;
     while (off < buf.length) {
       const n = readSync(fd, buf, off, buf.length - off, from + off);
@@ -39,9 +41,41 @@ function readRange(path: string, from: number, to: number): Buffer {
   }
 }
 
-/** Byte offset where the last `want` lines of `file` (of size `size`) begin: reads backwards, counting newlines. */
+const CHUNK = 1 << 20;
+/** One read keeps at most this much text per service (the newest), whatever number of lines was asked. */
+const READ_MAX_CHARS = 8 << 20;
+/**
+ * A tailer reads at most this fast (and this much at once): the files are the
+ * buffer, so a flood is followed late rather than held in the owner's memory
+ * or queued to followers faster than they read (the control socket drops a
+ * client with 32 MiB queued).
+ */
+const READ_RATE_BYTES_PER_S = 8 << 20;
+const READ_BURST_BYTES = 2 << 20;
+
+/** Feeds file[from..to) to the splitter a chunk at a time (a huge file is never one buffer). */
+function feed(path: string, from: number, to: number, splitter: LineSplitter, emit: (l: RawLine) => void): void {
+  for (let pos = from; pos < to; ) {
+    const buf = readRange(path, pos, Math.min(to, pos + CHUNK));
+    if (buf.length === 0) return;
+    splitter.push(buf, emit);
+    pos += buf.length;
+  }
+}
+
+/** Offset just after the last newline before `at` (0 if none): a line start, from which splitting gives the same lines. */
+function lineStartBefore(path: string, at: number): number {
+  for (let pos = at; pos > 0; ) {
+    const from = Math.max(0, pos - CHUNK);
+    const i = readRange(path, from, pos).lastIndexOf(0x0a);
+    if (i !== -1) return from + i + 1;
+    pos = from;
+  }
+  return 0;
+}
+
+/** Byte offset where the last `want` lines of `file` before `size` begin: reads backwards, counting newlines. */
 function tailStart(file: string, size: number, want: number): number {
-  const CHUNK = 1 << 20;
   let pos = size;
   let newlines = 0;
   // A final newline ends the last line; it does not start another one.
@@ -62,68 +96,121 @@ function tailStart(file: string, size: number, want: number): number {
   return 0;
 }
 
+/** One file of a service's log: the current one or a kept rotation, with the position of its first byte. */
+export interface LogFile {
+  path: string;
+  base: number;
+  size: number;
+  ino: number;
+  mtimeMs: number;
+  birthMs: number;
+}
+
 /**
- * The last `lines` lines of one service (current file, then rotated ones).
- * Lines without their own timestamp get one interpolated between the file's
- * birth and last write by byte offset: good enough to interleave history.
+ * Every file of the service's log, oldest first: the kept rotations (`.1`,
+ * `.2`, … as many as exist, up to the first missing one) and the current file.
  */
-export function readServiceLog(path: string, stack: string, service: string, lines: number, since?: number, cut?: Cut): LogLine[] {
-  const chunks: LogLine[][] = [];
-  let have = 0;
-  let seqBase = 0;
-  for (const file of [path, `${path}.1`, `${path}.2`]) {
-    if (have >= lines) break;
+export function logFiles(path: string): LogFile[] {
+  let base = readLogBase(path);
+  const out: LogFile[] = [];
+  const at = (p: string, b: number, st: { size: number; ino: number; mtimeMs: number; birthtimeMs: number; ctimeMs: number }): LogFile => ({
+    path: p,
+    base: b,
+    size: st.size,
+    ino: st.ino,
+    mtimeMs: st.mtimeMs,
+    birthMs: Math.min(st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs, st.mtimeMs),
+  });
+  try {
+    out.push(at(path, base, statSync(path)));
+  } catch {}
+  for (let k = 1; ; k++) {
     let st;
     try {
-      st = statSync(file);
+      st = statSync(`${path}.${k}`);
     } catch {
-      continue;
+      break;
     }
-    const want = lines - have;
-    // The current file only up to what its followers were given (older files are complete).
-    const end = file === path && cut && cut.ino === st.ino ? Math.min(st.size, cut.at) : st.size;
-    const start = tailStart(file, end, want);
-    const text = readRange(file, start, end).toString('utf8');
-    const take = text.split('\n');
-    if (take[take.length - 1] === '') take.pop();
-    const birth = st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
-    const t0 = Math.min(birth, st.mtimeMs);
-    let offset = start;
-    const chunk: LogLine[] = new Array(take.length);
-    for (let i = 0; i < take.length; i++) {
-      const line = take[i]!;
-      const ts = parseLineTimestamp(line) ?? (st.size > 0 ? t0 + ((st.mtimeMs - t0) * offset) / st.size : st.mtimeMs);
-      offset += Buffer.byteLength(line) + 1;
-      chunk[i] = { stack, service, ts, seq: seqBase - take.length + i, text: line };
-    }
-    seqBase -= take.length;
-    have += take.length;
-    chunks.unshift(chunk);
+    base -= st.size;
+    out.unshift(at(`${path}.${k}`, base, st));
   }
-  const out = chunks.flat();
-  return since !== undefined ? out.filter((l) => l.ts >= since) : out;
+  return out;
 }
 
-/** Where a follower stands in the current file: every complete line before `at` has been delivered. */
-export interface Cut {
-  ino: number;
-  at: number;
+export interface ReadOptions {
+  lines: number;
+  since?: number;
+  /** Only lines at or after this position. */
+  from?: number;
+  /** Only lines before this position. */
+  before?: number;
+  /** Where a follower stands: only lines it has been given (the unfinished one is its to deliver). */
+  cut?: number;
 }
 
-/** Offset just after the last newline before `size` (looking back at most 64 KiB), so following starts on a line boundary. */
-function lineBoundary(path: string, size: number): number {
-  if (size === 0) return 0;
-  const from = Math.max(0, size - (64 << 10));
-  const i = readRange(path, from, size).lastIndexOf(0x0a);
-  return i === -1 ? (from === 0 ? 0 : size) : from + i + 1;
+/**
+ * The last `lines` lines of one service, from every kept file. Lines without
+ * their own timestamp get one interpolated between the file's birth and last
+ * write by byte offset: good enough to interleave history.
+ */
+export function readServiceLog(path: string, stack: string, service: string, opts: ReadOptions): LogLine[] {
+  const { lines, since, from, before, cut } = opts;
+  const files = logFiles(path);
+  const chunks: LogLine[][] = [];
+  let have = 0;
+  // Reading a little past `before` completes the piece that ends there.
+  const end = Math.min(cut ?? Infinity, before !== undefined ? before + LINE_CAP_BYTES + 8 : Infinity);
+  for (let k = files.length - 1; k >= 0 && have < lines; k--) {
+    const f = files[k]!;
+    const current = f.path === path;
+    const hi = Math.min(f.size, end - f.base);
+    if (hi <= 0) continue;
+    if (from !== undefined && from >= f.base + hi) break;
+    const lo = from !== undefined && from > f.base ? lineStartBefore(f.path, from - f.base) : 0;
+    // A couple more newline-lines than asked: a few around `before` or `from` are filtered out.
+    const start = Math.max(lo, tailStart(f.path, hi, lines - have + 2));
+    let chunk: LogLine[] = [];
+    let head = 0;
+    let bytes = 0;
+    const keep = (l: RawLine) => {
+      if (from !== undefined && l.pos < from) return;
+      if (before !== undefined && l.pos >= before) return;
+      const off = l.pos - f.base;
+      const ts = parseLineTimestamp(l.text) ?? (f.size > 0 ? f.birthMs + ((f.mtimeMs - f.birthMs) * off) / f.size : f.mtimeMs);
+      if (since !== undefined && ts < since) return;
+      chunk.push({ stack, service, ts, seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
+      bytes += l.text.length;
+      // Bounded whatever the file holds: only the last lines asked, and at most READ_MAX_CHARS of text.
+      while (chunk.length - head > lines - have || bytes > READ_MAX_CHARS) bytes -= chunk[head++]!.text.length;
+      if (head > 4096 && head > chunk.length / 2) {
+        chunk = chunk.slice(head);
+        head = 0;
+      }
+    };
+    const splitter = new LineSplitter(f.base + start);
+    feed(f.path, start, hi, splitter, keep);
+    // A rotated file is complete; so is the current one when nobody follows it.
+    if (hi === f.size && (!current || cut === undefined)) splitter.flush(keep);
+    const take = chunk.slice(head);
+    have += take.length;
+    chunks.unshift(take);
+    if (from !== undefined && from >= f.base) break;
+  }
+  return chunks.flat();
 }
 
-/** Follows one file from its current end; survives truncation and rotation (rename + new file). */
+/**
+ * Follows one service's log from its current end, across rotations: it reads
+ * by position (base, offset), so a change of the base (log-files.ts) says the
+ * bytes it was reading moved to a rotated file, which it finishes first.
+ */
 class Tailer {
+  private base: number;
   private ino = -1;
   private offset = 0;
-  private partial = '';
-  private seq = 0;
+  private splitter: LineSplitter;
+  private tokens = READ_BURST_BYTES;
+  private refilled = performance.now();
   private timer: NodeJS.Timeout;
   private watcher: FSWatcher | null = null;
   private readonly listeners = new Set<(lines: LogLine[]) => void>();
@@ -134,12 +221,19 @@ class Tailer {
     private readonly service: string,
     pollMs: number,
   ) {
+    this.base = readLogBase(path);
+    let start = 0;
+    let size = 0;
     try {
       const st = statSync(path);
       this.ino = st.ino;
-      // An unfinished last line is delivered whole once it ends, not as a fragment.
-      this.offset = lineBoundary(path, st.size);
+      size = st.size;
+      start = lineStartBefore(path, size);
     } catch {}
+    // The unfinished last line is read (not delivered) so its pieces match a history read's.
+    this.splitter = new LineSplitter(this.base + start);
+    feed(path, start, size, this.splitter, () => {});
+    this.offset = size;
     this.timer = setInterval(() => this.pollSafely(), pollMs);
     this.timer.unref();
     try {
@@ -166,58 +260,99 @@ class Tailer {
     } catch {}
   }
 
+  /** Everything before this position has been delivered (the follower's cursor). */
+  get pending(): number {
+    return this.splitter.pending;
+  }
+
   poll(): void {
-    let st;
-    try {
-      st = statSync(this.path);
-    } catch {
-      return;
-    }
     const now = Date.now();
     const lines: LogLine[] = [];
-    if (st.ino !== this.ino) {
-      // Rotated: finish the old file (now `.1`) if it is the one we were reading.
-      try {
-        const old = statSync(`${this.path}.1`);
-        if (old.ino === this.ino && old.size > this.offset) this.consume(readRange(`${this.path}.1`, this.offset, old.size), now, lines);
-      } catch {}
-      this.flushPartial(now, lines);
-      this.ino = st.ino;
-      this.offset = 0;
-    } else if (st.size < this.offset) {
-      // Truncated: by the size rotation (copy, then truncate) the old bytes are now in `.1`
-      // at the same offsets; finish them from there so `logs -f` misses nothing.
-      try {
-        const copy = statSync(`${this.path}.1`);
-        if (copy.size > this.offset && now - copy.mtimeMs < 60_000) this.consume(readRange(`${this.path}.1`, this.offset, copy.size), now, lines);
-      } catch {}
-      this.flushPartial(now, lines);
-      this.offset = 0;
-    }
-    if (st.size > this.offset) {
-      const to = Math.min(st.size, this.offset + (8 << 20));
-      this.consume(readRange(this.path, this.offset, to), now, lines);
-      this.offset = to;
+    const emit = (l: RawLine) => {
+      lines.push({ stack: this.stack, service: this.service, ts: parseLineTimestamp(l.text) ?? now, seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
+    };
+    try {
+      this.read(emit);
+    } catch {
+      // A file vanishing mid-read: the next poll sees where things stand.
     }
     if (lines.length > 0) for (const l of this.listeners) l(lines);
   }
 
-  /** Reads what is new (delivering it to the listeners) and says where that leaves the current file. */
-  cut(): Cut {
+  /**
+   * Reads on from (base, offset), at a bounded pace (READ_RATE_BYTES_PER_S:
+   * a flood is followed late, never buffered whole). When the base moved on, the bytes
+   * being read are in a rotated file (found by its base): it is finished, then
+   * each newer one, then the current file.
+   */
+  private read(emit: (l: RawLine) => void): void {
+    const t = performance.now();
+    this.tokens = Math.min(READ_BURST_BYTES, this.tokens + ((t - this.refilled) / 1000) * READ_RATE_BYTES_PER_S);
+    this.refilled = t;
+    const start = Math.floor(this.tokens);
+    let budget = start;
+    try {
+      this.readUpTo(emit, () => budget, (n) => (budget -= n));
+    } finally {
+      this.tokens -= start - budget;
+    }
+  }
+
+  private readUpTo(emit: (l: RawLine) => void, left: () => number, spend: (n: number) => void): void {
+    while (left() > 0) {
+      const budget = left();
+      const currentBase = readLogBase(this.path);
+      if (this.base === currentBase) {
+        let st;
+        try {
+          st = statSync(this.path);
+        } catch {
+          return;
+        }
+        if (this.ino !== -1 && (st.ino !== this.ino || st.size < this.offset)) {
+          // Truncated or replaced outside Corral: positions go on after what was read, never back.
+          this.splitter.flush(emit);
+          if (this.offset > 0) advanceLogBase(this.path, this.offset);
+          this.base = readLogBase(this.path);
+          this.offset = 0;
+          this.splitter = new LineSplitter(this.base);
+        }
+        this.ino = st.ino;
+        const to = Math.min(st.size, this.offset + budget);
+        feed(this.path, this.offset, to, this.splitter, emit);
+        spend(to - this.offset);
+        this.offset = to;
+        return;
+      }
+      const rotated = logFiles(this.path).filter((f) => f.path !== this.path);
+      const f = rotated.find((x) => x.base === this.base);
+      if (!f) {
+        // Pruned before it was read (or the base was reset): go on with the oldest file after it.
+        this.splitter.flush(emit);
+        const next = rotated.find((x) => x.base > this.base);
+        this.base = next ? next.base : currentBase;
+        this.offset = 0;
+        this.ino = -1;
+        this.splitter = new LineSplitter(this.base);
+        continue;
+      }
+      const to = Math.min(f.size, this.offset + budget);
+      feed(f.path, this.offset, to, this.splitter, emit);
+      spend(to - this.offset);
+      this.offset = to;
+      if (to < f.size) return;
+      this.splitter.flush(emit);
+      this.base = f.base + f.size;
+      this.offset = 0;
+      this.ino = -1;
+      this.splitter = new LineSplitter(this.base);
+    }
+  }
+
+  /** Reads what is new (delivering it to the listeners) and says where that leaves the log. */
+  cut(): number {
     this.poll();
-    return { ino: this.ino, at: this.offset - Buffer.byteLength(this.partial) };
-  }
-
-  private consume(buf: Buffer, now: number, out: LogLine[]): void {
-    const text = this.partial + buf.toString('utf8');
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const p of parts) out.push({ stack: this.stack, service: this.service, ts: parseLineTimestamp(p) ?? now, seq: this.seq++, text: p });
-  }
-
-  private flushPartial(now: number, out: LogLine[]): void {
-    if (this.partial) out.push({ stack: this.stack, service: this.service, ts: now, seq: this.seq++, text: this.partial });
-    this.partial = '';
+    return this.base + this.offset;
   }
 
   close(): void {
@@ -232,6 +367,15 @@ export interface HistoryOptions {
   since?: number;
 }
 
+export interface FollowOptions {
+  history?: HistoryOptions;
+  /** Per service, resume at this position: history and live lines from it on. */
+  from?: LogCursor;
+}
+
+/** Lines a resume may bring back at once (an owner away for long while a service was chatty). */
+const RESUME_MAX_LINES = 1_000_000;
+
 export class LogHub {
   private readonly tailers = new Map<string, Tailer>();
 
@@ -245,19 +389,29 @@ export class LogHub {
    * new lines are first delivered to the followers and the history stops where
    * they stand, so a line is never both in a history and delivered after it.
    */
-  read(stack: string, services: string[], opts: HistoryOptions = {}): LogLine[] {
+  read(stack: string, services: string[], opts: HistoryOptions & { before?: LogCursor } = {}): LogLine[] {
     const n = opts.lines ?? 200;
     const merged = mergeByTime(
-      services.map((s) => readServiceLog(this.dir.logFile(stack, s), stack, s, n, opts.since, this.tailers.get(`${stack}/${s}`)?.cut())),
+      services.map((s) => {
+        const cut = this.tailers.get(`${stack}/${s}`)?.cut();
+        const before = opts.before?.[s];
+        return readServiceLog(this.dir.logFile(stack, s), stack, s, {
+          lines: n,
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
+          ...(before !== undefined ? { before } : {}),
+          ...(cut !== undefined ? { cut } : {}),
+        });
+      }),
     );
     return merged.slice(-n);
   }
 
   /**
-   * Follows new lines. With `history`, the listener first gets the last lines
-   * (possibly none) and then every later line, each exactly once, in order.
+   * Follows new lines. The listener first gets one batch (at once, possibly
+   * empty) with the history asked for and the cursor, then every later line
+   * exactly once, in order: history and live lines meet at an exact position.
    */
-  follow(stack: string, services: string[], listener: (lines: LogLine[]) => void, history?: HistoryOptions): () => void {
+  follow(stack: string, services: string[], listener: (batch: LogBatch) => void, opts: FollowOptions = {}): () => void {
     const keys: string[] = [];
     const tailers: Tailer[] = [];
     for (const s of services) {
@@ -268,12 +422,34 @@ export class LogHub {
       keys.push(key);
     }
     // Synchronous from the cut to adding the listener: nothing can fall in between.
-    if (history) listener(this.read(stack, services, history));
-    for (const t of tailers) t.add(listener);
+    const cursor: LogCursor = {};
+    let skipped: LogCursor | undefined;
+    const streams: LogLine[][] = [];
+    const history = opts.history ? { lines: opts.history.lines ?? 200, ...(opts.history.since !== undefined ? { since: opts.history.since } : {}) } : null;
+    services.forEach((s, i) => {
+      const t = tailers[i]!;
+      const cut = t.cut();
+      cursor[s] = t.pending;
+      const file = this.dir.logFile(stack, s);
+      const from = opts.from?.[s];
+      if (from !== undefined) {
+        // Past the log's end: the log was reset (its files deleted); what it holds now is all new.
+        const lines = readServiceLog(file, stack, s, { lines: RESUME_MAX_LINES, cut, from: from <= cut ? from : -Infinity });
+        // A resume keeps the newest lines when the gap is larger than one read: say how much was left out.
+        const first = lines[0]?.seq ?? cursor[s]!;
+        if (from <= cut && first - from > LINE_CAP_BYTES) (skipped ??= {})[s] = first - from;
+        streams.push(lines);
+      } else if (history) {
+        streams.push(readServiceLog(file, stack, s, { ...history, cut }));
+      }
+    });
+    const merged = mergeByTime(streams);
+    listener({ lines: history && !opts.from ? merged.slice(-history.lines) : merged, cursor, ...(skipped ? { skipped } : {}) });
+    for (const t of tailers) t.add(lineListener(listener));
     return () => {
       for (const key of keys) {
         const t = this.tailers.get(key);
-        if (t?.remove(listener)) {
+        if (t?.remove(lineListener(listener))) {
           t.close();
           this.tailers.delete(key);
         }
@@ -287,3 +463,10 @@ export class LogHub {
   }
 }
 
+// One line listener per batch listener, so several tailers share it and removal finds it.
+const lineListeners = new WeakMap<(batch: LogBatch) => void, (lines: LogLine[]) => void>();
+function lineListener(listener: (batch: LogBatch) => void): (lines: LogLine[]) => void {
+  let l = lineListeners.get(listener);
+  if (!l) lineListeners.set(listener, (l = (lines) => listener({ lines })));
+  return l;
+}

@@ -12,7 +12,7 @@ import { openSync, closeSync, readSync, writeSync, ftruncateSync, fstatSync, sta
 import { basename, dirname, join } from 'node:path';
 import type { Owner } from '../owner.js';
 import type { DataDir } from '../state/paths.js';
-import { DEFAULT_RETENTION, pruneRotated, rotateLog, type Retention } from './log-files.js';
+import { DEFAULT_RETENTION, advanceLogBase, pruneRotated, rotateLog, type Retention } from './log-files.js';
 import { readInstance, type InstanceRecord } from '../state/state-file.js';
 import { platform, type ProcessIdentity } from '../process/platform/index.js';
 import { readJson, removeFile, writeFileAtomic } from '../state/atomic-file.js';
@@ -144,7 +144,7 @@ async function pauseInstance(dir: DataDir, rec: InstanceRecord, timeoutMs: numbe
  */
 export async function copyTruncate(
   path: string,
-  opts: { keep: number; pause?: () => Promise<Paused | { reason: string }> },
+  opts: { keep: number; pause?: () => Promise<Paused | { reason: string }>; /** Keep line positions (a service log): see log-files.ts. */ advanceBase?: boolean },
 ): Promise<{ bytes: number; paused: boolean; pausedMs: number } | { skipped: string }> {
   const tmp = `${path}.rotating`;
   const fdIn = openSync(path, 'r+');
@@ -177,6 +177,7 @@ export async function copyTruncate(
       return { skipped: 'the file was replaced during the copy' };
     }
     renameSync(tmp, `${path}.1`);
+    if (opts.advanceBase) advanceLogBase(path, off);
     ftruncateSync(fdIn, 0);
     const pausedMs = paused ? performance.now() - t0 : 0;
     return { bytes: off, paused: paused !== null, pausedMs };
@@ -196,6 +197,7 @@ export async function rotateServiceLog(dir: DataDir, rec: InstanceRecord, opts: 
   const file = dir.logFile(rec.stack, rec.service);
   const r = await copyTruncate(file, {
     keep: opts.retention.keep,
+    advanceBase: true,
     ...(opts.pause ? { pause: () => pauseInstance(dir, rec, opts.pauseTimeoutMs) } : {}),
   });
   if ('skipped' in r) return r;

@@ -5,7 +5,7 @@
 // its schemas; the calls only the CLI and the app need (ping, up, ps, doctor,
 // handover, shutdown…) are defined here, with their own schemas.
 import { z } from 'zod';
-import { calls, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
+import { logSubscriptionSchema, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 
 export { MAX_REQUEST_BYTES, MAX_PENDING_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError, BudgetExceededError, ByteBudget } from './wire.js';
@@ -122,16 +122,12 @@ export function isControlCall(value: unknown): value is ControlCallName {
 
 export const subscriptionSchemas = {
   snapshot: z.strictObject({}),
-  logs: z.strictObject({
-    stack: name,
-    services: z.array(name).max(256).optional(),
-    /** The last lines first (one event, possibly empty), then every later line exactly once. */
-    history: calls.readLogs.req.pick({ lines: true, since: true }).optional(),
-  }),
+  /** The first event at once: the history asked for and the cursor; then every later line exactly once. */
+  logs: logSubscriptionSchema,
 } as const;
 export type Topic = keyof typeof subscriptionSchemas;
 export type TopicRequest<T extends Topic> = z.input<(typeof subscriptionSchemas)[T]>;
-export type TopicEvent<T extends Topic> = T extends 'snapshot' ? Snapshot : import('../../../shared/api.js').LogLine[];
+export type TopicEvent<T extends Topic> = T extends 'snapshot' ? Snapshot : import('../../../shared/api.js').LogBatch;
 
 const id = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().min(1).max(64)]);
 

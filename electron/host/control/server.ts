@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Owner } from '../../engine/owner.js';
-import { calls, isCallName, type LogLine } from '../../../shared/api.js';
+import { calls, isCallName, type LogBatch } from '../../../shared/api.js';
 import { ConflictError, apiError, type ErrorCode } from '../../../shared/errors.js';
 import {
   LineDecoder,
@@ -218,13 +218,13 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
       send({ id, event: owner.snapshot() });
       return;
     }
-    const { stack, services, history } = parsed.data as TopicRequest<'logs'>;
-    // The acceptance goes first: with `history`, the first event comes while subscribing.
-    let early: LogLine[][] | null = [];
-    const r = dispatch.followLogs({ stack, ...(services ? { services } : {}) }, (lines) => (early ? early.push(lines) : send({ id, event: lines })), history);
+    const sub = parsed.data as TopicRequest<'logs'>;
+    // The acceptance goes first, then the first batch (history and cursor), sent at once by followLogs.
+    let early: LogBatch[] | null = [];
+    const r = dispatch.followLogs(sub, (batch) => (early ? early.push(batch) : send({ id, event: batch })));
     if (!r.ok) return void send({ id, error: r.error.error });
     send({ id, result: { subscribed: topic } });
-    for (const lines of early) send({ id, event: lines });
+    for (const batch of early) send({ id, event: batch });
     early = null;
     subs.set(id, r.value);
   }

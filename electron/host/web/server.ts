@@ -11,7 +11,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { calls, isCallName, type LogLine } from '../../../shared/api.js';
+import { calls, isCallName, type LogBatch, type LogLine } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 import { HTTP_STATUS, apiError, type ApiError } from '../../../shared/errors.js';
 import type { HostApi } from '../api.js';
@@ -265,13 +265,28 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
       .filter(Boolean);
     // The subscription is checked (and taken) before the stream opens, so a bad or unknown
     // stack gets the same answer here as on every other face, with its HTTP status.
+    // `history=N` asks for the last lines; `from=service:pos` (repeated) resumes exactly.
     let stream: SseStream<LogLine> | null = null;
-    let early: LogLine[] = [];
+    let early: LogBatch[] = [];
     let offLogs: (() => void) | null = null;
+    // The first batch (history and cursor) is sent whole; later lines may be dropped when the reader is slow (then a `gap`).
+    const deliver = (to: SseStream<LogLine>, batch: LogBatch) => (batch.cursor ? to.send('logs', batch) : to.sendLines(batch.lines));
     if (stack !== null) {
-      const r = dispatch.followLogs({ stack, ...(services.length > 0 ? { services } : {}) }, (lines) => {
-        if (stream) stream.sendLines(lines);
-        else early.push(...lines);
+      const history = query.get('history');
+      const from: Record<string, number> = {};
+      for (const f of query.getAll('from')) {
+        const i = f.lastIndexOf(':');
+        from[i > 0 ? f.slice(0, i) : f] = i > 0 && /^-?\d+$/.test(f.slice(i + 1)) ? Number(f.slice(i + 1)) : NaN;
+      }
+      const sub = {
+        stack,
+        ...(services.length > 0 ? { services } : {}),
+        ...(history !== null ? { history: { lines: /^\d+$/.test(history) ? Number(history) : NaN } } : {}),
+        ...(Object.keys(from).length > 0 ? { from } : {}),
+      };
+      const r = dispatch.followLogs(sub, (batch) => {
+        if (stream) deliver(stream, batch);
+        else early.push(batch);
       });
       if (!r.ok) return sendError(res, HTTP_STATUS[r.error.error.code], r.error);
       offLogs = r.value;
@@ -303,7 +318,7 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
       offs.push(dispatch.onSnapshot(take));
       void dispatch.call('snapshot', {}).then((r) => r.ok && take(r.value as Snapshot));
     }
-    open.sendLines(early);
+    for (const batch of early) deliver(open, batch);
     early = [];
     if (open.isClosed) for (const off of offs.splice(0)) off();
   };

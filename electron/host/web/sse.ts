@@ -1,7 +1,7 @@
 // One server-sent-events stream. A slow reader must not make the owner buffer
 // without bound: while the socket is congested only the newest snapshot is
 // kept, and log lines are dropped and counted; when it drains, a `gap` event
-// tells the client to catch up by reading the log.
+// tells the client to resubscribe from where it stands (its line positions).
 import type { ServerResponse } from 'node:http';
 
 export interface SseOptions {
@@ -127,7 +127,7 @@ export class SseStream<Line = unknown> {
           this.awaitDrain();
           break;
         }
-        this.write(formatEvent('logs', all.slice(i, i + MAX_LINES_PER_EVENT)));
+        this.write(formatEvent('logs', { lines: all.slice(i, i + MAX_LINES_PER_EVENT) }));
       }
     });
   }

@@ -1,13 +1,12 @@
 // The log viewer: one service or several merged, followed live, filtered,
-// copied. Shows the newest lines first (a short tail read), then loads the
+// copied. Shows the newest lines first (the subscription's history), then loads the
 // longer history behind them without blocking the page.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { CorralApi, LogLine } from '../../../shared/api.js';
+import type { CorralApi, LogCursor } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 import { serviceColour } from '../format.js';
 import { LogStore, plainText } from './log-store.js';
 import { LogSearch, matcher } from './search.js';
-import { liveAfterHistory } from './overlap.js';
 import { VirtualList, type VirtualListHandle } from './VirtualList.js';
 import { LineText } from './LineText.js';
 import { copyText } from '../clipboard.js';
@@ -15,8 +14,8 @@ import { copyText } from '../clipboard.js';
 export const ROW_HEIGHT = 18;
 /** The first read: enough to fill any window, small enough to arrive at once. */
 const TAIL_LINES = 1000;
-/** Then the history, up to what the contract allows. */
-const HISTORY_LINES = 1_000_000;
+/** Then the older history, up to what the contract allows. */
+const HISTORY_LINES = 1_000_000 - TAIL_LINES;
 const COPY_MAX = 100_000;
 const FILTER_DEBOUNCE_MS = 120;
 
@@ -83,54 +82,48 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
     return () => clearTimeout(t);
   }, [filter, search]);
 
-  // Subscribe, then read: lines written meanwhile are in both and joined by text.
+  // Subscribe with the newest lines as history: the owner hands them and then
+  // every later line once, so the seam is exact. The older history is read
+  // behind it, before each service's first position held: exact too.
   useEffect(() => {
     if (!sel) return;
     let cancelled = false;
-    let live: LogLine[] | null = [];
     let loaded = false;
     setPhase({ kind: 'loading' });
     setFolder(null);
     const req = { stack: sel.stack, services: sel.services };
-    const unsubscribe = api.onLogs(req, (lines) => {
+    const loadOlder = async (before: LogCursor) => {
+      setPhase({ kind: 'history' });
+      const older = await api.readLogs({ ...req, lines: HISTORY_LINES, before });
       if (cancelled) return;
-      if (live) for (const l of lines) live.push(l);
-      if (loaded) {
-        store.append(lines);
-        search.sync();
-        invalidate();
-      }
-    });
-    const loadFrom = (history: LogLine[]) => {
-      const extra = liveAfterHistory(history, live ?? []);
-      store.load(extra.length > 0 ? history.concat(extra) : history);
+      const held = store.lines.length;
+      const anchor = list.current?.firstVisible() ?? 0;
+      store.load(older.concat(store.lines));
       search.sync();
       invalidate();
+      // Keep the line the user was reading in place (older lines came in above it).
+      if (!followRef.current && !search.active) list.current?.scrollToRow(anchor + (store.lines.length - held));
+      setPhase({ kind: 'ready' });
     };
-    (async () => {
-      const tail = await api.readLogs({ ...req, lines: TAIL_LINES });
+    const unsubscribe = api.onLogs({ ...req, history: { lines: TAIL_LINES } }, (batch) => {
       if (cancelled) return;
-      loadFrom(tail);
-      loaded = true;
-      if (tail.length < TAIL_LINES) {
-        live = null;
-        setPhase({ kind: 'ready' });
+      if (!loaded) {
+        loaded = true;
+        store.load(batch.lines);
+        search.sync();
+        invalidate();
+        if (batch.lines.length < TAIL_LINES) return setPhase({ kind: 'ready' });
+        // Per service: its first line held, or where its live lines start when the tail had none of it.
+        const before: LogCursor = { ...batch.cursor };
+        for (const l of batch.lines) if (!(l.service in before) || l.seq < before[l.service]!) before[l.service] = l.seq;
+        loadOlder(before).catch((err: unknown) => {
+          if (!cancelled) setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+        });
         return;
       }
-      setPhase({ kind: 'history' });
-      const before = store.lines.length;
-      const anchor = list.current?.firstVisible() ?? 0;
-      const history = await api.readLogs({ ...req, lines: HISTORY_LINES });
-      if (cancelled) return;
-      loadFrom(history);
-      live = null;
-      // Keep the line the user was reading in place (older lines came in above it).
-      if (!followRef.current && !search.active) list.current?.scrollToRow(anchor + (store.lines.length - before));
-      setPhase({ kind: 'ready' });
-    })().catch((err: unknown) => {
-      if (cancelled) return;
-      live = null;
-      setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      store.append(batch.lines);
+      search.sync();
+      invalidate();
     });
     return () => {
       cancelled = true;
