@@ -1,7 +1,9 @@
-// What the darwin shims read: Linux's /proc, turned into the facts macOS's
-// tools print. Shared by ps, lsof, netstat and sysctl (see README.md here).
-import { appendFileSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+// What the Node shims read: Linux's /proc, turned into the facts macOS's tools
+// print. Shared by lsof, netstat, sysctl and xnu-kill.mjs (ps is Perl, for
+// speed, and reads /proc itself). The README's "The Mac path, tested without
+// a Mac" says what they stand for.
+import { appendFileSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 
 export const CLK_TCK = 100;
 
@@ -78,41 +80,10 @@ export function proc(pid) {
   };
 }
 
-/** The environment as ps -E would append it: null when it cannot be read. */
-export function environment(pid) {
-  try {
-    const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    return raw.split('\0').filter((e) => e.length > 0);
-  } catch {
-    return null;
-  }
-}
-
-/** Binaries whose environment the kernel hides (SIP "restricted" ones), by name: CORRAL_SHIM_RESTRICTED=bash,sleep. */
-export function isRestricted(p) {
-  const list = (process.env.CORRAL_SHIM_RESTRICTED ?? '').split(',').filter(Boolean);
-  return list.includes(p.exe) || list.includes(p.comm);
-}
-
 /** Every call is appended to CORRAL_SHIM_LOG when set, so tests can see what Corral asked. */
 export function logCall(tool, args) {
   const file = process.env.CORRAL_SHIM_LOG;
   if (file) appendFileSync(file, JSON.stringify({ tool, args, pid: process.pid }) + '\n');
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * CORRAL_SHIM_PS_HOLD=dir: the first ps call writes dir/computed once it has
- * read /proc, then waits for dir/release before printing. A test changes the
- * world in between and so gets a stale answer on purpose (a check-then-kill race).
- */
-export async function holdIfAsked() {
-  const dir = process.env.CORRAL_SHIM_PS_HOLD;
-  if (!dir || existsSync(join(dir, 'computed'))) return;
-  writeFileSync(join(dir, 'computed'), String(process.pid));
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(join(dir, 'release')) && Date.now() < deadline) await sleep(10);
 }
 
 // ---------------------------------------------------------------- sockets
