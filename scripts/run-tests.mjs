@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's test runner: unit and integration
-// tests two files at a time, then the browser (e2e) suites one at a time.
+// tests two files at a time, the rows the macOS code owns again in darwin mode,
+// then the browser (e2e) suites one at a time.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -31,5 +32,24 @@ const run = (list, c) =>
 // Chromiums and a million-line log on 2 cores starve each other's frames).
 const isBrowser = (f) => f.includes(`${join('dist', 'test', 'e2e')}/`);
 const rest = run(files.filter((f) => !isBrowser(f)), concurrency);
+
+// The macOS implementation, a second time on this Linux machine: CORRAL_PLATFORM=darwin
+// with test/darwin-shims (ps, lsof, sysctl, netstat in macOS's formats) first on PATH
+// and xnu's kill(-pgid) semantics preloaded. Only the rows the macOS code owns:
+// scanning and stopping (F01-F06), ports (F10), adoption by marker (F17), a plain
+// start/stop; darwin-platform.test.ts sets darwin mode itself and runs above.
+const DARWIN_ROWS = ['lifecycle-basic', 'f01-f06-service-faults', 'f10-foreign-port', 'f17-state-file-deleted'];
+const shims = join(root, 'test', 'darwin-shims');
+const darwinFiles = process.env.CORRAL_TEST_DARWIN === '0' ? [] : files.filter((f) => DARWIN_ROWS.some((r) => f.endsWith(`${r}.test.js`)));
+let darwin = 0;
+if (darwinFiles.length > 0) {
+  console.log(`# darwin mode (CORRAL_PLATFORM=darwin, shims from ${shims}): ${darwinFiles.length} files`);
+  darwin =
+    spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...darwinFiles], {
+      stdio: 'inherit',
+      cwd: root,
+      env: { ...process.env, CORRAL_PLATFORM: 'darwin', PATH: `${shims}:${process.env.PATH}`, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${join(shims, 'xnu-kill.mjs')}`.trim() },
+    }).status ?? 1;
+}
 const browser = run(files.filter(isBrowser), '1');
-process.exit(rest || browser);
+process.exit(rest || darwin || browser);

@@ -146,13 +146,31 @@ export function createAutostart(deps: AutostartDeps): Autostart {
 
   // Windows compares the registered arguments too, so ask with the same ones.
   const loginArgs = { args: [HIDDEN_ARG] };
+  // macOS 13+ reports a status; openAtLogin alone can say yes for an item that will not run.
+  const isEnabled = () => {
+    const s = deps.app.getLoginItemSettings(loginArgs) as { openAtLogin: boolean; status?: string };
+    return s.status !== undefined && deps.platform === 'darwin' ? s.status === 'enabled' : s.openAtLogin;
+  };
   return {
     availability,
-    isEnabled: () => availability.available && deps.app.getLoginItemSettings(loginArgs).openAtLogin,
+    isEnabled: () => availability.available && isEnabled(),
     setEnabled(enabled) {
       if (enabled) refuse();
       else if (!availability.available) return;
+      // setLoginItemSettings never throws on macOS: read back what the system did.
       deps.app.setLoginItemSettings({ openAtLogin: enabled, ...loginArgs });
+      if (!enabled || isEnabled()) return;
+      const { status } = deps.app.getLoginItemSettings(loginArgs) as { status?: string };
+      throw Object.assign(new Error(loginItemRefusal(status)), { code: 'conflict' });
     },
   };
+}
+
+/** Why macOS did not enable the login item, and what to do. */
+export function loginItemRefusal(status: string | undefined): string {
+  if (status === 'requires-approval') {
+    return 'macOS needs your approval to open Corral at login: allow it in System Settings › General › Login Items, then turn Launch at Login on again.';
+  }
+  if (status === 'not-found') return 'macOS could not find Corral to register it as a login item: move Corral.app to /Applications and try again.';
+  return `The system did not register Corral as a login item${status ? ` (status: ${status})` : ''}.`;
 }

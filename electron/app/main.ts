@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { app, dialog, ipcMain, Notification, powerMonitor, protocol, session, shell } from 'electron';
+import { app, dialog, ipcMain, Notification, powerMonitor, powerSaveBlocker, protocol, session, shell } from 'electron';
 import type { Settings } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/state.js';
 import type { Owner } from '../engine/owner.js';
@@ -12,7 +12,8 @@ import { startDaemon } from '../host/daemon.js';
 import { loadStackFile } from '../engine/stack-file.js';
 import { createTrayActions } from './actions.js';
 import { APP_ORIGIN } from './app-url.js';
-import { parseAppArgs } from './args.js';
+import { AppNapGuard } from './app-nap.js';
+import { launchData, launchStacks, parseAppArgs } from './args.js';
 import { createAutostart, launchAtLoginForViews } from './autostart.js';
 import { CHANNEL } from './channels.js';
 import { bindCalls, registerIpc } from './ipc.js';
@@ -38,17 +39,29 @@ if (platform === 'darwin') app.setPath('userData', join(app.getPath('appData'), 
 registerAppScheme(protocol);
 hardenApp(app, ORIGINS, (m) => log.warn(m));
 
-if (!app.requestSingleInstanceLock()) {
+// A later launch: until start() is done its stacks wait here; then start() handles them.
+let onLaunch: (stacks: string[]) => void = (stacks) => void pendingLaunches.push(stacks);
+const pendingLaunches: string[][] = [];
+
+// The launch data carries the stack files: Chromium reorders the argv the running instance gets.
+if (!app.requestSingleInstanceLock(launchData(args))) {
   // The running instance gets 'second-instance' and shows its window.
   app.quit();
 } else {
-  app.whenReady().then(start, fail);
+  // Registered before start(): a launch while starting is not lost.
+  app.on('second-instance', (_event, argv, cwd, data) => onLaunch(launchStacks(data, argv, cwd)));
+  // .catch, not .then's second argument: a failure *in* start() must reach fail().
+  app.whenReady().then(start).catch(fail);
 }
 
+/** A failed start is shown and ends the process, releasing the single-instance lock (later launches would quit at once). */
 function fail(err: unknown): void {
   log.error('Corral could not start', err);
-  dialog.showErrorBox('Corral could not start', err instanceof Error ? err.message : String(err));
-  app.exit(1);
+  try {
+    dialog.showErrorBox('Corral could not start', `${err instanceof Error ? err.message : String(err)}\n\nThe app log: ${appLogFile()}`);
+  } finally {
+    app.exit(1);
+  }
 }
 
 /** Finder-launched apps lack the user's PATH; stack commands must be found as in a terminal. */
@@ -105,8 +118,11 @@ async function start(): Promise<void> {
   let snapshot: Snapshot = owner.snapshot();
   let current: Settings | null = null;
   let tray: TrayController | null = null;
+  const appNap = new AppNapGuard(powerSaveBlocker, platform);
+  appNap.update(snapshot);
   owner.on('snapshot', (s: Snapshot) => {
     snapshot = s;
+    appNap.update(s);
     if (current) tray?.update(s, current);
     mainWindow.send(CHANNEL.snapshot, s);
   });
@@ -132,7 +148,11 @@ async function start(): Promise<void> {
     quit: () => app.quit(),
     report: (title, message) => {
       log.warn(`${title}: ${message}`);
-      if (Notification.isSupported()) new Notification({ title, body: message }).show();
+      if (!Notification.isSupported()) return;
+      const n = new Notification({ title, body: message });
+      n.on('failed', (_e, error) => log.warn(`Notification not shown (${error}); opening the window`));
+      n.on('failed', () => mainWindow.show());
+      n.show();
     },
   });
   const ipc = registerIpc(ipcMain, { ...bindCalls(daemon.api), setSettings: settings.set }, daemon.api, {
@@ -147,15 +167,27 @@ async function start(): Promise<void> {
 
   owner.on('service-failed', (s) => {
     if (!settings.current().notifyOnFailure) return;
-    notifyFailure(Notification, s, platform, { restart: actions.restart, openLogs: actions.viewLogs });
+    notifyFailure(Notification, s, platform, {
+      restart: actions.restart,
+      openLogs: actions.viewLogs,
+      // Unsigned macOS builds cannot post notifications: the window on the service's logs says it instead.
+      fallback: (stack, service, why) => {
+        log.warn(`Notification for ${stack}/${service} not shown (${why}); opening its logs`);
+        actions.viewLogs(stack, service);
+      },
+    });
   });
   powerMonitor.on('resume', () => void owner.recheckAll('resume').catch((err: unknown) => log.error('Re-check after wake failed', err)));
 
   let reason: QuitReason = 'user';
-  powerMonitor.on('shutdown', () => {
+  // Electron passes an event (its docs say so; its typings omit it). preventDefault()
+  // holds logind's delay lock (Linux) while "stop services on quit" runs.
+  const onShutdown = (event?: { preventDefault(): void }) => {
+    event?.preventDefault();
     reason = 'os-shutdown';
     app.quit();
-  });
+  };
+  powerMonitor.on('shutdown', onShutdown as () => void);
   app.on('before-quit', (event) => {
     const decision = quit.beforeQuit();
     if (decision === 'allow') return;
@@ -166,6 +198,7 @@ async function start(): Promise<void> {
     void withBound(daemon.stop({ stopServices: plan.stopServices, timeoutMs: plan.timeoutMs }), plan.timeoutMs + 2000).then((outcome) => {
       if (outcome !== 'done') log.warn('Owner did not close cleanly; its services are adopted at the next launch', outcome === 'timeout' ? 'timeout' : outcome.error);
       ipc.dispose();
+      appNap.dispose();
       tray?.destroy();
       quit.closed();
       app.quit();
@@ -174,14 +207,17 @@ async function start(): Promise<void> {
   // A tray app keeps running with no window.
   app.on('window-all-closed', () => {});
   app.on('activate', () => mainWindow.show());
-  app.on('second-instance', (_event, argv, cwd) => {
-    void addStacks(owner, parseAppArgs(argv, cwd).stacks);
+  onLaunch = (stacks) => {
+    void addStacks(owner, stacks);
     mainWindow.show();
-  });
+  };
+  for (const stacks of pendingLaunches.splice(0)) onLaunch(stacks);
 
   if (process.env.CORRAL_E2E === '1') {
     // Lets the Electron e2e tests read and click the tray menu, which no automation API reaches.
-    Object.assign(globalThis, { __corralE2E: { trayModel: () => tray?.model(), clickTray: (id: string) => tray?.click(id), snapshot: () => snapshot } });
+    Object.assign(globalThis, {
+      __corralE2E: { trayModel: () => tray?.model(), clickTray: (id: string) => tray?.click(id), snapshot: () => snapshot, appNapHeld: () => appNap.holding },
+    });
   }
   const openedAtLogin = platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
   if (!args.hidden && !openedAtLogin) mainWindow.show();

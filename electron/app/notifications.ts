@@ -35,16 +35,26 @@ export function failureNotice(s: ServiceSnapshot, platform: NodeJS.Platform): Fa
 export interface NotificationHandlers {
   restart(stack: string, service: string): void;
   openLogs(stack: string, service: string): void;
+  /** The notification cannot be shown (unsupported, or the OS refused it): say it another way. */
+  fallback?(stack: string, service: string, why: string): void;
 }
 
 type NotificationCtor = { new (options: NotificationConstructorOptions): Notification; isSupported(): boolean };
 
 // Electron drops the click handlers of a Notification that has been garbage
-// collected; keep each one until it is clicked or closed.
+// collected; keep each one until it is clicked, closed or has failed.
 const live = new Set<Notification>();
 
+/** How many notifications are held for their handlers (tests: failed ones must not pile up). */
+export function liveNotifications(): number {
+  return live.size;
+}
+
 export function notifyFailure(Ctor: NotificationCtor, s: ServiceSnapshot, platform: NodeJS.Platform, handlers: NotificationHandlers): boolean {
-  if (!Ctor.isSupported()) return false;
+  if (!Ctor.isSupported()) {
+    handlers.fallback?.(s.stack, s.name, 'notifications are not supported here');
+    return false;
+  }
   const notice = failureNotice(s, platform);
   const n = new Ctor(notice.options);
   const run = (actions: readonly NotificationAction[]) => {
@@ -63,6 +73,12 @@ export function notifyFailure(Ctor: NotificationCtor, s: ServiceSnapshot, platfo
     if (action) run([action]);
   });
   n.on('close', () => live.delete(n));
+  // Electron >= 42 on macOS uses UNNotification, which an unsigned app may not post:
+  // it emits `failed` and nothing is shown. Nothing will click it either: let it go.
+  n.on('failed', (_event, error) => {
+    live.delete(n);
+    handlers.fallback?.(s.stack, s.name, String(error));
+  });
   live.add(n);
   n.show();
   return true;

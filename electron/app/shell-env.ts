@@ -96,6 +96,17 @@ export function mergeShellEnv(current: NodeJS.ProcessEnv, login: Record<string, 
   return out;
 }
 
+/**
+ * How to start `shell` as an interactive login shell running `command`. Most
+ * take `-ilc`; tcsh and csh refuse -l with other flags ("-l: must be the only
+ * flag") and are login shells when argv[0] starts with '-', as login(1) runs them.
+ */
+export function loginShellInvocation(shell: string, command: string): { file: string; args: string[]; argv0?: string } {
+  const name = basename(shell);
+  if (name === 'tcsh' || name === 'csh') return { file: shell, args: ['-i', '-c', command], argv0: `-${name}` };
+  return { file: shell, args: ['-ilc', command] };
+}
+
 export interface ResolveOptions {
   shell?: string;
   timeoutMs?: number;
@@ -122,7 +133,9 @@ export function readLoginShellEnv(opts: ResolveOptions = {}): Promise<ShellEnvRe
     };
     // stdin closed and detached: an interactive shell must not wait on a
     // terminal. The oh-my-zsh variables stop its update prompt and tmux autostart.
-    const child = spawn(shell, ['-ilc', shellCommand(marker)], {
+    const how = loginShellInvocation(shell, shellCommand(marker));
+    const child = spawn(how.file, how.args, {
+      ...(how.argv0 ? { argv0: how.argv0 } : {}),
       stdio: ['ignore', 'pipe', 'ignore'],
       detached: true,
       env: { ...env, DISABLE_AUTO_UPDATE: 'true', ZSH_TMUX_AUTOSTARTED: 'true', ZSH_TMUX_AUTOSTART: 'false' },
@@ -131,7 +144,7 @@ export function readLoginShellEnv(opts: ResolveOptions = {}): Promise<ShellEnvRe
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
       } catch {}
-      done({ ok: false, shell, reason: `${shell} -ilc did not finish within ${timeoutMs} ms (a slow or interactive shell profile?)` });
+      done({ ok: false, shell, reason: `${shell} (login shell) did not finish within ${timeoutMs} ms (a slow or interactive shell profile?)` });
     }, timeoutMs);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -142,7 +155,7 @@ export function readLoginShellEnv(opts: ResolveOptions = {}): Promise<ShellEnvRe
     child.on('close', (code) => {
       const parsed = parseShellEnv(stdout, marker);
       if (parsed) done({ ok: true, env: parsed, shell });
-      else done({ ok: false, shell, reason: `${shell} -ilc exited with ${code} without printing its environment` });
+      else done({ ok: false, shell, reason: `${shell} (login shell) exited with ${code} without printing its environment` });
     });
   });
 }

@@ -5,6 +5,7 @@
 import { Document } from 'yaml';
 import { STACK_NAME_PATTERN } from '../../shared/stack.js';
 import { STACK_FILE_VERSION } from '../../shared/stack-schema.js';
+import { platformName } from '../engine/process/platform/index.js';
 
 export interface ProcfileEntry {
   name: string;
@@ -63,7 +64,12 @@ export interface ProcfileImportOptions {
   envFile?: string;
   /** PORT of the first process that uses $PORT; each next one gets +100, as foreman does (default 5000). */
   basePort?: number;
+  /** Where the stack will run (default: this machine, or CORRAL_PLATFORM). */
+  platform?: 'linux' | 'darwin';
 }
+
+// AirPlay Receiver (ControlCenter) listens on 5000 and 7000 on macOS 12 and later.
+const MACOS_TAKEN_PORTS = new Set([5000, 7000]);
 
 /** corral.yaml text for the processes of a Procfile. Throws ProcfileError for bad lines. */
 export function procfileToStack(text: string, name: string, opts: ProcfileImportOptions = {}): string {
@@ -72,6 +78,9 @@ export function procfileToStack(text: string, name: string, opts: ProcfileImport
   }
   const entries = parseProcfile(text, opts.file);
   const basePort = opts.basePort ?? 5000;
+  const taken = (opts.platform ?? platformName()) === 'darwin' ? MACOS_TAKEN_PORTS : new Set<number>();
+  const used = new Set<number>();
+  let skipped = false;
   const services: Record<string, Record<string, unknown>> = {};
   entries.forEach((e, i) => {
     // `${X}` in a stack file is expanded by Corral when the file is loaded;
@@ -80,7 +89,12 @@ export function procfileToStack(text: string, name: string, opts: ProcfileImport
     if (opts.envFile) svc.env_file = opts.envFile;
     // Procfile processes expect PORT from the runner (foreman, heroku local).
     if (/\$\{?PORT\b/.test(e.command)) {
-      const port = basePort + 100 * i;
+      let port = basePort + 100 * i;
+      while (taken.has(port) || used.has(port)) {
+        skipped ||= taken.has(port);
+        port += 100;
+      }
+      used.add(port);
       svc.env = { PORT: String(port) };
       svc.ports = [port];
     }
@@ -90,6 +104,7 @@ export function procfileToStack(text: string, name: string, opts: ProcfileImport
   doc.commentBefore = [
     ` Imported from ${opts.file ?? 'Procfile'} by Corral. Commands run with /bin/sh -c, as in a Procfile.`,
     ' Add health checks, depends_on and restart settings as needed.',
+    ...(skipped ? [' Ports 5000 and 7000 were skipped: AirPlay Receiver holds them on macOS 12 and later.'] : []),
   ].join('\n');
   return doc.toString({ lineWidth: 0 });
 }

@@ -4,6 +4,7 @@
 // under xvfb); elsewhere it says so and skips.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -28,7 +29,7 @@ let app: ElectronApplication;
 let page: Page;
 
 // The hook main.ts installs when CORRAL_E2E=1: no automation API reaches a tray menu.
-type Hook = { __corralE2E: { trayModel(): unknown; clickTray(id: string): boolean } };
+type Hook = { __corralE2E: { trayModel(): unknown; clickTray(id: string): boolean; appNapHeld(): boolean } };
 const trayModel = async () => JSON.stringify(await app.evaluate(() => (globalThis as unknown as Hook).__corralE2E.trayModel()));
 const clickTray = (id: string) => app.evaluate((_electron, itemId) => (globalThis as unknown as Hook).__corralE2E.clickTray(itemId), id);
 
@@ -139,6 +140,29 @@ test('tray items act: start all, then view logs opens the window on the service 
   assert.equal(await clickTray(`logs:${STACK}/${SERVICE}`), true);
   await waitFor(() => page.url().endsWith(`#/logs/${STACK}/${SERVICE}`), 5000, 'logs route');
   await page.screenshot({ path: join(ARTIFACTS, 'window-logs.png') });
+});
+
+test('the app is named Corral (productName: log folder, window class)', { skip }, async () => {
+  assert.equal(await app.evaluate(({ app: a }) => a.getName()), 'Corral');
+});
+
+test('while a service runs the app holds its App Nap blocker on macOS, and none elsewhere', { skip }, async () => {
+  assert.equal((await serviceState()).state, 'running');
+  const held = await app.evaluate(() => (globalThis as unknown as Hook).__corralE2E.appNapHeld());
+  assert.equal(held, process.platform === 'darwin');
+});
+
+test('a second launch with --stack FILE adds that stack to the running app (Chromium reorders its argv)', { skip }, async () => {
+  const other = join(home.home, 'other.yaml');
+  writeFileSync(other, `version: 1\nname: other\nservices:\n  job:\n    command: [node, -e, "setInterval(() => {}, 1000)"]\n`);
+  const second = spawn(binary!, [REPO_ROOT, '--stack', other], { env: { ...process.env, CORRAL_HOME: join(home.home, 'data'), CORRAL_E2E: '1' }, stdio: 'ignore' });
+  const code = await new Promise<number | null>((r) => second.once('exit', r));
+  assert.equal(code, 0, 'the second launch hands over and quits');
+  await waitFor(
+    async () => (await page.evaluate(() => (globalThis as unknown as { corral: CorralApi }).corral.snapshot({}))).stacks.some((st) => st.name === 'other'),
+    10_000,
+    'the stack of the second launch',
+  );
 });
 
 test('quit from the tray leaves the service running; the next owner adopts it', { skip }, async () => {

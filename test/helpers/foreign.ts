@@ -18,7 +18,9 @@ const port = process.env.FOREIGN_PORT;
 if (port) {
   require('net').createServer((c) => c.end('foreign\\n')).listen(Number(port), process.env.FOREIGN_HOST || '127.0.0.1', () => console.log('ready ' + process.pid));
 } else console.log('ready ' + process.pid);
-`;
+`
+  .trim()
+  .replace(/\n\s*/g, ' '); // one line: ps on macOS escapes the newlines of a command line, /proc does not
 
 /** Unique tag for `CORRAL_TEST_TAG`. */
 export const newTag = (label: string): string => `${label}-${process.pid}-${randomBytes(4).toString('hex')}`;

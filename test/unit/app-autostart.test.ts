@@ -122,8 +122,26 @@ test('macOS and Windows use login items, with the hidden argument', () => {
   a.setEnabled(true);
   assert.equal(a.isEnabled(), true);
   a.setEnabled(false);
-  assert.deepEqual(calls, [{ openAtLogin: true, args: ['--hidden'] }, ['get', { args: ['--hidden'] }], { openAtLogin: false, args: ['--hidden'] }]);
+  // Set, read back (macOS never throws from set), read by isEnabled, unset.
+  const get = ['get', { args: ['--hidden'] }];
+  assert.deepEqual(calls, [{ openAtLogin: true, args: ['--hidden'] }, get, get, { openAtLogin: false, args: ['--hidden'] }]);
   const dev = createAutostart({ platform: 'darwin', isPackaged: false, execPath: '/x', env: {}, home: '/Users/me', app });
   assert.throws(() => dev.setEnabled(true), /packaged app/);
   assert.equal(dev.isEnabled(), false);
+});
+
+test('macOS 13+: a login item that needs approval (or was not found) is refused with what to do, and reads as off', async () => {
+  // The fake follows Electron 45: setLoginItemSettings never throws, getLoginItemSettings has a status.
+  const { app } = await import('./app-fake-electron.js');
+  const a = createAutostart({ platform: 'darwin', isPackaged: true, execPath: '/Applications/Corral.app/Contents/MacOS/Corral', env: {}, home: '/Users/me', app: app as never });
+  app.loginItemStatusWhenEnabled = 'requires-approval';
+  assert.throws(() => a.setEnabled(true), (e: Error & { code?: string }) => e.code === 'conflict' && /System Settings › General › Login Items/.test(e.message));
+  assert.equal(a.isEnabled(), false);
+  app.loginItemStatusWhenEnabled = 'not-found';
+  assert.throws(() => a.setEnabled(true), /move Corral\.app to \/Applications/);
+  app.loginItemStatusWhenEnabled = 'enabled';
+  a.setEnabled(true);
+  assert.equal(a.isEnabled(), true);
+  a.setEnabled(false);
+  assert.equal(a.isEnabled(), false);
 });

@@ -1,14 +1,17 @@
 // main.ts cannot run without Electron, and there is no Electron binary on
-// every machine. So it is bundled here with `electron` (and electron-log)
-// replaced by a recording fake, and run in plain Node against a real owner:
-// the glue's wiring (order, handlers, quit sequence) is executed, not only
-// type-checked. The real thing runs in test/electron where a binary exists.
+// every machine. So the shipped bundle (dist-electron/main.js, `npm run
+// build:electron`) runs here in plain Node with `electron` (and electron-log)
+// resolved to a recording fake that enforces Electron 45's rules, against a
+// real owner: the glue's wiring (order, handlers, quit sequence) is executed,
+// not only type-checked, and any unhandled rejection fails the test. The real
+// thing runs in test/electron where a binary exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import './fake-electron-loader.js';
 import type { Snapshot } from '../../shared/state.js';
 import { Owner } from '../../electron/engine/owner.js';
 import { DataDir } from '../../electron/engine/state/paths.js';
@@ -17,7 +20,14 @@ import { ControlClient } from '../../electron/host/control/client.js';
 import type { state as FakeState, app as FakeApp, BrowserWindow as FakeWindow, Tray as FakeTray } from './app-fake-electron.js';
 import { REPO_ROOT, fixture, freePort, tempHome, waitFor } from '../helpers/env.js';
 
-type Fake = { app: typeof FakeApp; state: typeof FakeState; powerMonitor: NodeJS.EventEmitter };
+type Fake = { app: typeof FakeApp; state: typeof FakeState; powerMonitor: NodeJS.EventEmitter & { shutdown(): boolean } };
+
+const BUNDLE = join(REPO_ROOT, 'dist-electron', 'main.js');
+const LOADER = join(REPO_ROOT, 'dist', 'test', 'unit', 'fake-electron-loader.js');
+
+function requireBundle(): void {
+  assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: run \`npm run build:electron\` first (npm test does)`);
+}
 type Reply = { value?: unknown; error?: { code: string; message: string } };
 type MenuItem = { id?: string; label?: string; click?: () => void; submenu?: MenuItem[] };
 
@@ -37,26 +47,11 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
     cleanup();
   });
 
-  const out = join(REPO_ROOT, 'dist', 'test', 'unit', '.app-main-smoke', 'main.mjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'electron', 'app', 'main.ts')],
-    outfile: out,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    packages: 'external',
-    logLevel: 'silent',
-    absWorkingDir: REPO_ROOT,
-    plugins: [
-      {
-        name: 'fake-electron',
-        setup(b) {
-          b.onResolve({ filter: /^electron$/ }, () => ({ path: join(REPO_ROOT, 'test', 'unit', 'app-fake-electron.ts') }));
-          b.onResolve({ filter: /^electron-log\/main$/ }, () => ({ path: join(REPO_ROOT, 'test', 'unit', 'app-fake-log.ts') }));
-        },
-      },
-    ],
-  });
+  requireBundle();
+  const rejections: unknown[] = [];
+  const onRejection = (e: unknown) => void rejections.push(e);
+  process.on('unhandledRejection', onRejection);
+  t.after(() => void process.off('unhandledRejection', onRejection));
 
   const port = await freePort();
   const stackFile = join(home, 'corral.yaml');
@@ -66,9 +61,9 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   );
   const data = join(home, 'data');
   Object.assign(process.env, { CORRAL_HOME: data, XDG_CONFIG_HOME: join(home, 'cfg'), SHELL: '/bin/sh', CORRAL_E2E: '1' });
-  process.argv = [process.execPath, out, '--stack', stackFile];
+  process.argv = [process.execPath, BUNDLE, '--stack', stackFile];
 
-  await import(pathToFileURL(out).href);
+  await import(pathToFileURL(BUNDLE).href);
   const { app, state, powerMonitor } = (globalThis as unknown as { __fakeElectron: Fake }).__fakeElectron;
   quitIfRunning = async () => {
     if (app.quitted) return;
@@ -146,8 +141,22 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   win.close();
   assert.equal(win.visible, false);
 
-  // Quit: the owner closes (lock released), IPC and tray go, then Electron may quit.
-  app.quit();
+  // A later launch with another stack file: Chromium reorders its argv (switches first,
+  // one added), so the stack comes from the launch data, and the window shows.
+  const other = join(home, 'other.yaml');
+  writeFileSync(other, `version: 1\nname: other\nservices:\n  job:\n    command: [${JSON.stringify(process.execPath)}, -e, "setTimeout(() => {}, 1e9)"]\n`);
+  assert.deepEqual(app.singleInstanceData, { v: 1, stacks: [stackFile] }, 'this launch offered its own stacks');
+  app.launchAgain([process.execPath, '--stack', other], home, { v: 1, stacks: [other] });
+  await waitFor(() => hook.snapshot().stacks.some((s) => s.name === 'other'), 5000, 'the second launch\'s stack');
+  assert.equal(win.visible, true);
+  // A launcher without launch data: the reordered argv never makes a switch the file.
+  app.launchAgain([process.execPath, '--stack', join(home, 'missing.yaml')], home);
+  await new Promise((r) => setTimeout(r, 200));
+  const errors = state.errors as string[];
+  assert.ok(!errors.some((e) => e.includes('--original-process-start-time')), errors.join('\n'));
+
+  // The OS shuts down: the handler holds the shutdown (preventDefault) while the owner closes.
+  assert.equal(powerMonitor.shutdown(), true, 'shutdown held with preventDefault');
   await waitFor(() => app.quitted, 10_000, 'app quit');
   assert.ok(app.quitRequests >= 2, 'the first request was held until the owner closed');
   assert.equal(tray.destroyed, true);
@@ -158,4 +167,30 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   assert.ok(logLines.some((l) => l.includes('IPC refused: Refused `stop`')), 'the refused call was logged');
   const next = await Owner.open({ home: data, kind: 'embedded' });
   await next.close({ stopServices: true });
+  assert.deepEqual(rejections.map(String), [], 'no unhandled rejection');
+});
+
+test('a start that fails is shown and ends the process (the single-instance lock is released)', async () => {
+  requireBundle();
+  const { home, cleanup } = tempHome('app-fail');
+  try {
+    // CORRAL_HOME is a file: the owner cannot create its data directory.
+    const notADir = join(home, 'file');
+    writeFileSync(notADir, '');
+    const report = join(home, 'report.json');
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(LOADER).href, BUNDLE], {
+      env: { ...process.env, CORRAL_HOME: notADir, XDG_CONFIG_HOME: join(home, 'cfg'), SHELL: '/bin/sh', FAKE_ELECTRON_REPORT: report },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.ok(existsSync(report), `no report; status ${r.status}, stderr: ${r.stderr}`);
+    const got = JSON.parse(readFileSync(report, 'utf8')) as { code: number | null; errors: string[]; rejections: string[] };
+    assert.deepEqual(got.rejections, [], 'no unhandled rejection');
+    assert.equal(got.code, 1, 'app.exit(1)');
+    assert.equal(r.status, 1);
+    assert.equal(got.errors.length, 1);
+    assert.match(got.errors[0]!, /^Corral could not start: /);
+  } finally {
+    cleanup();
+  }
 });

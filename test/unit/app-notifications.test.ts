@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { NotificationConstructorOptions } from 'electron';
-import { failureNotice, notifyFailure } from '../../electron/app/notifications.js';
+import { failureNotice, liveNotifications, notifyFailure } from '../../electron/app/notifications.js';
 import { service } from './app-fixtures.js';
 
 const failed = service('stigmer-server', 'failed', {
@@ -71,5 +71,27 @@ test('where notifications are unsupported, nothing is shown', () => {
   const before = FakeNotification.made.length;
   assert.equal(notifyFailure(FakeNotification as never, failed, 'linux', { restart: () => {}, openLogs: () => {} }), false);
   assert.equal(FakeNotification.made.length, before);
+  FakeNotification.supported = true;
+});
+
+test('a notification the OS refuses (`failed`: unsigned macOS build) falls back and is not kept', () => {
+  const calls: string[] = [];
+  const handlers = {
+    restart: () => calls.push('restart'),
+    openLogs: () => calls.push('logs'),
+    fallback: (st: string, s: string, why: string) => calls.push(`fallback ${st}/${s}: ${why}`),
+  };
+  const before = liveNotifications();
+  assert.equal(notifyFailure(FakeNotification as never, failed, 'darwin', handlers), true);
+  assert.equal(liveNotifications(), before + 1);
+  FakeNotification.made.at(-1)!.emit('failed', {}, 'Notifications are not allowed for this application');
+  assert.deepEqual(calls, ['fallback stigmer/stigmer-server: Notifications are not allowed for this application']);
+  assert.equal(liveNotifications(), before, 'a failed notification is let go');
+
+  // Unsupported: the fallback too.
+  FakeNotification.supported = false;
+  calls.length = 0;
+  assert.equal(notifyFailure(FakeNotification as never, failed, 'linux', handlers), false);
+  assert.equal(calls.length, 1);
   FakeNotification.supported = true;
 });

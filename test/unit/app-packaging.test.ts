@@ -62,3 +62,13 @@ test('the package holds what the app loads: the bundles, the renderer, the tray 
   assert.ok(packaged.preload.endsWith('dist-electron/preload.cjs'));
   assert.ok(existsSync(join(REPO_ROOT, config.mac.icon as string)));
 });
+
+test('package metadata: productName Corral (app name, log folder, window class) and what a deb needs', () => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { productName?: string; homepage?: string; author?: { name?: string; email?: string } };
+  // Electron names the app (and its logs folder, and the X11 window class) after productName, else `name` (corral).
+  assert.equal(pkg.productName, 'Corral');
+  assert.equal(config.linux.desktop.entry.StartupWMClass, pkg.productName);
+  // electron-builder's deb target throws without a homepage and a maintainer (author email or linux.maintainer).
+  assert.match(pkg.homepage ?? '', /^https:\/\//);
+  assert.ok(config.linux.maintainer || /^[^@\s]+@[^@\s]+$/.test(pkg.author?.email ?? ''), 'author.email or linux.maintainer');
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeShellEnv, newMarker, parseShellEnv, readLoginShellEnv, shellCommand } from '../../electron/app/shell-env.js';
+import { loginShellInvocation, mergeShellEnv, newMarker, parseShellEnv, readLoginShellEnv, shellCommand } from '../../electron/app/shell-env.js';
 import { tempHome } from '../helpers/env.js';
 
 const M = '__CORRAL_ENV_0123456789abcdef__';
@@ -92,4 +92,17 @@ test('a hanging profile is cut off at the bound; a broken shell is reported; nei
   assert.match(missing.ok ? '' : missing.reason, /could not run/);
   const nu = await readLoginShellEnv({ shell: '/usr/bin/nu' });
   assert.match(nu.ok ? '' : nu.reason, /not a POSIX-like shell/);
+});
+
+test('tcsh and csh: a login shell by argv0 (-tcsh) with -i -c, since they refuse -l with other flags', async (t) => {
+  assert.deepEqual(loginShellInvocation('/bin/tcsh', 'env'), { file: '/bin/tcsh', args: ['-i', '-c', 'env'], argv0: '-tcsh' });
+  assert.deepEqual(loginShellInvocation('/bin/csh', 'env'), { file: '/bin/csh', args: ['-i', '-c', 'env'], argv0: '-csh' });
+  assert.deepEqual(loginShellInvocation('/bin/zsh', 'env'), { file: '/bin/zsh', args: ['-ilc', 'env'] });
+  // A stand-in with tcsh's rule: "-l" must be the only flag.
+  const { home, cleanup } = tempHome('tcsh');
+  t.after(cleanup);
+  const tcsh = fakeShell(home, 'tcsh', `case "$1" in -*l*) [ "$1" = "-l" ] || { echo "Unknown option: \\\`-$1'" >&2; exit 1; } ;; esac\n[ "$1" = "-i" ] && [ "$2" = "-c" ] && exec /bin/sh -c "$3"\nexit 1`);
+  const r = await readLoginShellEnv({ shell: tcsh, timeoutMs: 10_000 });
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  assert.ok(r.env.PATH);
 });

@@ -179,18 +179,39 @@ test('checkGroupProof never approves pgid 0 or 1 (kill(0) is our own group, kill
 
 // ---------------------------------------------------------------- marker
 
-test('ps -E: the marker after the arguments; null when absent or unreadable', () => {
-  assert.equal(parseMarker(rec('ps-E-marked.txt')), '5f3a9c1e/stigmer/stigmer-server/01HF3K9Z7QW2');
-  assert.equal(parseMarker(rec('ps-E-unmarked.txt')), null);
-  assert.equal(parseMarker(rec('ps-E-other-user.txt')), null);
-  assert.equal(parseMarker(''), null);
+// `ps -E` output and the same column without -E (the process's arguments).
+const argsOf = (text: string, args: string): [string, string] => [text.trim(), args];
+
+test('ps -E: the marker is read from the environment part only; \'\' when readable and absent', () => {
+  const stigmer = '/Users/ana/.stigmer/bin/stigmer-server --config /Users/ana/Library/Application Support/Corral/stigmer.yaml';
+  assert.equal(parseMarker(...argsOf(rec('ps-E-marked.txt'), stigmer)), '5f3a9c1e/stigmer/stigmer-server/01HF3K9Z7QW2');
+  assert.equal(parseMarker(...argsOf(rec('ps-E-unmarked.txt'), '/usr/bin/python3 -m http.server 8000')), '', 'readable, not ours');
 });
 
-test('ps -E: the environment comes last, so the last occurrence wins; partial names do not count', () => {
-  assert.equal(parseMarker(rec('ps-E-marker-in-args.txt')), '5f3a9c1e/stigmer/agent-runner/01HF3KA2B7YY');
-  assert.equal(parseMarker('node x.js MY_CORRAL_INSTANCE=abc HOME=/Users/ana'), null);
-  assert.equal(parseMarker('node x.js CORRAL_INSTANCE= HOME=/Users/ana'), null, 'empty value');
-  assert.equal(parseMarker('CORRAL_INSTANCE=a/b/c/d'), 'a/b/c/d');
+test('ps -E: no environment shown (another user, a SIP-restricted binary) is unreadable, never "not ours"', () => {
+  assert.equal(parseMarker(...argsOf(rec('ps-E-other-user.txt'), '(postgres)')), null);
+  assert.equal(parseMarker('/bin/sleep 1000', '/bin/sleep 1000'), null);
+  assert.equal(parseMarker('', ''), null);
+  assert.equal(parseMarker('node b.js PATH=/usr/bin', 'node a.js'), null, 'arguments changed between the two calls');
+});
+
+test('ps -E: a marker among the arguments never counts; partial names do not count', () => {
+  const args = '/bin/sh -c echo CORRAL_INSTANCE=from-the-arguments; exec node worker.js';
+  assert.equal(parseMarker(...argsOf(rec('ps-E-marker-in-args.txt'), args)), '5f3a9c1e/stigmer/agent-runner/01HF3KA2B7YY');
+  // A grep for our marker, environment without one: not ours (the old parser said it was).
+  assert.equal(parseMarker('grep CORRAL_INSTANCE=5f3a9c1e/x HOME=/Users/ana', 'grep CORRAL_INSTANCE=5f3a9c1e/x'), '');
+  // Restricted binary whose arguments hold the marker: unreadable, not ours by its arguments.
+  assert.equal(parseMarker('/bin/bash -c : CORRAL_INSTANCE=5f3a9c1e/x', '/bin/bash -c : CORRAL_INSTANCE=5f3a9c1e/x'), null);
+  assert.equal(parseMarker('node x.js MY_CORRAL_INSTANCE=abc HOME=/Users/ana', 'node x.js'), '');
+  assert.equal(parseMarker('node x.js CORRAL_INSTANCE= HOME=/Users/ana', 'node x.js'), '', 'empty value');
+});
+
+test('ps: the user column is read when asked for, and optional', () => {
+  const row = parsePsLine(' 8123     1  8123 ana              Ss   Tue Nov 14 10:02:03 2023     temporal server start-dev');
+  assert.equal(row?.user, 'ana');
+  assert.equal(row?.state, 'S');
+  assert.equal(row?.command, 'temporal server start-dev');
+  assert.equal(parsePs(rec('ps-p-live.txt'))[0]!.user, undefined);
 });
 
 // ---------------------------------------------------------------- listeners

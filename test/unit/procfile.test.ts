@@ -94,3 +94,24 @@ test('procfileToStack rejects a stack name Corral would not accept', () => {
 test('procfileToStack passes Procfile errors through with the file name', () => {
   assert.throws(() => procfileToStack('web serve\n', 'app', { file: 'Procfile.dev' }), /^ProcfileError: Procfile\.dev:1: Expected "name: command"/);
 });
+
+test('on macOS, $PORT skips 5000 and 7000 (AirPlay Receiver holds them on macOS 12+), and says so', () => {
+  const procfile = 'web: serve -p $PORT\napi: serve -p $PORT\nworker: work\ndocs: serve -p $PORT\n';
+  const portsOf = (text: string) => Object.fromEntries(parseStack(text, '/srv/corral.yaml', { env: {} }).services.map((s) => [s.name, s.ports]));
+  const linux = procfileToStack(procfile, 'app', { platform: 'linux' });
+  assert.deepEqual(portsOf(linux), { web: [5000], api: [5100], worker: [], docs: [5300] });
+  assert.doesNotMatch(linux, /AirPlay/);
+  const mac = procfileToStack('web: serve -p $PORT\napi: serve -p $PORT\ndocs: serve -p $PORT\n', 'app', { platform: 'darwin', basePort: 6800 });
+  assert.deepEqual(portsOf(mac), { web: [6800], api: [6900], docs: [7100] });
+  // The default follows the platform (CORRAL_PLATFORM=darwin here).
+  const saved = process.env.CORRAL_PLATFORM;
+  process.env.CORRAL_PLATFORM = 'darwin';
+  try {
+    const text = procfileToStack(procfile, 'app');
+    assert.deepEqual(portsOf(text), { web: [5100], api: [5200], worker: [], docs: [5300] });
+    assert.match(text, /# Ports 5000 and 7000 were skipped: AirPlay Receiver/);
+  } finally {
+    if (saved === undefined) delete process.env.CORRAL_PLATFORM;
+    else process.env.CORRAL_PLATFORM = saved;
+  }
+});

@@ -94,14 +94,14 @@ async function pauseInstance(dir: DataDir, rec: InstanceRecord, timeoutMs: numbe
   const p = await platform();
   const boot = await p.bootId();
   if (rec.boot !== boot) return { reason: 'instance from another boot' };
-  const procs = await p.listProcesses();
+  const { procs, markers } = await p.scan();
   const leader = procs.find((x) => x.pid === rec.pid && x.start === rec.start);
   if (!leader) return { reason: 'its process is gone' };
   const members: { id: ProcessIdentity; inGroup: boolean; state: string }[] = [];
   for (const proc of procs) {
     if (proc.pid === process.pid) continue;
     const inGroup = proc.pgid === rec.pid;
-    if (inGroup || (await p.readMarker(proc.pid)) === rec.marker) members.push({ id: { pid: proc.pid, start: proc.start, boot }, inGroup, state: proc.state });
+    if (inGroup || markers.get(proc.pid) === rec.marker) members.push({ id: { pid: proc.pid, start: proc.start, boot }, inGroup, state: proc.state });
   }
   // Stopped by someone else (a debugger, a hang test): not ours to resume.
   if (members.some((m) => m.state === 'T' || m.state === 't')) return { reason: 'a process of the service is stopped (debugger?)' };

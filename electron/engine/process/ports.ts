@@ -1,6 +1,5 @@
 // Who holds a declared port: our own orphan (swept), a service of ours
 // (another stack or service: said), or a foreign process (named, never killed).
-import { readFileSync } from 'node:fs';
 import { platform, type ProcessIdentity } from './platform/index.js';
 import type { ProcessRef } from '../../../shared/state.js';
 
@@ -8,29 +7,6 @@ export type PortHolder =
   | { port: number; kind: 'free' }
   | { port: number; kind: 'ours'; marker: string; pid: number; command: string; identity: ProcessIdentity }
   | { port: number; kind: 'foreign'; pid: number | null; command: string; user: string | null };
-
-let users: Map<number, string> | null = null;
-function userName(uid: number): string {
-  if (!users) {
-    users = new Map();
-    try {
-      for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-        const f = line.split(':');
-        if (f.length > 2) users.set(Number(f[2]), f[0]!);
-      }
-    } catch {}
-  }
-  return users.get(uid) ?? String(uid);
-}
-
-function userOf(pid: number): string | null {
-  try {
-    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? userName(Number(m[1])) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The holders of `ports` (LISTEN sockets only); one entry per port, ours first when several share it. */
 export async function portHolders(ports: readonly number[], markerPrefix: string): Promise<PortHolder[]> {
@@ -54,7 +30,7 @@ export async function portHolders(ports: readonly number[], markerPrefix: string
         found = { port, kind: 'ours', marker, pid, command: info.command, identity: { pid, start: info.start, boot } };
         break;
       }
-      found ??= { port, kind: 'foreign', pid, command: info.command, user: userOf(pid) };
+      found ??= { port, kind: 'foreign', pid, command: info.command, user: info.user ?? null };
     }
     out.push(found ?? { port, kind: 'foreign', pid: null, command: 'a process Corral cannot see (another user?)', user: null });
   }

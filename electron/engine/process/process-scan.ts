@@ -14,10 +14,8 @@ export interface ProcessSnapshot {
 export async function takeSnapshot(): Promise<ProcessSnapshot> {
   const p = await platform();
   const boot = await p.bootId();
-  const procs = (await p.listProcesses()).filter((proc) => proc.pid !== process.pid);
-  const markers = new Map<number, string | null>();
-  for (const proc of procs) markers.set(proc.pid, await p.readMarker(proc.pid));
-  return { boot, procs, markers };
+  const { procs, markers } = await p.scan();
+  return { boot, procs: procs.filter((proc) => proc.pid !== process.pid), markers };
 }
 
 /** Processes whose marker starts with `prefix`, grouped by full marker (one instance each). */

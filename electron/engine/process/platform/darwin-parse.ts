@@ -47,12 +47,14 @@ export function parseLstart(text: string): string | null {
   return Number.isFinite(ms) ? String(ms / 1000) : null;
 }
 
-// pid ppid pgid stat lstart(5 words, left-justified in a 28-wide column) command…
-const PS_LINE = new RegExp(`^\\s*(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)\\s+${LSTART_SRC}(?:\\s+(.*))?$`);
+// pid ppid pgid [user] stat lstart(5 words, left-justified in a 28-wide column) command…
+// The user is optional for the parser: stat never looks like the weekday lstart starts with.
+const PS_LINE = new RegExp(`^\\s*(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(?:(\\S+)\\s+)?(\\S+)\\s+${LSTART_SRC}(?:\\s+(.*))?$`);
 
 /**
- * One line of `ps -o pid=,ppid=,pgid=,stat=,lstart=,command=`; null for
- * anything else (headers, warnings, a continuation of a command that held a newline).
+ * One line of `ps -o pid=,ppid=,pgid=,user=,stat=,lstart=,command=` (`user=`
+ * may be left out); null for anything else (headers, warnings, a continuation
+ * of a command that held a newline).
  *
  * `sid` is the pgid: macOS ps has no session id (its `sess` column is a kernel
  * address, zeroed on current releases). For a service leader the two are the
@@ -62,7 +64,7 @@ const PS_LINE = new RegExp(`^\\s*(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)\\s+${LSTAR
 export function parsePsLine(line: string): ProcessInfo | null {
   const m = PS_LINE.exec(line);
   if (!m) return null;
-  const start = parseLstart(`${m[5]!} ${m[6]!} ${m[7]!} ${m[8]!}:${m[9]!}:${m[10]!} ${m[11]!}`);
+  const start = parseLstart(`${m[6]!} ${m[7]!} ${m[8]!} ${m[9]!}:${m[10]!}:${m[11]!} ${m[12]!}`);
   if (start === null) return null;
   const pgid = Number(m[3]);
   return {
@@ -70,9 +72,10 @@ export function parsePsLine(line: string): ProcessInfo | null {
     ppid: Number(m[2]),
     pgid,
     sid: pgid,
-    state: m[4]!.charAt(0),
+    state: m[5]!.charAt(0),
     start,
-    command: (m[12] ?? '').trimEnd(),
+    command: (m[13] ?? '').trimEnd(),
+    ...(m[4] !== undefined ? { user: m[4] } : {}),
   };
 }
 
@@ -133,18 +136,40 @@ export function isValidPid(pid: number): boolean {
 // ---------------------------------------------------------------- marker
 
 /**
- * `ps -E -ww -o command= -p PID` prints the arguments followed by the
- * environment the process was started with, space-separated. Returns the value
- * of CORRAL_INSTANCE or null. Best-effort: macOS shows the environment only for
- * the user's own processes (others print just `(name)`), and a value holding a
- * space cannot be told from the next variable; marker values never do. The last
- * occurrence wins because the environment comes after the arguments.
+ * The marker of one process from ps's `command` column with `-E` and without.
+ * `-E` appends the environment the process started with after its arguments,
+ * so only what follows the arguments is the environment: a marker among the
+ * *arguments* (a `grep CORRAL_INSTANCE=…`, another user's command line, which
+ * setuid ps prints) never counts. Returns the value; '' when the environment
+ * is readable and has no marker (not ours); null when there is none to read:
+ * the two columns are the same (another user's process, or a binary the kernel
+ * hides the environment of under SIP, such as /bin/bash or /bin/sleep), or the
+ * process changed its arguments between the two calls.
+ * A value holding a space cannot be told from the next variable; marker values never do.
  */
-export function parseMarker(text: string): string | null {
+export function parseMarker(withEnv: string, withoutEnv: string): string | null {
+  if (!withEnv.startsWith(withoutEnv)) return null;
+  const env = withEnv.slice(withoutEnv.length);
+  if (!/^\s+\S/.test(env)) return null;
   const re = new RegExp(`(?:^|\\s)${MARKER_VAR}=(\\S*)`, 'g');
-  let value: string | null = null;
-  for (const m of text.matchAll(re)) value = m[1]!;
-  return value ? value : null;
+  let value = '';
+  for (const m of env.matchAll(re)) value = m[1]!;
+  return value;
+}
+
+/**
+ * Markers for a scan: `plain` and `withEnv` are ps's rows without and with
+ * `-E`, taken one after the other. A pid is matched only with the same start
+ * time (it may have been reused between the calls); otherwise it is unreadable.
+ */
+export function markersOf(plain: readonly ProcessInfo[], withEnv: readonly ProcessInfo[]): Map<number, string | null> {
+  const env = new Map(withEnv.map((r) => [r.pid, r]));
+  const out = new Map<number, string | null>();
+  for (const r of plain) {
+    const e = env.get(r.pid);
+    out.set(r.pid, e && e.start === r.start && !isDead(e) ? parseMarker(e.command, r.command) : null);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- listeners

@@ -9,9 +9,14 @@
 // - Check and kill are two steps (ps, then kill), not one: the pid could be
 //   reused in the few milliseconds between them. Same wrap argument.
 // - Markers are readable only for the user's own processes, and only as ps -E
-//   shows them; the lifecycle also uses process groups, recorded descendants
-//   and ports (docs/architecture.md, "Reconcile").
+//   shows them: not at all for binaries the kernel restricts under SIP
+//   (/bin/bash, /bin/zsh, /bin/sleep). The lifecycle also uses process groups,
+//   recorded descendants and ports (docs/architecture.md, "Reconcile").
+//
+// With CORRAL_PLATFORM=darwin on Linux, the tools are taken from PATH instead:
+// test/darwin-shims answers in macOS's formats from /proc.
 import { execFile } from 'node:child_process';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import type { Platform, ProcessIdentity, ProcessInfo, SignalOutcome } from './types.js';
 import {
@@ -19,28 +24,30 @@ import {
   checkIdentity,
   isDead,
   isValidPid,
+  markersOf,
   mergeListeners,
   parseBootSessionUuid,
   parseBootTime,
   parseLsofListen,
-  parseMarker,
   parseNetstatListen,
   parsePs,
-  type NetstatListenRow,
 } from './darwin-parse.js';
 
 const execFileP = promisify(execFile);
 
 // Absolute paths: an app started from Finder has a minimal PATH, and a
 // Homebrew procps/lsof earlier on PATH would print other formats.
-const PS = '/bin/ps';
-const SYSCTL = '/usr/sbin/sysctl';
-const LSOF = '/usr/sbin/lsof';
-const NETSTAT = '/usr/sbin/netstat';
+const tool = (path: string): string => (process.platform === 'darwin' ? path : basename(path));
+const PS = tool('/bin/ps');
+const SYSCTL = tool('/usr/sbin/sysctl');
+const LSOF = tool('/usr/sbin/lsof');
+const NETSTAT = tool('/usr/sbin/netstat');
 
-const PS_FIELDS = 'pid=,ppid=,pgid=,stat=,lstart=,command=';
+const PS_FIELDS = 'pid=,ppid=,pgid=,user=,stat=,lstart=,command=';
 const TIMEOUT_MS = 5_000;
-const LSOF_TIMEOUT_MS = 10_000;
+// lsof answers in well under a second with -b; past this it is stuck (a
+// network or File Provider mount), and netstat's rows stand in for it.
+const LSOF_TIMEOUT_MS = 4_000;
 
 /**
  * Runs a tool with the C locale (English month names, "%c" dates) and UTC
@@ -84,17 +91,26 @@ function bootId(): Promise<string> {
   return bootIdPromise;
 }
 
-/** ps's rows for these pids, zombies included. */
-async function psRows(pids: readonly number[]): Promise<ProcessInfo[]> {
+/**
+ * ps's rows for these pids, zombies included; with `env`, each command is
+ * followed by the environment (-E). Without -x, ps given several -p walks every
+ * process and resolves terminal names first (132 ms to 3 s a call).
+ */
+async function psRows(pids: readonly number[], env = false): Promise<ProcessInfo[]> {
   const valid = [...new Set(pids.filter(isValidPid))];
   if (valid.length === 0) return [];
-  const args = ['-ww', '-o', PS_FIELDS];
+  const args = [...(env ? ['-E'] : []), '-x', '-ww', '-o', PS_FIELDS];
   for (const pid of valid) args.push('-p', String(pid));
   return parsePs(await run(PS, args)).filter((r) => valid.includes(r.pid));
 }
 
 async function psRow(pid: number): Promise<ProcessInfo | null> {
   return (await psRows([pid]))[0] ?? null;
+}
+
+/** Every process of this user (ps -x without -a), with the environment when `env`. */
+async function psOwn(env: boolean): Promise<ProcessInfo[]> {
+  return parsePs(await run(PS, [...(env ? ['-E'] : []), '-x', '-ww', '-o', PS_FIELDS]));
 }
 
 function kill(pid: number, signal: NodeJS.Signals): SignalOutcome {
@@ -104,6 +120,21 @@ function kill(pid: number, signal: NodeJS.Signals): SignalOutcome {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
     throw e;
+  }
+}
+
+/**
+ * kill(-pgid). xnu's killpg1 answers EPERM when it signalled nobody because
+ * every member left is a zombie (not only when a member belongs to someone
+ * else): list the group again to tell which.
+ */
+async function killGroup(pgid: number, signal: NodeJS.Signals): Promise<SignalOutcome> {
+  try {
+    return kill(-pgid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    const rows = parsePs(await run(PS, ['-ax', '-ww', '-o', PS_FIELDS]));
+    return rows.some((r) => r.pgid === pgid && !isDead(r)) ? 'not-ours' : 'gone';
   }
 }
 
@@ -117,10 +148,18 @@ export const darwinPlatform: Platform = {
   async listProcesses() {
     return parsePs(await run(PS, ['-axww', '-o', PS_FIELDS])).filter((r) => !isDead(r));
   },
+  async scan() {
+    // Two calls for the whole table (one ps -E per process took seconds on a Mac with ~900).
+    const [plain, withEnv] = await Promise.all([psOwn(false), psOwn(true)]);
+    const procs = plain.filter((r) => !isDead(r));
+    return { procs, markers: markersOf(procs, withEnv) };
+  },
   async readMarker(pid) {
     if (!isValidPid(pid)) return null;
     try {
-      return parseMarker(await run(PS, ['-E', '-ww', '-o', 'command=', '-p', String(pid)]));
+      const [plain, withEnv] = await Promise.all([psRows([pid]), psRows([pid], true)]);
+      const row = plain[0];
+      return row ? (markersOf([row], withEnv).get(pid) ?? null) : null;
     } catch {
       return null;
     }
@@ -129,12 +168,15 @@ export const darwinPlatform: Platform = {
     const wanted = ports?.filter((p) => Number.isInteger(p) && p >= 1 && p <= 65535);
     if (wanted && wanted.length === 0) return [];
     const select = wanted ? `-iTCP:${wanted.join(',')}` : '-iTCP';
-    const [lsofOut, netstatRows] = await Promise.all([
-      run(LSOF, ['-nP', '-w', select, '-sTCP:LISTEN', '-FpcftnT'], LSOF_TIMEOUT_MS),
-      // Best effort: without it, only the holders lsof can see are reported.
-      run(NETSTAT, ['-an', '-p', 'tcp']).then(parseNetstatListen, (): NetstatListenRow[] => []),
+    // -b: no blocking stat() calls (a File Provider or network folder can hang them).
+    const [lsofRows, netstatRows] = await Promise.all([
+      run(LSOF, ['-nP', '-b', '-w', select, '-sTCP:LISTEN', '-FpcftnT'], LSOF_TIMEOUT_MS).then(parseLsofListen, (e: unknown) => e as Error),
+      run(NETSTAT, ['-an', '-p', 'tcp']).then(parseNetstatListen, (e: unknown) => e as Error),
     ]);
-    return mergeListeners(parseLsofListen(lsofOut), netstatRows, wanted);
+    if (lsofRows instanceof Error && netstatRows instanceof Error) throw lsofRows;
+    // Each stands in for the other: without netstat only the holders lsof sees are reported;
+    // without lsof every listener is there, with no pids (a holder Corral cannot see).
+    return mergeListeners(lsofRows instanceof Error ? [] : lsofRows, netstatRows instanceof Error ? [] : netstatRows, wanted);
   },
   async signalProcess(identity, signal) {
     if (!isValidPid(identity.pid)) return 'not-ours';
@@ -145,6 +187,6 @@ export const darwinPlatform: Platform = {
   async signalGroup(pgid: number, proof: readonly ProcessIdentity[], signal) {
     const [boot, rows] = await Promise.all([bootId(), psRows(proof.map((id) => id.pid))]);
     const check = checkGroupProof(pgid, proof, rows, boot);
-    return check === 'match' ? kill(-pgid, signal) : check;
+    return check === 'match' ? killGroup(pgid, signal) : check;
   },
 };

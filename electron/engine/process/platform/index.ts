@@ -5,12 +5,22 @@ export * from './types.js';
 
 let current: Platform | null = null;
 
+/**
+ * Which implementation runs: this machine's, or macOS's on Linux with
+ * CORRAL_PLATFORM=darwin (its tools then come from PATH: test/darwin-shims).
+ */
+export function platformName(env: NodeJS.ProcessEnv = process.env): 'linux' | 'darwin' {
+  const forced = env.CORRAL_PLATFORM;
+  if (forced === 'darwin' || (forced === 'linux' && process.platform === 'linux')) return forced;
+  if (forced) throw new Error(`CORRAL_PLATFORM=${forced} is not supported here: use darwin (on Linux, with test/darwin-shims on PATH) or leave it unset.`);
+  if (process.platform === 'linux' || process.platform === 'darwin') return process.platform;
+  throw new Error(`Corral supports Linux and macOS, not ${process.platform}.`);
+}
+
 /** The platform of this machine; macOS support is loaded lazily so Linux never pays for it. */
 export async function platform(): Promise<Platform> {
   if (current) return current;
-  if (process.platform === 'linux') current = linuxPlatform;
-  else if (process.platform === 'darwin') current = (await import('./darwin.js')).darwinPlatform;
-  else throw new Error(`Corral supports Linux and macOS, not ${process.platform}.`);
+  current = platformName() === 'darwin' ? (await import('./darwin.js')).darwinPlatform : linuxPlatform;
   return current;
 }
 

@@ -64,11 +64,35 @@ function isDead(pid: number, st: { state: string } | null): boolean {
   }
 }
 
+let users: Map<number, string> | null = null;
+function userName(uid: number): string {
+  if (!users) {
+    users = new Map();
+    try {
+      for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+        const f = line.split(':');
+        if (f.length > 2) users.set(Number(f[2]), f[0]!);
+      }
+    } catch {}
+  }
+  return users.get(uid) ?? String(uid);
+}
+
+function userOf(pid: number): string | undefined {
+  try {
+    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? userName(Number(m[1])) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function infoSync(pid: number): ProcessInfo | null {
   const st = statSync(pid);
   if (!st || isDead(pid, st)) return null;
   const { comm, ...rest } = st;
-  return { ...rest, command: commandOf(pid, comm) };
+  const user = userOf(pid);
+  return { ...rest, command: commandOf(pid, comm), ...(user ? { user } : {}) };
 }
 
 /**
@@ -144,6 +168,12 @@ export const linuxPlatform: Platform = {
       if (info) out.push(info);
     }
     return out;
+  },
+  async scan() {
+    const procs = await linuxPlatform.listProcesses();
+    const markers = new Map<number, string | null>();
+    for (const proc of procs) markers.set(proc.pid, await linuxPlatform.readMarker(proc.pid));
+    return { procs, markers };
   },
   async readMarker(pid) {
     let env: Buffer;

@@ -18,6 +18,15 @@ export interface ProcessInfo {
   state: string;
   start: string;
   command: string;
+  /** Login name of the owner, where the platform gives it cheaply (single-process lookups; not every scan row). */
+  user?: string;
+}
+
+/** One read of the process table with every process's marker (see process-scan.ts). */
+export interface ProcessScan {
+  procs: ProcessInfo[];
+  /** CORRAL_INSTANCE per pid: '' when readable and absent, null when unreadable. */
+  markers: Map<number, string | null>;
 }
 
 export interface PortListener {
@@ -35,6 +44,8 @@ export interface Platform {
   /** Info of a live (non-zombie) process, or null. */
   processInfo(pid: number): Promise<ProcessInfo | null>;
   listProcesses(): Promise<ProcessInfo[]>;
+  /** The user's live processes with their markers, in as few tool calls as the platform allows. */
+  scan(): Promise<ProcessScan>;
   /**
    * Value of CORRAL_INSTANCE in the process's environment: '' when the environment
    * is readable and has none (not ours), null when it cannot be read (macOS, another user).
