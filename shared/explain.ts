@@ -7,7 +7,7 @@ import { formatDuration } from './duration.js';
 
 type Explained = Pick<
   ServiceSnapshot,
-  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder' | 'oneshot' | 'logMissing'
+  'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder' | 'oneshot' | 'logMissing' | 'daemonized'
 >;
 
 /** How a dependency condition reads after "waiting for db to be …". */
@@ -42,6 +42,7 @@ function explainState(s: Explained): string {
       if (s.oneshot) return s.adopted ? 'one-shot task, running (adopted from an earlier owner)' : 'one-shot task, running';
       const parts: string[] = [];
       if (s.adopted) parts.push('adopted from an earlier owner');
+      if (s.daemonized) parts.push(`it forked into the background; Corral follows pid ${s.pid}`);
       if (s.restarts > 0 && s.lastExit && s.lastExit.reason !== 'stopped') parts.push(`restarted ${times(s.restarts)}; last exit: ${describeExit(s.lastExit)}`);
       return parts.join('; ');
     }

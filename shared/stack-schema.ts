@@ -166,13 +166,32 @@ const grpcProbe = z
 
 const execProbe = z.strictObject({ command: command() }).describe('Healthy when the command exits with code 0.');
 
-const PROBES = ['tcp', 'http', 'grpc', 'exec'] as const;
+function isRegExp(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const logProbe = z
+  .strictObject({
+    pattern: z
+      .string()
+      .min(1)
+      .refine(isRegExp, { error: got('a regular expression (JavaScript syntax)') }),
+  })
+  .describe('Ready when a line of the service\'s log written since this start matches the regular expression (readiness only: no liveness checks after).');
+
+const PROBES = ['tcp', 'http', 'grpc', 'exec', 'log'] as const;
 
 const healthShape = z.strictObject({
   tcp: tcpProbe.optional(),
   http: httpProbe.optional(),
   grpc: grpcProbe.optional(),
   exec: execProbe.optional(),
+  log: logProbe.optional(),
   interval: duration({ positive: true, default: STACK_DEFAULTS.health.interval }),
   timeout: duration({ positive: true, default: STACK_DEFAULTS.health.timeout }),
   failure_threshold: positiveInt('a failure count').default(STACK_DEFAULTS.health.failure_threshold),
@@ -181,7 +200,7 @@ const healthShape = z.strictObject({
 const health = healthShape
   // The JSON Schema cannot see the transform below; tell editors the same rule.
   .meta({ oneOf: PROBES.map((p) => ({ required: [p] })) })
-  .describe('One probe (tcp, http, grpc or exec) plus its timing.')
+  .describe('One probe (tcp, http, grpc, exec or log) plus its timing.')
   .transform((h, ctx): HealthSpec => {
     const given = PROBES.filter((p) => h[p] !== undefined);
     if (given.length !== 1) {
@@ -190,7 +209,7 @@ const health = healthShape
         input: h,
         message:
           given.length === 0
-            ? 'A health check needs one probe: tcp, http, grpc or exec'
+            ? 'A health check needs one probe: tcp, http, grpc, exec or log'
             : `A health check has one probe, got ${given.join(' and ')}: keep one`,
       });
     }
@@ -204,6 +223,7 @@ function toCheck(h: z.output<typeof healthShape>): HealthCheck {
   }
   if (h.grpc) return { kind: 'grpc', host: h.grpc.host, port: h.grpc.port, service: h.grpc.service };
   if (h.exec) return { kind: 'exec', command: h.exec.command };
+  if (h.log) return { kind: 'log', pattern: h.log.pattern };
   // Only reached with a tcp probe (or none, which the caller reports as an issue).
   return { kind: 'tcp', host: h.tcp?.host ?? STACK_DEFAULTS.health.host, port: h.tcp?.port ?? 0 };
 }
@@ -294,6 +314,10 @@ const service = z
     ready_after: duration({ positive: false, default: STACK_DEFAULTS.ready_after }).describe(
       'Without a health check: the service counts as started once it has stayed up this long (0: at once). An exit before that is a failed start.',
     ),
+    foreground_only: z
+      .boolean({ error: got('true or false') })
+      .default(false)
+      .describe('A program that forks into the background and exits 0 while starting (pg_ctl start, redis-server --daemonize yes) is an error saying how to run it in the foreground, instead of being followed in the background.'),
     oneshot: z
       .boolean({ error: got('true or false') })
       .default(false)
@@ -314,6 +338,7 @@ const service = z
     startTimeoutMs: s.start_timeout,
     readyAfterMs: s.ready_after,
     oneshot: s.oneshot,
+    foregroundOnly: s.foreground_only,
     /** Whether the file set a health check (a one-shot task takes none). */
     wrote: { health: s.health !== undefined },
   }));

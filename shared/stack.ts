@@ -8,7 +8,9 @@ export type HealthCheck =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'http'; url: string; status: [number, number] }
   | { kind: 'grpc'; host: string; port: number; service: string }
-  | { kind: 'exec'; command: string[] };
+  | { kind: 'exec'; command: string[] }
+  /** Ready when a line of the service's log, written since this start, matches (JavaScript regular expression). */
+  | { kind: 'log'; pattern: string };
 
 export interface HealthSpec {
   check: HealthCheck;
@@ -58,6 +60,8 @@ export interface ServiceSpec {
   readyAfterMs: number;
   /** A task that runs to completion: `completed` on exit 0, `failed` otherwise, never restarted. */
   oneshot: boolean;
+  /** A program that forks into the background and exits 0 during startup is an error, not followed. */
+  foregroundOnly: boolean;
 }
 
 export interface StackSpec {

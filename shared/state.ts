@@ -85,6 +85,8 @@ export interface ServiceSnapshot {
   nextRestartAt: number | null;
   /** Its log file was deleted while it runs: its output is lost until it restarts. */
   logMissing: boolean;
+  /** It forked into the background during startup (its first process exited 0): Corral follows `pid`. */
+  daemonized: boolean;
   /** Last lines of the log, kept when the service failed. */
   lastLogLines: string[];
   /** Processes that a stop could not end (never reported as stopped). */

@@ -553,6 +553,8 @@ function eventLine(e: ServiceEvent, sup: ServiceSupervisor): string | null {
       return e.restart > 0 ? `started as pid ${e.pid} (restart ${e.restart})` : `started as pid ${e.pid}`;
     case 'adopted':
       return `adopted pid ${e.pid}`;
+    case 'daemonized':
+      return `forked into the background as pid ${e.pid} (${e.command}); its first process (pid ${e.leader}) exited 0; Corral follows it`;
     case 'exited':
       return `pid ${e.pid} ${describeExit(e)} after ${formatDuration(e.uptimeMs)} up`;
     case 'restarting':

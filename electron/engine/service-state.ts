@@ -29,6 +29,7 @@ export type ServiceEvent =
   | { type: 'state'; from: ServiceState; to: ServiceState }
   | { type: 'launched'; pid: number; restart: number }
   | { type: 'adopted'; pid: number }
+  | { type: 'daemonized'; pid: number; leader: number; command: string }
   | { type: 'exited'; pid: number; code: number | null; signal: string | null; reason: ExitReason; uptimeMs: number }
   | { type: 'restarting'; inMs: number; restart: number }
   | { type: 'held'; on: HeldOn }

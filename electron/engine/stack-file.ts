@@ -832,6 +832,7 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     startTimeoutMs: svc.startTimeoutMs,
     readyAfterMs: svc.readyAfterMs,
     oneshot: svc.oneshot,
+    foregroundOnly: svc.foregroundOnly,
   };
 }
 

@@ -26,10 +26,13 @@ import { HealthWatch } from './health-watch.js';
 import { raceAbort, whenAborted } from './abort.js';
 import { spawnService, SpawnError } from './process/spawn.js';
 import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './process/stop.js';
+import { takeSnapshot, byMarker } from './process/process-scan.js';
+import type { ProcessInfo } from './process/platform/index.js';
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
 import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
 import { rotateLog, tailLines } from './logs/log-files.js';
 import { addressInUsePort } from './address-in-use.js';
+import { LogMatcher } from './log-ready.js';
 import { isAlive, platform } from './process/platform/index.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
@@ -96,6 +99,8 @@ export class ServiceSupervisor {
   nextRestartAt: number | null = null;
   /** The log file of the running instance was deleted: its output goes nowhere anyone can read until it restarts. */
   logMissing = false;
+  /** The instance is a process that forked into the background during startup (its leader exited 0). */
+  daemonized = false;
   /** Any change a view shows. */
   readonly onChange = new Emitter<void>();
   readonly onEvent = new Emitter<ServiceEvent>();
@@ -156,6 +161,7 @@ export class ServiceSupervisor {
       held: this.state === 'held' ? (this.ctx.dependencyBlocker(this.spec) ?? this.heldOn) : null,
       nextRestartAt: this.nextRestartAt,
       logMissing: this.logMissing,
+      daemonized: this.daemonized && this.inst !== null,
       lastLogLines: this.lastLogLines,
       survivors: this.survivors,
       portHolder: this.portHolder,
@@ -184,7 +190,7 @@ export class ServiceSupervisor {
   restart(): Promise<ActionOutcome> {
     // What a start needs is checked before anything is stopped: a restart that cannot start leaves it running.
     const problem = this.startProblem();
-    if (problem) return Promise.resolve(this.outcome(false, `${this.name} was not restarted: ${problem}; nothing was stopped`));
+    if (problem) return Promise.resolve(this.outcome(false, `${this.name} was not restarted: ${problem}; nothing was stopped`, { notStarted: true }));
     this.wanted = 'up';
     this.preempt();
     return this.queue.run(async () => {
@@ -256,7 +262,7 @@ export class ServiceSupervisor {
     } catch (e) {
       return `its log file ${this.logFile} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
     }
-    if (!existsSync(this.spec.cwd)) return `its working directory ${this.spec.cwd} does not exist`;
+    if (!existsSync(this.spec.cwd)) return `working directory ${this.spec.cwd}${this.spec.cwdAt ? ` (\`cwd\` at ${this.spec.cwdAt})` : ''} does not exist: create it, or fix \`cwd\``;
     return null;
   }
 
@@ -360,7 +366,23 @@ export class ServiceSupervisor {
         if (exit === null) return; // a stop took over
       } else if (startup.kind === 'ended') {
         exit = startup.exit;
+        // It exited 0 and left a process of its own running: it daemonized itself (pg_ctl start, `&`).
+        const bg = exit.reason === 'exited' ? await this.backgroundOf(inst) : null;
+        if (bg && !this.spec.foregroundOnly && !life.signal.aborted) {
+          inst = this.follow(inst, bg);
+          continue;
+        }
         await this.cleanupInstance(inst, Math.min(this.spec.stop.graceMs, 2000));
+        if (bg) {
+          // foreground_only: what it left in the background was just ended; it is a failed start, not a rest.
+          if (life.signal.aborted) return;
+          const why = `${this.name} exited with code 0 while starting and left pid ${bg.pid} (${bg.command}) running in the background: it daemonized itself, and foreground_only is set. Run it in the foreground instead (for example redis-server --daemonize no, nginx -g "daemon off;", postgres -D DIR instead of pg_ctl start)`;
+          this.lastExit = exit;
+          this.lastLogLines = tailLines(this.logFile, LOG_LINES_KEPT);
+          this.setState('failed', why);
+          this.fire({ type: 'failed', reason: why });
+          return life.resolveReady(this.outcome(false, why));
+        }
         const inUse = await this.addressInUse();
         if (inUse) startup.why = `${startup.why}; ${inUse}`;
       } else {
@@ -393,7 +415,8 @@ export class ServiceSupervisor {
       if (!inst.ac.signal.aborted && this.inst === inst && this.state === 'running') this.crashes.reset();
     });
     const health = this.spec.health;
-    const watch = health ? new HealthWatch(health, this.spec.cwd, AbortSignal.any([life.signal, inst.ac.signal]), (r, failures) => this.onProbe(r, failures)) : null;
+    // A log check says when it is ready, not whether it is still alive: no liveness probes after.
+    const watch = health && health.check.kind !== 'log' ? new HealthWatch(health, this.spec.cwd, AbortSignal.any([life.signal, inst.ac.signal]), (r, failures) => this.onProbe(r, failures)) : null;
     this.liveness = watch;
     watch?.start();
     const fatal = watch && this.spec.restart.policy !== 'never' ? watch.fatal : new Promise<never>(() => {});
@@ -453,8 +476,10 @@ export class ServiceSupervisor {
     let delay = 20;
     let last = '';
     let tries = 0;
+    const check = health.check;
+    const fromLog = check.kind === 'log' ? new LogMatcher(this.logFile, check.pattern) : null;
     for (;;) {
-      const r = await raceAbort(probe(health.check, { timeoutMs: Math.min(health.timeoutMs, Math.max(50, deadline - performance.now())), cwd: this.spec.cwd }), signal);
+      const r = fromLog ? fromLog.check() : await raceAbort(probe(check, { timeoutMs: Math.min(health.timeoutMs, Math.max(50, deadline - performance.now())), cwd: this.spec.cwd }), signal);
       if (r === null || signal.aborted) return ended(last);
       last = r.detail;
       if (r.ok) {
@@ -476,6 +501,39 @@ export class ServiceSupervisor {
       // one try a second, so a service that takes a minute, or a wrong health path, is not hammered.
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  // ---- a service that forks into the background ----
+
+  /** A live process of this instance that outlived its exited leader: the top of what is left. */
+  private async backgroundOf(inst: Instance): Promise<ProcessInfo | null> {
+    let snap: ProcessSnapshot;
+    try {
+      snap = await takeSnapshot();
+    } catch {
+      return null;
+    }
+    const live = (byMarker(snap, inst.rec.marker).get(inst.rec.marker) ?? []).filter((p) => p.state !== 'Z' && p.pid !== inst.rec.pid);
+    const pids = new Set(live.map((p) => p.pid));
+    const roots = live.filter((p) => !pids.has(p.ppid));
+    roots.sort((a, b) => a.pid - b.pid);
+    return roots[0] ?? null;
+  }
+
+  /** Follows the process a daemonizing leader left behind as the instance (polled, like an adopted process). */
+  private follow(leader: Instance, bg: ProcessInfo): Instance {
+    const rec: InstanceRecord = { ...leader.rec, pid: bg.pid, pgid: bg.pgid, start: bg.start };
+    try {
+      writeInstance(this.ctx.dir, rec);
+    } catch (e) {
+      this.ctx.log(`${this.ctx.stack}/${this.name}: cannot write its state file: ${(e as Error).message}`);
+    }
+    const next = this.watch(rec, null);
+    this.inst = next;
+    this.daemonized = true;
+    this.fire({ type: 'daemonized', pid: bg.pid, leader: leader.rec.pid, command: bg.command });
+    this.changed();
+    return next;
   }
 
   // ---- one-shot tasks ----
@@ -629,6 +687,7 @@ export class ServiceSupervisor {
     const { child, record } = spawned;
     this.adopted = false;
     this.logMissing = false;
+    this.daemonized = false;
     const inst = this.watch(record, child);
     this.inst = inst;
     if (record.start !== 'exited') {

@@ -23,6 +23,7 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
     held: null,
     nextRestartAt: null,
     logMissing: false,
+    daemonized: false,
     lastLogLines: [],
     survivors: [],
     portHolder: null,

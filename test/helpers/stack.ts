@@ -17,6 +17,7 @@ export function svc(name: string, args: string[], over: Partial<ServiceSpec> & {
     startTimeoutMs: 8000,
     readyAfterMs: 0,
     oneshot: false,
+    foregroundOnly: false,
     ...rest,
   };
 }

@@ -111,10 +111,11 @@ test('SSE: history and live lines meet exactly, and a cut stream resumes where i
   const fake = new FakeOwner();
   const token = 'test-token-0123456789abcdefghijklmnop';
   const ui = await startWebUi({ ...fake.api, ...hubSource(hub, ['w']) }, { rendererDir, token });
-  const cookie = `corral_${ui.port}=${token}`;
-  const es = nodeEventSource({ cookie });
+  // The token itself is a Bearer credential (scripts, tests); the page uses a session.
+  const auth = { authorization: `Bearer ${token}` };
+  const es = nodeEventSource(auth);
   const createHttpApi = await loadHttpTransport();
-  const http = createHttpApi({ base: `http://127.0.0.1:${ui.port}`, EventSource: es.EventSource, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), cookie } }) });
+  const http = createHttpApi({ base: `http://127.0.0.1:${ui.port}`, EventSource: es.EventSource, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...auth } }) });
   const writer = sameWriter(file);
   const batches: LogBatch[] = [];
   let off = () => {};

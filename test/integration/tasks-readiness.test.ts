@@ -179,3 +179,63 @@ test('a task whose owner died while it ran: its exit code is unknown, so it is n
     await h.cleanup();
   }
 });
+
+test('health: { log: { pattern } }: ready when its log says so; a dependent waits for that line', async () => {
+  const h = harness('log-ready');
+  try {
+    const dir = h.project('s10');
+    const late = `sleep 1.5; echo "Server ready on 4242"; exec "${"$"}{CORRAL_NODE}" ${SVC} --tick 1000`;
+    h.writeStack(
+      dir,
+      `version: 1\nname: s10\nservices:\n  web:\n    command: ${JSON.stringify(late)}\n    health: { log: { pattern: "ready on \\\\d+" } }\n  api:\n    command: ${node([SVC, '--tick', '1000'])}\n    depends_on: { web: healthy }\n    ready_after: 0s\n`,
+    );
+    const t0 = Date.now();
+    const up = await h.run(['up'], { cwd: dir });
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    assert.ok(Date.now() - t0 >= 1500, 'not ready before the line');
+    assert.match(up.stderr, /web +running +pid \d+, log line matched \/ready on \\d\+\/: Server ready on 4242/);
+    const st = await h.json<StackSnapshot[]>(['status'], { cwd: dir });
+    assert.deepEqual([svcOf(st, 'web').state, svcOf(st, 'api').state], ['running', 'running']);
+    h.writeStack(dir, `version: 1\nname: bad\nservices:\n  web:\n    command: x\n    health: { log: { pattern: "(" } }\n`, 'bad.yaml');
+    const bad = await h.run(['up', '-f', 'bad.yaml'], { cwd: dir });
+    assert.equal(bad.code, 3, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /bad\.yaml:\d+:\d+: services\.web\.health\.log\.pattern: Expected a regular expression/);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('a program that forks into the background and exits 0 is followed; foreground_only makes it an error', async () => {
+  const h = harness('daemonize');
+  try {
+    const dir = h.project('s11');
+    const port = await freePort();
+    const forks = `"${"$"}{CORRAL_NODE}" ${SVC} --port ${port} & echo forked; exit 0`;
+    h.writeStack(dir, `version: 1\nname: s11\nservices:\n  web:\n    command: ${JSON.stringify(forks)}\n    ports: [${port}]\n    health: { tcp: { port: ${port} } }\n`);
+    const up = await h.run(['up'], { cwd: dir });
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const st = await h.json<StackSnapshot[]>(['status'], { cwd: dir });
+    const web = svcOf(st, 'web');
+    assert.equal(web.state, 'running');
+    assert.equal(web.daemonized, true);
+    assert.match((await h.run(['status'], { cwd: dir })).stdout, new RegExp(`it forked into the background; Corral follows pid ${web.pid}`));
+    assert.match(readFileSync(h.dir.ownerLog, 'utf8'), new RegExp(`s11/web: forked into the background as pid ${web.pid} .*; Corral follows it`));
+    // Crash detection as for an adopted process: killed, seen, restarted (and followed again).
+    process.kill(web.pid!, 'SIGKILL');
+    const again = await waitFor(async () => {
+      const s = svcOf(await h.json<StackSnapshot[]>(['status'], { cwd: dir }), 'web');
+      return s.state === 'running' && s.pid !== web.pid ? s : null;
+    }, 30_000, 'restarted');
+    assert.equal(again.daemonized, true);
+    assert.equal((await h.run(['down'], { cwd: dir })).code, 0);
+
+    h.writeStack(dir, `version: 1\nname: s11\nservices:\n  web:\n    command: ${JSON.stringify(forks)}\n    ports: [${port}]\n    health: { tcp: { port: ${port} } }\n    foreground_only: true\n    restart: { policy: never }\n`);
+    const refused = await h.run(['up'], { cwd: dir });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /it daemonized itself, and foreground_only is set\. Run it in the foreground instead/);
+    const after = svcOf(await h.json<StackSnapshot[]>(['status'], { cwd: dir }), 'web');
+    assert.deepEqual([after.state, after.pid], ['failed', null]);
+  } finally {
+    await h.cleanup();
+  }
+});

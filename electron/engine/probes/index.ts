@@ -36,6 +36,9 @@ async function attempt(check: HealthCheck, opts: ProbeOptions): Promise<ProbeRes
         return await probeGrpc(check, timeoutMs);
       case 'exec':
         return await probeExec(check, opts);
+      case 'log':
+        // Read by the supervisor, which knows the log file and where this start began (log-ready.ts).
+        return { ok: false, detail: 'a log check is not a probe' };
       default: {
         const unknown: never = check;
         return { ok: false, detail: `unknown health check kind '${(unknown as { kind?: unknown }).kind}'` };
