@@ -151,7 +151,7 @@ test('an empty file or a file with no services says what a stack file needs', as
 
 test('a health check needs exactly one probe', async () => {
   let err = await stackError(() => parse(yaml('  a: { command: x, health: { interval: 1s } }\n')));
-  assert.match(err.message, /services\.a\.health: A health check needs one probe: tcp, http, grpc or exec/);
+  assert.match(err.message, /services\.a\.health: A health check needs one probe: tcp, http, grpc, exec or log/);
   err = await stackError(() => parse(yaml('  a: { command: x, health: { tcp: { port: 1 }, exec: { command: x } } }\n')));
   assert.match(err.message, /A health check has one probe, got tcp and exec: keep one/);
 });
@@ -205,6 +205,7 @@ test('every field of the documented example resolves to the StackSpec', () => {
     startTimeoutMs: 60_000,
     readyAfterMs: 1000,
     oneshot: false,
+    foregroundOnly: false,
   });
   assert.deepEqual(api!.command, ['/bin/sh', '-c', './bin/api --listen 127.0.0.1:8080']);
   assert.deepEqual(api!.health, { check: { kind: 'http', url: 'http://127.0.0.1:8080/healthz', status: [200, 299] }, intervalMs: 50, timeoutMs: 500, failureThreshold: 2 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Verb } from '../context.js';
 import { parseVerb } from '../args.js';
@@ -23,6 +23,30 @@ services:
   #   depends_on: { web: healthy }
   #   restart: { policy: on-failure }
 `;
+
+/** Where the Stigmer CLI extracts Temporal, as the preset writes it. */
+const STIGMER_TEMPORAL = '~/.stigmer/bin/temporal';
+
+/**
+ * The Temporal CLI for the Stigmer preset: the Stigmer CLI's copy, else the
+ * one on the PATH, Homebrew's, or the Temporal installer's (~/.temporalio/bin).
+ * Absolute, because the owner may run with another PATH than this shell.
+ */
+export function findTemporal(env: NodeJS.ProcessEnv): string | null {
+  const home = env.HOME ?? '';
+  const executable = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (home && executable(join(home, '.stigmer', 'bin', 'temporal'))) return STIGMER_TEMPORAL;
+  const dirs = [...(env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), '/opt/homebrew/bin', '/usr/local/bin', ...(home ? [join(home, '.temporalio', 'bin')] : [])];
+  for (const d of dirs) if (executable(join(d, 'temporal'))) return join(d, 'temporal');
+  return null;
+}
 
 function presets(): string[] {
   try {
@@ -79,6 +103,11 @@ Exit: 0 written; 1 the file exists (use --force); 2 usage; 3 Procfile invalid.`,
       text = readFileSync(file, 'utf8');
       if (values.name) text = text.replace(/^name:.*$/m, `name: ${values.name}`);
       source = `preset ${values.preset}`;
+      if (values.preset === 'stigmer') {
+        const found = findTemporal(ctx.env);
+        if (found && found !== STIGMER_TEMPORAL) text = text.replace(JSON.stringify(STIGMER_TEMPORAL), JSON.stringify(found));
+        ctx.out.line(found ? `temporal: ${found}` : 'temporal: not found (on your PATH, in Homebrew, ~/.temporalio/bin or ~/.stigmer/bin); `corral doctor` says how to install it.');
+      }
     } else if (procfile) {
       let ptext: string;
       try {
