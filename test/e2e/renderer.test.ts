@@ -137,7 +137,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
         }),
       );
     const first = await boxes();
-    const states = ['starting', 'unhealthy', 'backoff', 'stopping', 'stopped', 'running'] as const;
+    const states = ['starting', 'unhealthy', 'backoff', 'held', 'stopping', 'stopped', 'completed', 'running'] as const;
     for (const state of states) {
       fake.update('demo', 'worker', {
         state,
@@ -147,9 +147,17 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
         health: state === 'unhealthy' ? { ok: false, detail: 'http 503 from http://127.0.0.1:7300/healthz after 3 failures', at: Date.now() } : null,
         lastExit: { code: 137, signal: 'SIGKILL', at: Date.now(), reason: 'killed-unhealthy' },
       });
-      await waitForText(row('worker').locator('.state'), { starting: 'Starting', unhealthy: 'Unhealthy', backoff: 'Restarting', stopping: 'Stopping', stopped: 'Stopped', running: 'Running' }[state]);
+      await waitForText(row('worker').locator('.state'), { starting: 'Starting', unhealthy: 'Unhealthy', backoff: 'Restarting', held: 'Held', stopping: 'Stopping', stopped: 'Stopped', completed: 'Completed', running: 'Running' }[state]);
       assert.deepEqual(await boxes(), first, `layout after ${state}`);
     }
+  });
+
+  test('a running service does not show the stop the user asked for as its last exit', async () => {
+    const lastExit = () => row('worker').locator('tr:first-child > td:nth-of-type(7)');
+    fake.update('demo', 'worker', { state: 'stopped', pid: null, lastExit: { code: null, signal: 'SIGTERM', at: Date.now() - 200_000, reason: 'stopped' } });
+    await waitForText(lastExit(), /^stopped, 3m\d+s ago$/);
+    fake.update('demo', 'worker', { state: 'running', pid: 4101 });
+    await waitForText(lastExit(), /^—$/);
   });
 
   test('keyboard: tab to a button and press it; arrows switch views; / filters', async () => {

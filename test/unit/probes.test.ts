@@ -471,7 +471,12 @@ describe('exec probe', () => {
 
   test('fails on a non-zero exit with the first stderr line', async () => {
     const r = await probe(node("console.log('stdout noise'); console.error('\\ndb not ready\\nmore'); process.exit(3)"), { timeoutMs: 5000, env: tagged });
-    assert.deepEqual(r, { ok: false, detail: 'exec exited 3: db not ready' });
+    assert.deepEqual(r, { ok: false, detail: `exec ${process.execPath} exited 3: db not ready` });
+  });
+
+  test('a string command is shown as written, not as /bin/sh', async () => {
+    const r = await probe({ kind: 'exec', command: ['/bin/sh', '-c', 'echo "no response" >&2; exit 2'] }, { timeoutMs: 5000, env: tagged });
+    assert.deepEqual(r, { ok: false, detail: 'exec echo "no response" >&2; exit 2 exited 2: no response' });
   });
 
   test('fails clearly when the command cannot start', async () => {

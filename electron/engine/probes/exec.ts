@@ -17,17 +17,20 @@ export function probeExec(
 ): Promise<ProbeResult> {
   const [file, ...args] = check.command;
   if (!file) return Promise.resolve({ ok: false, detail: 'exec check has an empty command' });
+  // The command as the user wrote it: a string command runs as /bin/sh -c "…", and "/bin/sh" says nothing.
+  const written = file === '/bin/sh' && args[0] === '-c' && args[1] ? args[1] : file;
+  const shown = written.length > 60 ? `${written.slice(0, 59)}…` : written;
   const t0 = performance.now();
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let stdout = '';
   let stderr = '';
 
   const outcome = (): ProbeResult => {
-    if (!exit) return { ok: false, detail: `exec ${file} still running after ${opts.timeoutMs} ms; killed` };
-    if (exit.code === 0) return { ok: true, detail: `exec ${file} exited 0 in ${since(t0)} ms` };
+    if (!exit) return { ok: false, detail: `exec ${shown} still running after ${opts.timeoutMs} ms; killed` };
+    if (exit.code === 0) return { ok: true, detail: `exec ${shown} exited 0 in ${since(t0)} ms` };
     const said = firstOutputLine(stderr) || firstOutputLine(stdout);
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited ${exit.code}`;
-    return { ok: false, detail: said ? `exec ${how}: ${said}` : `exec ${file} ${how}` };
+    return { ok: false, detail: said ? `exec ${shown} ${how}: ${said}` : `exec ${shown} ${how}` };
   };
 
   return bounded(opts.timeoutMs, outcome, (settle) => {

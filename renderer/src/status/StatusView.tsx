@@ -144,7 +144,8 @@ function ServiceRows({ s, now, h }: { s: ServiceSnapshot; now: number; h: Status
         <Cell text={String(s.restarts)} cls="num" />
         <Cell text={portsText(s.ports)} cls="num" />
         <Cell text={note} cls={s.health && !s.health.ok ? 'warn' : undefined} />
-        <Cell text={exitText(s.lastExit, now)} />
+        {/* A stop the user asked for says nothing about an instance that runs now. */}
+        <Cell text={s.pid !== null && s.lastExit?.reason === 'stopped' ? '—' : exitText(s.lastExit, now)} />
         <td class="actions">
           <button type="button" aria-label={`Start ${s.name}`} disabled={s.state === 'running' || s.state === 'starting' || s.state === 'held' || busy('start')} aria-busy={busy('start')} onClick={() => h.act('start', s.stack, s.name)}>
             Start
