@@ -7,11 +7,11 @@ const ALLOWED: Record<ServiceState, readonly ServiceState[]> = {
   stopped: ['starting', 'running', 'held', 'failed', 'stopping'],
   // dependency met → launch; refused at launch; stopped while held
   held: ['starting', 'failed', 'stopping', 'held'],
-  // ready; ended or timed out (backoff, or final per policy); stopped
-  starting: ['running', 'backoff', 'failed', 'stopped', 'completed', 'stopping'],
+  // ready; ended or timed out (backoff, or final per policy); stopped; held when a start finds a dependency gone
+  starting: ['running', 'backoff', 'failed', 'stopped', 'completed', 'stopping', 'held'],
   // checks fail; ended (backoff, or final per policy); stopped; restart after an idempotent start found it
-  running: ['unhealthy', 'backoff', 'failed', 'stopped', 'completed', 'stopping', 'starting'],
-  unhealthy: ['running', 'backoff', 'failed', 'stopped', 'completed', 'stopping', 'starting'],
+  running: ['unhealthy', 'backoff', 'failed', 'stopped', 'completed', 'stopping', 'starting', 'held'],
+  unhealthy: ['running', 'backoff', 'failed', 'stopped', 'completed', 'stopping', 'starting', 'held'],
   // the scheduled start (launch, or held when a dependency went down meanwhile); stopped
   backoff: ['starting', 'held', 'failed', 'stopping'],
   stopping: ['stopped', 'failed'],
