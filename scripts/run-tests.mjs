@@ -36,9 +36,10 @@ const rest = run(files.filter((f) => !isBrowser(f)), concurrency);
 // The macOS implementation, a second time on this Linux machine: CORRAL_PLATFORM=darwin
 // with test/darwin-shims (ps, lsof, sysctl, netstat in macOS's formats) first on PATH
 // and xnu's kill(-pgid) semantics preloaded. Only the rows the macOS code owns:
-// scanning and stopping (F01-F06), ports (F10), adoption by marker (F17), a plain
-// start/stop; darwin-platform.test.ts sets darwin mode itself and runs above.
-const DARWIN_ROWS = ['lifecycle-basic', 'f01-f06-service-faults', 'f10-foreign-port', 'f17-state-file-deleted'];
+// scanning and stopping (F01-F06), adoption after an owner SIGKILL (F07, F08), ports
+// (F10), adoption by marker (F17), a plain start/stop; darwin-platform.test.ts sets
+// darwin mode itself and runs above.
+const DARWIN_ROWS = ['lifecycle-basic', 'f01-f06-service-faults', 'f07-f08-owner-killed', 'f10-foreign-port', 'f17-state-file-deleted'];
 const shims = join(root, 'test', 'darwin-shims');
 const darwinFiles = process.env.CORRAL_TEST_DARWIN === '0' ? [] : files.filter((f) => DARWIN_ROWS.some((r) => f.endsWith(`${r}.test.js`)));
 let darwin = 0;
