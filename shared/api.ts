@@ -112,6 +112,8 @@ export const calls = {
   logLocation: { req: z.strictObject({ stack: name, service: name.optional() }), res: {} as { path: string } },
   /** Opens the log folder on the owner's desktop (the app: the file manager; the web UI: where a desktop exists). */
   openLogFolder: { req: z.strictObject({ stack: name, service: name.optional() }), res: {} as { path: string; opened: boolean } },
+  /** Opens the service's `url` (or its http health check's address) in the desktop's browser, where a desktop exists. */
+  openService: { req: z.strictObject({ stack: name, service: name }), res: {} as { url: string; opened: boolean } },
   getSettings: { req: z.strictObject({}), res: {} as Settings },
   setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
 } as const;

@@ -314,6 +314,11 @@ const service = z
     ready_after: duration({ positive: false, default: STACK_DEFAULTS.ready_after }).describe(
       'Without a health check: the service counts as started once it has stayed up this long (0: at once). An exit before that is a failed start.',
     ),
+    url: z
+      .string()
+      .refine(isHttpUrl, { error: got('an http:// or https:// URL') })
+      .optional()
+      .describe('Where the service is opened in a browser (`corral open`, Open in the window and tray). Default: the address of its http health check.'),
     foreground_only: z
       .boolean({ error: got('true or false') })
       .default(false)
@@ -339,6 +344,7 @@ const service = z
     readyAfterMs: s.ready_after,
     oneshot: s.oneshot,
     foregroundOnly: s.foreground_only,
+    url: s.url ?? null,
     /** Whether the file set a health check (a one-shot task takes none). */
     wrote: { health: s.health !== undefined },
   }));

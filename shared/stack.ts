@@ -62,6 +62,8 @@ export interface ServiceSpec {
   oneshot: boolean;
   /** A program that forks into the background and exits 0 during startup is an error, not followed. */
   foregroundOnly: boolean;
+  /** Where the service is opened in a browser (`corral open`, Open in the window and tray); null: none declared. */
+  url: string | null;
 }
 
 export interface StackSpec {

@@ -87,6 +87,8 @@ export interface ServiceSnapshot {
   logMissing: boolean;
   /** It forked into the background during startup (its first process exited 0): Corral follows `pid`. */
   daemonized: boolean;
+  /** Where it is opened in a browser: its `url`, else the address of its http health check; null: none. */
+  url: string | null;
   /** Last lines of the log, kept when the service failed. */
   lastLogLines: string[];
   /** Processes that a stop could not end (never reported as stopped). */

@@ -8,7 +8,7 @@ import type { ApiHandlers } from './ipc.js';
 import type { TrayActions } from './tray-menu.js';
 
 export interface ActionDeps {
-  api: Pick<ApiHandlers, 'start' | 'stop' | 'restart'>;
+  api: Pick<ApiHandlers, 'start' | 'stop' | 'restart' | 'openService'>;
   snapshot(): Snapshot;
   settings(): Settings;
   setSettings(partial: Partial<Settings>): Promise<Settings>;
@@ -51,6 +51,15 @@ export function createTrayActions(deps: ActionDeps): TrayActions & { pending(): 
     stop: (stack, service) => act('stop', stack, service),
     restart: (stack, service) => act('restart', stack, service),
     viewLogs: (stack, service) => deps.showWindow({ view: 'logs', stack, ...(service ? { service } : {}) }),
+    open: (stack, service) =>
+      track(
+        deps.api.openService({ stack, service }).then(
+          (r) => {
+            if (!r.opened) deps.report(`Could not open ${service}`, `Open ${r.url} in your browser.`);
+          },
+          (err: unknown) => deps.report(`Could not open ${service}`, err instanceof Error ? err.message : String(err)),
+        ),
+      ),
     startAll: () => {
       for (const st of deps.snapshot().stacks) act('start', st.name);
     },

@@ -105,6 +105,10 @@ async function start(): Promise<void> {
     takeOver: true,
     onLog: (line) => log.debug(line),
     openPath: async (path) => (await shell.openPath(path)) === '',
+    openUrl: async (url) => {
+      await shell.openExternal(url);
+      return true;
+    },
   });
   const owner = daemon.owner;
   void daemon.done.then((end) => {

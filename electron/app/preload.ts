@@ -19,6 +19,7 @@ const CALL_NAMES = {
   readLogs: true,
   logLocation: true,
   openLogFolder: true,
+  openService: true,
   getSettings: true,
   setSettings: true,
 } as const satisfies Record<CallName, true>;

@@ -13,6 +13,8 @@ export interface TrayActions {
   stop(stack: string, service?: string): void;
   restart(stack: string, service?: string): void;
   viewLogs(stack: string, service?: string): void;
+  /** Opens the service's address in the browser. */
+  open(stack: string, service: string): void;
   startAll(): void;
   stopAll(): void;
   openWindow(): void;
@@ -87,6 +89,7 @@ function serviceItem(stack: string, s: ServiceSnapshot, a: TrayActions): Item {
       { id: `restart:${id}`, label: 'Restart', enabled: canRestart(s), click: () => a.restart(stack, s.name) },
       { type: 'separator' },
       { id: `logs:${id}`, label: 'View Logs', click: () => a.viewLogs(stack, s.name) },
+      ...(s.url ? [{ id: `open:${id}`, label: `Open ${s.url}`, enabled: s.pid !== null, click: () => a.open(stack, s.name) } satisfies Item] : []),
     ],
   };
 }

@@ -26,6 +26,7 @@ export const VERBS: VerbEntry[] = [
   { name: 'doctor', summary: 'find what keeps a stack from running: port holders, orphans, stale state, missing binaries, PATH', load: async () => (await import('./commands/doctor.js')).doctor },
   { name: 'init', summary: 'write a corral.yaml: from a preset, from a Procfile, or a template', load: async () => (await import('./commands/init.js')).init },
   { name: 'stacks', summary: 'list the stacks the owner knows (`stacks rm NAME` forgets one)', load: async () => (await import('./commands/stacks.js')).stacks },
+  { name: 'open', summary: "open a service's address in the browser (its url, or its http health check's)", load: async () => (await import('./commands/open.js')).open },
   { name: 'ui', summary: 'open the status window and log viewer in a browser (the owner\'s local web UI)', load: async () => (await import('./commands/ui.js')).ui },
   { name: 'daemon', summary: 'run the headless owner (`daemon start|stop|status` to manage it)', load: async () => (await import('./commands/daemon.js')).daemon },
 ];

@@ -41,6 +41,8 @@ export interface OwnerOptions {
   descendantSnapshotMs?: number;
   /** Opens a folder for the user (the app: Electron's shell.openPath; the daemon: the desktop's opener); without it nothing is opened. */
   openPath?: (path: string) => Promise<boolean>;
+  /** Opens a web address in the user's browser (the app: shell.openExternal; the daemon: the desktop's opener). */
+  openUrl?: (url: string) => Promise<boolean>;
   /** Where warnings and events go besides the owner log. */
   onLog?: (line: string) => void;
 }
@@ -128,6 +130,10 @@ export class Owner extends EventEmitter<OwnerEvents> {
 
   openPath(path: string): Promise<boolean> {
     return this.opts.openPath ? this.opts.openPath(path).catch(() => false) : Promise.resolve(false);
+  }
+
+  openUrl(url: string): Promise<boolean> {
+    return this.opts.openUrl ? this.opts.openUrl(url).catch(() => false) : Promise.resolve(false);
   }
 
   log(line: string): void {

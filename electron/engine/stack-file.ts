@@ -438,15 +438,16 @@ function misplacedKey(path: Path, key: string, line: number | undefined, value: 
     if (serviceFields.includes(key)) return `${at} is a service field, but it sits at the top level of the file: indent it under the service it belongs to`;
     return undefined;
   }
+  // One level deeper first: `url` dedented out of `http` is an http field, though a service has a `url` too.
+  const under = allowedFields(path).filter((f) => allowedFields([...path, f]).includes(key));
+  if (under.length > 0) {
+    return `${at} belongs inside \`${under.join('` or `')}\`: indent it under \`${under[0]}:\`${under.length > 1 ? ' (or the other)' : ''}`;
+  }
   if (path.length >= 3) {
     const parent = path.slice(0, -1);
     if (allowedFields(parent).includes(key)) {
       return `${at} is a field of \`${fieldName(parent)}\`, not of \`${String(path.at(-1))}\`: indent it less, in line with \`${String(path.at(-1))}\``;
     }
-  }
-  const under = allowedFields(path).filter((f) => allowedFields([...path, f]).includes(key));
-  if (under.length > 0) {
-    return `${at} belongs inside \`${under.join('` or `')}\`: indent it under \`${under[0]}:\`${under.length > 1 ? ' (or the other)' : ''}`;
   }
   return undefined;
 }
@@ -691,6 +692,7 @@ function expandTree(root: Record<string, unknown>, env: Record<string, string | 
 
     expandCommand(svc, base);
     expand(svc, 'cwd', [...base, 'cwd'], true);
+    expand(svc, 'url', [...base, 'url'], false);
     if (isRecord(svc.env)) for (const k of Object.keys(svc.env)) expand(svc.env, k, [...base, 'env', k], false);
     if (typeof svc.env_file === 'string') expand(svc, 'env_file', [...base, 'env_file'], true);
     else if (Array.isArray(svc.env_file)) svc.env_file.forEach((_, i) => expand(svc.env_file as unknown[], i, [...base, 'env_file', i], true));
@@ -833,6 +835,7 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     readyAfterMs: svc.readyAfterMs,
     oneshot: svc.oneshot,
     foregroundOnly: svc.foregroundOnly,
+    url: svc.url,
   };
 }
 

@@ -162,6 +162,7 @@ export class ServiceSupervisor {
       nextRestartAt: this.nextRestartAt,
       logMissing: this.logMissing,
       daemonized: this.daemonized && this.inst !== null,
+      url: openUrlOf(this.spec),
       lastLogLines: this.lastLogLines,
       survivors: this.survivors,
       portHolder: this.portHolder,
@@ -824,5 +825,17 @@ export class ServiceSupervisor {
           ? `stopped by SIGKILL after the ${formatDuration(this.spec.stop.graceMs)} grace period (it ignored ${this.spec.stop.signal})`
           : `stopped in ${formatDuration(result.durationMs)}`;
     return this.outcome(true, how, { forced: result.forced });
+  }
+}
+
+/** Where a service is opened in a browser: its declared `url`, else the origin of its http health check. */
+export function openUrlOf(spec: Pick<ServiceSpec, 'url' | 'health'>): string | null {
+  if (spec.url) return spec.url;
+  const check = spec.health?.check;
+  if (check?.kind !== 'http') return null;
+  try {
+    return `${new URL(check.url).origin}/`;
+  } catch {
+    return null;
   }
 }

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
 import type { CorralApi } from '../../shared/api.js';
-import { NotFoundError } from '../../shared/errors.js';
+import { BadRequestError, NotFoundError } from '../../shared/errors.js';
 
 /** The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts). */
 export type HostApi = CorralApi;
@@ -41,6 +41,11 @@ export function createApi(owner: Owner): HostApi {
       const path = owner.dir.logDir(r.stack);
       mkdirSync(path, { recursive: true, mode: 0o700 });
       return { path, opened: await owner.openPath(path) };
+    },
+    openService: async (r) => {
+      const s = owner.service(r.stack, r.service);
+      if (!s.url) throw new BadRequestError(`${r.service} has no address to open: add \`url: http://…\` to it in ${owner.stack(r.stack)?.file || 'its stack file'} (an http health check's address is used when there is one).`);
+      return { url: s.url, opened: await owner.openUrl(s.url) };
     },
     getSettings: async () => owner.getSettings(),
     setSettings: async (r) => owner.setSettings(r),

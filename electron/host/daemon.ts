@@ -28,6 +28,8 @@ export interface DaemonOptions {
   adoptPollMs?: number;
   /** How the owner opens a folder for the user (the app passes Electron's shell.openPath). */
   openPath?: (path: string) => Promise<boolean>;
+  /** How the owner opens a web address (the app passes Electron's shell.openExternal). */
+  openUrl?: (url: string) => Promise<boolean>;
   /**
    * Load the stack-file parser as soon as the socket listens, not on the first
    * call that needs it: `corral up` asks for this when it starts a daemon, as
@@ -98,6 +100,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.adoptPollMs ? { adoptPollMs: opts.adoptPollMs } : {}),
     openPath: opts.openPath ?? openOnDesktop,
+    openUrl: opts.openUrl ?? openOnDesktop,
   });
   const rotator = new LogRotator(owner, opts.rotation);
   const api = createApi(owner);

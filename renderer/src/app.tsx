@@ -110,6 +110,11 @@ export function App({ api }: { api: CorralApi }) {
     forceStop: (stack: string, service: string) => void run(pendingKey('forceStop', stack, service), `Force stop ${service}`, () => api.forceStop({ stack, service })),
     askKillHolder: (s: ServiceSnapshot) => setConfirmKill(s),
     openLogs: (stack: string, service: string) => go({ view: 'logs', stack, services: [service] }),
+    openService: (stack: string, service: string) =>
+      void api.openService({ stack, service }).then(
+        (r) => notify('info', r.opened ? `Opened ${r.url}` : `Open ${r.url} in your browser (no desktop opener where the owner runs)`),
+        (err: unknown) => notify('error', `Open ${service} failed: ${(err as Error).message}`),
+      ),
   };
 
   const all = snapshot?.stacks.flatMap((s) => s.services) ?? [];

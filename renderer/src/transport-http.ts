@@ -247,6 +247,7 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     readLogs: (req) => call('readLogs', req),
     logLocation: (req) => call('logLocation', req),
     openLogFolder: (req) => call('openLogFolder', req),
+    openService: (req) => call('openService', req),
     getSettings: (req) => call('getSettings', req),
     setSettings: (req) => call('setSettings', req),
     onSnapshot,

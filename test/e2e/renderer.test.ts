@@ -152,6 +152,15 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     }
   });
 
+  test('Open: a service with an address opens it through the contract; one without has the button disabled', async () => {
+    fake.update('demo', 'api', { state: 'running', pid: 4100, url: 'http://127.0.0.1:7300/' });
+    await button('Open api in the browser').click();
+    await waitFor(() => fake.calls.some((c) => c.name === 'openService'), 10_000, 'the openService call');
+    assert.deepEqual(fake.calls.filter((c) => c.name === 'openService').at(-1)!.req, { stack: 'demo', service: 'api' });
+    await waitForText(page.getByRole('status').last(), 'Open http://127.0.0.1:7300/ in your browser');
+    assert.equal(await button('Open worker in the browser').isDisabled(), true);
+  });
+
   test('a running service does not show the stop the user asked for as its last exit', async () => {
     const lastExit = () => row('worker').locator('tr:first-child > td:nth-of-type(7)');
     fake.update('demo', 'worker', { state: 'stopped', pid: null, lastExit: { code: null, signal: 'SIGTERM', at: Date.now() - 200_000, reason: 'stopped' } });

@@ -24,6 +24,7 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
     nextRestartAt: null,
     logMissing: false,
     daemonized: false,
+    url: null,
     lastLogLines: [],
     survivors: [],
     portHolder: null,
@@ -208,6 +209,13 @@ export class FakeOwner {
         record('openLogFolder', req);
         this.servicesOf(req.stack, req.service ? [req.service] : undefined);
         return { path: `/tmp/corral-fake/logs/${req.stack}`, opened: false };
+      },
+      openService: async (req) => {
+        record('openService', req);
+        this.servicesOf(req.stack, [req.service]);
+        const url = this.service(req.stack, req.service).url;
+        if (!url) throw Object.assign(new Error(`${req.service} has no address to open`), { code: 'bad-request' });
+        return { url, opened: false };
       },
       getSettings: async (req) => (record('getSettings', req), { ...this.settings }),
       setSettings: async (req) => {

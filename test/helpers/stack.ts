@@ -18,6 +18,7 @@ export function svc(name: string, args: string[], over: Partial<ServiceSpec> & {
     readyAfterMs: 0,
     oneshot: false,
     foregroundOnly: false,
+    url: null,
     ...rest,
   };
 }

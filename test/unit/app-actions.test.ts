@@ -14,6 +14,7 @@ function deps(over: Partial<ActionDeps> = {}) {
       start: async (r) => (log.push(`start ${JSON.stringify(r)}`), result(r.stack)),
       stop: async (r) => (log.push(`stop ${JSON.stringify(r)}`), result(r.stack)),
       restart: async (r) => (log.push(`restart ${JSON.stringify(r)}`), result(r.stack, false, 'port 7234 is held by nc (pid 9): stop it or change the port')),
+      openService: async (r) => (log.push(`openService ${JSON.stringify(r)}`), { url: 'http://127.0.0.1:8080/', opened: r.service !== 'headless' }),
     },
     snapshot: () => snapshot({ a: [service('api', 'stopped')], b: [service('db', 'running')] }),
     settings: () => settings(),
@@ -53,6 +54,7 @@ test('a thrown error is reported too, never an unhandled rejection', async () =>
       },
       stop: async () => ({ outcomes: [] }),
       restart: async () => ({ outcomes: [] }),
+      openService: async () => ({ url: 'http://127.0.0.1:8080/', opened: true }),
     },
     setSettings: async () => {
       throw new Error('Launch at login is only available in the packaged app');
@@ -178,4 +180,13 @@ test('settings: a change made elsewhere (the web UI) reaches the OS and the tray
   await sync2.changedElsewhere(settings({ launchAtLogin: true }));
   assert.equal(st2.now().launchAtLogin, false, 'stored back to what the OS has');
   assert.equal(sync2.current().launchAtLogin, false);
+});
+
+test('Open: an owner call; where nothing could be opened, the address is reported', async () => {
+  const { d, log } = deps();
+  const a = createTrayActions(d);
+  a.open('a', 'api');
+  a.open('a', 'headless');
+  await a.pending();
+  assert.deepEqual(log, ['openService {"stack":"a","service":"api"}', 'openService {"stack":"a","service":"headless"}', 'report Could not open headless: Open http://127.0.0.1:8080/ in your browser.']);
 });

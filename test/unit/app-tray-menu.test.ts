@@ -203,3 +203,14 @@ test('the signature changes when what is shown changes, and only then', () => {
   assert.notEqual(menuSignature(buildTrayMenu(failed, settings(), opts)), a);
   assert.notEqual(menuSignature(buildTrayMenu(stigmerRunning(), settings({ launchAtLogin: true }), opts)), a);
 });
+
+test('a service with an address has Open in its submenu (enabled while it runs); one without has none', () => {
+  const { calls, opts } = setup();
+  const snap = snapshot({ s: [service('web', 'running', { url: 'http://127.0.0.1:8080/' }), service('docs', 'stopped', { url: 'http://127.0.0.1:9000/' }), service('worker', 'running')] });
+  const menu = buildTrayMenu(snap, settings(), opts);
+  assert.equal(findItem(menu, 'open:s/web')!.label, 'Open http://127.0.0.1:8080/');
+  assert.equal(findItem(menu, 'open:s/docs')!.enabled, false, 'nothing answers a stopped service');
+  assert.equal(findItem(menu, 'open:s/worker'), undefined);
+  click(menu, 'open:s/web');
+  assert.deepEqual(calls, ['open("s", "web")']);
+});

@@ -206,6 +206,7 @@ test('every field of the documented example resolves to the StackSpec', () => {
     readyAfterMs: 1000,
     oneshot: false,
     foregroundOnly: false,
+    url: null,
   });
   assert.deepEqual(api!.command, ['/bin/sh', '-c', './bin/api --listen 127.0.0.1:8080']);
   assert.deepEqual(api!.health, { check: { kind: 'http', url: 'http://127.0.0.1:8080/healthz', status: [200, 299] }, intervalMs: 50, timeoutMs: 500, failureThreshold: 2 });

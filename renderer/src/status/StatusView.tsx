@@ -15,6 +15,7 @@ export interface StatusHandlers {
   forceStop: (stack: string, service: string) => void;
   askKillHolder: (s: ServiceSnapshot) => void;
   openLogs: (stack: string, service: string) => void;
+  openService: (stack: string, service: string) => void;
 }
 
 export const pendingKey = (call: string, stack: string, service?: string): string => `${call}:${stack}:${service ?? '*'}`;
@@ -165,6 +166,10 @@ function ServiceRows({ s, now, h }: { s: ServiceSnapshot; now: number; h: Status
           </button>
           <button type="button" aria-label={`Logs of ${s.name}`} onClick={() => h.openLogs(s.stack, s.name)}>
             Logs
+          </button>
+          {/* Always there (the row keeps its shape); enabled where the service has an address. */}
+          <button type="button" aria-label={`Open ${s.name} in the browser`} title={s.url ?? `${s.name} has no url`} disabled={!s.url || s.pid === null} onClick={() => h.openService(s.stack, s.name)}>
+            Open
           </button>
         </td>
       </tr>
