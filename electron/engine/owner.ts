@@ -453,6 +453,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
     const gone = await waitUntil(async () => (await p.processInfo(pid))?.start !== info.start, 5000);
     if (!gone) await p.signalProcess(id, 'SIGKILL');
     this.log(`killed foreign port holder ${pid} (${info.command}) at the user's request`);
+    // Forgotten at once: no view may go on offering to stop a process that is gone.
+    if (gone || (await p.processInfo(pid))?.start !== info.start) sup.portHolderEnded(pid);
     return { outcomes: [{ stack, service, ok: true, state: sup.state, message: `process ${pid} (${info.command}) ended` }] };
   }
 

@@ -764,13 +764,18 @@ export class ServiceSupervisor {
         if (ac.signal.aborted) return;
         const now = await p.processInfo(holder.pid);
         if (now && first && now.start === first.start) continue;
-        if (this.portHolder !== holder) return;
-        this.portHolder = null;
-        if (this.state === 'failed') this.reason = `port ${holder.port} was held by process ${holder.pid} (${holder.command}), which has exited since; start ${this.name} again`;
-        this.changed();
-        return;
+        return this.portHolderEnded(holder.pid);
       }
     })();
+  }
+
+  /** The recorded foreign port holder has exited (seen by the watch, or ended at the user's request). */
+  portHolderEnded(pid: number): void {
+    const holder = this.portHolder;
+    if (!holder || holder.pid !== pid) return;
+    this.clearPortHolder();
+    if (this.state === 'failed') this.reason = `port ${holder.port} was held by process ${holder.pid} (${holder.command}), which has exited since; start ${this.name} again`;
+    this.changed();
   }
 
   clearPortHolder(): void {
