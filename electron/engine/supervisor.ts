@@ -498,9 +498,10 @@ export class ServiceSupervisor {
         return { kind: 'timeout', why: `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail}; ${tries} ${tries === 1 ? 'try' : 'tries'})` };
       }
       await delayMs(delay, signal);
-      // Fast at first (a service that is ready in 100 ms is seen at once), then backing off to
-      // one try a second, so a service that takes a minute, or a wrong health path, is not hammered.
-      delay = Math.min(delay * 2, 1000);
+      // At most 50 ms apart for the first second (each link of a dependency chain waits for
+      // this: a service ready in 300 ms is seen within 50 ms), then doubling to one try a
+      // second, so a slow service, or a wrong health path, is not hammered for its whole timeout.
+      delay = performance.now() - began < 1000 ? Math.min(delay * 1.5, 50) : Math.min(Math.max(delay, 50) * 2, 1000);
     }
   }
 
