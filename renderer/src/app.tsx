@@ -152,10 +152,16 @@ export function App({ api }: { api: CorralApi }) {
     <div class="app">
       <header class="top">
         <h1>Corral</h1>
-        {summary && (
+        {summary && connection.connected && (
           <span class={`badge agg-${summary.aggregate}`} aria-label={`Overall: ${summary.text}`}>
             <span class="dot" aria-hidden="true" />
             {summary.text}
+          </span>
+        )}
+        {summary && !connection.connected && (
+          <span class="badge stale" aria-label="Overall: not connected">
+            <span class="dot" aria-hidden="true" />
+            not connected
           </span>
         )}
         <div role="tablist" aria-label="Views" class="tabs" onKeyDown={onTabKey}>
@@ -181,13 +187,15 @@ export function App({ api }: { api: CorralApi }) {
       </header>
       {!connection.connected && (
         <div class="banner" role="alert">
-          {connection.fatal ? 'Corral refused this page (the owner restarted or the token changed). Open the new URL printed by `corral ui`.' : 'Lost the connection to Corral; retrying…'}
+          {connection.fatal
+            ? 'This page\'s owner is gone for good (another owner took over, or it restarted): run `corral ui` for a new page. What is below is its last known state.'
+            : 'Corral is not answering (its owner stopped or was killed). What is below is the last known state, not live; this page reconnects by itself when this owner is back. If another owner took over, run `corral ui` for a new page.'}
         </div>
       )}
       <main class={`panel-${route.view}`}>
         <div id={`panel-${route.view}`} role="tabpanel" aria-labelledby={`tab-${route.view}`} class="tabpanel">
         {route.view === 'status' ? (
-          <StatusView snapshot={snapshot} now={now} handlers={handlers} />
+          <StatusView snapshot={snapshot} now={now} handlers={handlers} live={connection.connected} />
         ) : route.view === 'settings' ? (
           <SettingsView snapshot={snapshot} onChange={changeSettings} />
         ) : (

@@ -368,8 +368,12 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     }
   });
 
-  test('a lost connection is announced', async () => {
+  test('a lost connection is announced, and the rows are shown as the last known state, not live', async () => {
     await ui.close();
-    await waitForText(page.getByRole('alert'), /connection|refused/i, 10_000);
+    await waitForText(page.getByRole('alert'), /not answering|gone for good/i, 10_000);
+    await waitForText(page.locator('.stack-head .badge'), /^Last known: .* \(not live\)$/);
+    assert.equal(await button('Stop worker').isDisabled(), true, 'nothing on a stale row can be clicked');
+    assert.equal(await button('Restart all in demo').isDisabled(), true);
+    await waitForText(page.locator('header.top .badge'), 'not connected');
   });
 });

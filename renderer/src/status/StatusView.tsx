@@ -20,7 +20,8 @@ export interface StatusHandlers {
 
 export const pendingKey = (call: string, stack: string, service?: string): string => `${call}:${stack}:${service ?? '*'}`;
 
-export function StatusView({ snapshot, now, handlers }: { snapshot: Snapshot | null; now: number; handlers: StatusHandlers }) {
+/** `live` false: the owner is not answering; the rows are its last known state, shown as such, and nothing can be clicked. */
+export function StatusView({ snapshot, now, handlers, live = true }: { snapshot: Snapshot | null; now: number; handlers: StatusHandlers; live?: boolean }) {
   if (!snapshot) return <p class="empty-state">Connecting to Corral…</p>;
   if (snapshot.stacks.length === 0) {
     return (
@@ -33,15 +34,16 @@ export function StatusView({ snapshot, now, handlers }: { snapshot: Snapshot | n
     );
   }
   return (
-    <div class="status">
+    // A disabled fieldset disables every button inside it: a stale row cannot be acted on.
+    <fieldset class={`status${live ? '' : ' stale'}`} disabled={!live}>
       {snapshot.stacks.map((st) => (
-        <StackSection key={st.name} stack={st} now={now} h={handlers} />
+        <StackSection key={st.name} stack={st} now={now} h={handlers} live={live} />
       ))}
-    </div>
+    </fieldset>
   );
 }
 
-function StackSection({ stack, now, h }: { stack: StackSnapshot; now: number; h: StatusHandlers }) {
+function StackSection({ stack, now, h, live }: { stack: StackSnapshot; now: number; h: StatusHandlers; live: boolean }) {
   const summary = summarizeStack(stack.services);
   const allUp = stack.services.every((s) => s.state === 'running' || s.state === 'starting' || s.state === 'completed');
   const allDown = stack.services.every((s) => s.state === 'stopped');
@@ -51,9 +53,9 @@ function StackSection({ stack, now, h }: { stack: StackSnapshot; now: number; h:
     <section class="stack" aria-labelledby={headingId}>
       <header class="stack-head">
         <h2 id={headingId}>{stack.name}</h2>
-        <span class={`badge agg-${summary.aggregate}`}>
+        <span class={`badge ${live ? `agg-${summary.aggregate}` : 'stale'}`}>
           <span class="dot" aria-hidden="true" />
-          {summary.text[0]!.toUpperCase() + summary.text.slice(1)}
+          {live ? summary.text[0]!.toUpperCase() + summary.text.slice(1) : `Last known: ${summary.text} (not live)`}
         </span>
         {stack.file && (
           <span class="file" title={stack.file}>
