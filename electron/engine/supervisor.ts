@@ -28,7 +28,7 @@ import { spawnService, SpawnError } from './process/spawn.js';
 import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './process/stop.js';
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
 import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
-import { rotateLog, tailLines } from './logs/log-files.js';
+import { rotateLog, tailLines, type Retention } from './logs/log-files.js';
 import { addressInUsePort } from './address-in-use.js';
 import { isAlive, platform } from './process/platform/index.js';
 import { probe } from './probes/index.js';
@@ -42,6 +42,8 @@ export interface SupervisorContext {
   dependencyBlocker(spec: ServiceSpec): HeldOn | null;
   /** Liveness poll of adopted processes (not our children: no exit event). */
   adoptPollMs: number;
+  /** Rotated logs kept when a start rotates the previous instance's log (the owner's retention setting). */
+  logRetention: Retention;
   log(msg: string): void;
 }
 
@@ -616,7 +618,7 @@ export class ServiceSupervisor {
     const conflict = await this.portConflict();
     if (conflict) return this.refuse(conflict);
     try {
-      rotateLog(this.logFile);
+      rotateLog(this.logFile, this.ctx.logRetention);
     } catch (e) {
       this.ctx.log(`${this.ctx.stack}/${this.name}: log rotation failed: ${(e as Error).message}`);
     }

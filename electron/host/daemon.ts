@@ -98,6 +98,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     ...(opts.adoptPollMs ? { adoptPollMs: opts.adoptPollMs } : {}),
     openPath: opts.openPath ?? openOnDesktop,
+    ...(opts.rotation?.retention ? { logRetention: opts.rotation.retention } : {}),
   });
   const rotator = new LogRotator(owner, opts.rotation);
   const api = createApi(owner);
