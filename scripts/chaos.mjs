@@ -336,6 +336,7 @@ const ports = { web1: await freePort(), web2: await freePort() };
 while (ports.web2 === ports.web1) ports.web2 = await freePort();
 const floodTrigger = join(tmp, 'flood.trigger');
 const diskTrigger = join(tmp, 'disk.trigger');
+const witness = join(tmp, 'writer-instances.txt');
 const restartPolicy = '{ policy: always, backoff: 100ms, max_backoff: 1s, crash_loop: { count: 100000, window: 60s } }';
 const node = JSON.stringify(process.execPath);
 const mainFile = join(tmp, 'main', 'corral.yaml');
@@ -348,7 +349,7 @@ writeFileSync(
 name: ${MAIN}
 services:
   writer:
-    command: [${node}, ${JSON.stringify(join(HERE, 'writer.mjs'))}]
+    command: [${node}, ${JSON.stringify(join(HERE, 'writer.mjs'))}, ${JSON.stringify(witness)}]
     restart: ${restartPolicy}
     stop: { grace: 2s }
   web1:
@@ -869,6 +870,9 @@ function checkWriterLog() {
     }
     seen.set(id, Math.max(n, seen.get(id) ?? 0));
   }
+  // Every instance that wrote its first line (the witness file says so) has lines in the logs.
+  const started = existsSync(witness) ? readFileSync(witness, 'utf8').split('\n').filter(Boolean) : [];
+  for (const id of started) if (!seen.has(id)) problem(`instance ${id} wrote lines, none of which is in the log files`);
   if (problems > 20) violation('log-lines', `${problems - 20} more log problems not shown`);
   return { files: files.length, lines, instances: seen.size };
 }

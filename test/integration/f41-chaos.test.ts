@@ -3,6 +3,8 @@
 // first round), the invariants checked after settling and at the end. The
 // script ends everything it started and removes its temp dir; this test only
 // checks that it says so (exit 0, 0 violations) and that nothing of it is left.
+// The owner's answer bound is 30 s here (15 s in the long run): CI's 2 cores run
+// other suites beside it, and a CLI start alone can take seconds there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,8 +24,8 @@ function chaosPids(id: string): number[] {
   return out;
 }
 
-test('chaos run: 1 minute, seed 1, no invariant violated, nothing left running', { timeout: 10 * 60_000 }, async (t) => {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'chaos.mjs'), '--minutes', '1', '--seed', '1', '--settle-every', '30'], {
+test('F41 chaos run: 1 minute, seed 1, no invariant violated, nothing left running', { timeout: 10 * 60_000 }, async (t) => {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'chaos.mjs'), '--minutes', '1', '--seed', '1', '--settle-every', '30', '--status-bound', '30'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -34,7 +36,7 @@ test('chaos run: 1 minute, seed 1, no invariant violated, nothing left running',
   const timer = setTimeout(() => child.kill('SIGINT'), 8 * 60_000);
   const code = await new Promise<number | null>((r) => child.on('close', r));
   clearTimeout(timer);
-  t.diagnostic(out.slice(out.indexOf('==== Corral chaos run summary')));
+  for (const line of out.slice(out.indexOf('==== Corral chaos run summary')).split('\n')) if (line) t.diagnostic(line);
   const id = /Corral chaos run ([0-9a-f]{8})/.exec(out)?.[1];
   assert.ok(id, `the run did not start:\n${out}`);
   const result = /CHAOS_RESULT (.*)/.exec(out);

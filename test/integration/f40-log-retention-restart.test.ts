@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { harness, type StackJson } from './cli-harness.js';
 import { fixture, waitFor } from '../helpers/env.js';
 
-test('a start rotates the log within CORRAL_LOG_KEEP (8 kept, not 5)', async () => {
+test('F40 a start rotates the log within CORRAL_LOG_KEEP (8 kept, not 5)', async () => {
   const h = harness('log-keep');
   try {
     const dir = h.project();

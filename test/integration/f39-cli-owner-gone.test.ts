@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { harness, svcYaml, type StackJson } from './cli-harness.js';
 import { freePort, isLive, markedPids, waitFor } from '../helpers/env.js';
 
-test('owner SIGKILLed while `up` waits for health: a clear message and exit 4, not an unexpected error', async () => {
+test('F39 owner SIGKILLed while `up` waits for health: a clear message and exit 4, not an unexpected error', async () => {
   const h = harness('owner-gone');
   try {
     const dir = h.project();
