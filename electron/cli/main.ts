@@ -4,6 +4,8 @@
 import type { Verb } from './context.js';
 import { makeContext } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { ControlError } from '../host/control/client.js';
+import { ownerGone } from './commands/outcomes.js';
 import { Output, colorEnabled } from './output.js';
 import { version } from './package-root.js';
 /**
@@ -78,6 +80,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     if (e instanceof CliError) {
       out.note(`corral ${verb.name}: ${e.message}`);
       return e.code;
+    }
+    // The owner went away mid-call (ended, crashed, killed): not a bug of this command, nothing to debug here.
+    if (e instanceof ControlError && ownerGone(e)) {
+      out.note(`corral ${verb.name}: ${ownerGone(e)}`);
+      return EXIT.owner;
     }
     out.note(`corral ${verb.name}: unexpected error: ${(e as Error).stack ?? String(e)}`);
     return EXIT.failed;

@@ -24,6 +24,7 @@ import { readJson, writeFileAtomic } from './state/atomic-file.js';
 import { waitUntil } from './wait.js';
 import { portHolders } from './process/ports.js';
 import { LogHub } from './logs/log-hub.js';
+import { DEFAULT_RETENTION, type Retention } from './logs/log-files.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
@@ -45,6 +46,8 @@ export interface OwnerOptions {
   openUrl?: (url: string) => Promise<boolean>;
   /** Where warnings and events go besides the owner log. */
   onLog?: (line: string) => void;
+  /** Rotated service logs kept (default DEFAULT_RETENTION): the rotation at each start honours it too. */
+  logRetention?: Retention;
 }
 
 interface StackRuntime {
@@ -233,6 +236,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
       stack,
       dependencyBlocker: (s) => this.dependencyBlocker(stack, s),
       adoptPollMs: this.opts.adoptPollMs ?? 1000,
+      logRetention: this.opts.logRetention ?? DEFAULT_RETENTION,
       log: (m) => this.log(m),
     });
     sup.onChange.on(() => {

@@ -30,7 +30,7 @@ import { takeSnapshot, byMarker } from './process/process-scan.js';
 import type { ProcessInfo } from './process/platform/index.js';
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
 import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
-import { rotateLog, tailLines } from './logs/log-files.js';
+import { rotateLog, tailLines, type Retention } from './logs/log-files.js';
 import { addressInUsePort } from './address-in-use.js';
 import { LogMatcher } from './log-ready.js';
 import { isAlive, platform } from './process/platform/index.js';
@@ -45,6 +45,8 @@ export interface SupervisorContext {
   dependencyBlocker(spec: ServiceSpec): HeldOn | null;
   /** Liveness poll of adopted processes (not our children: no exit event). */
   adoptPollMs: number;
+  /** Rotated logs kept when a start rotates the previous instance's log (the owner's retention setting). */
+  logRetention: Retention;
   log(msg: string): void;
 }
 
@@ -676,7 +678,7 @@ export class ServiceSupervisor {
     const conflict = await this.portConflict();
     if (conflict) return this.refuse(conflict);
     try {
-      rotateLog(this.logFile);
+      rotateLog(this.logFile, this.ctx.logRetention);
     } catch (e) {
       this.ctx.log(`${this.ctx.stack}/${this.name}: log rotation failed: ${(e as Error).message}`);
     }

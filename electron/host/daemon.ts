@@ -101,6 +101,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ...(opts.adoptPollMs ? { adoptPollMs: opts.adoptPollMs } : {}),
     openPath: opts.openPath ?? openOnDesktop,
     openUrl: opts.openUrl ?? openOnDesktop,
+    ...(opts.rotation?.retention ? { logRetention: opts.rotation.retention } : {}),
   });
   const rotator = new LogRotator(owner, opts.rotation);
   const api = createApi(owner);

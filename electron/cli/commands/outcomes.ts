@@ -80,10 +80,18 @@ function progressDetail(s: ServiceSnapshot): string {
   return [`pid ${s.pid}`, ...(s.adopted ? ['adopted'] : []), ...(s.health ? [s.health.detail] : [])].join(', ');
 }
 
+/** What to say when the owner went away (or stopped answering) during a call; null for any other error. */
+export function ownerGone(e: ControlError): string | null {
+  if (e.code !== 'closed' && e.code !== 'unreachable' && e.code !== 'timeout') return null;
+  const what = e.code === 'timeout' ? 'did not answer in time' : 'went away before answering (it ended or crashed)';
+  return `${e.message} The owner ${what}; running services keep running. Run the command again: it starts a new owner if none runs, which adopts them.`;
+}
+
 /** Owner errors as CLI errors: a stack file problem exits 3, others 1 (or 4 when the owner went away). */
 export function ownerError(e: unknown): never {
   if (e instanceof ControlError) {
-    if (e.code === 'closed' || e.code === 'unreachable' || e.code === 'timeout') throw new CliError(EXIT.owner, e.message);
+    const gone = ownerGone(e);
+    if (gone) throw new CliError(EXIT.owner, gone);
     if (e.code === 'bad-request' && /:\d+:\d+: /.test(e.message)) throw new CliError(EXIT.stackFile, e.message);
     if (e.code === 'not-found' || e.code === 'bad-request') throw new CliError(EXIT.usage, e.message);
     throw new CliError(EXIT.failed, e.message);
