@@ -106,7 +106,9 @@ async function start(): Promise<void> {
     onLog: (line) => log.debug(line),
     openPath: async (path) => (await shell.openPath(path)) === '',
     openUrl: async (url) => {
-      await shell.openExternal(url);
+      // Only a service's own web address, from the user's stack file (the schema accepts http and https only); never a renderer-supplied URL.
+      if (!/^https?:\/\//.test(url)) return false;
+      await shell.openExternal(url); // eng-disable OPEN_EXTERNAL_JS_CHECK -- url is a service's `url` (or its http health check's origin) from the user's own stack file, http(s) only, checked above; the renderer only names a stack and service
       return true;
     },
   });
