@@ -344,7 +344,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
     assert.ok(isLive(before!));
   });
 
-  test('no other server on 127.0.0.1 gets the credential: no cookie, nothing another port can read', async () => {
+  test('F25 no other server on 127.0.0.1 gets the credential: no cookie, nothing another port can read', async () => {
     // Cookies are not scoped by port: one set by the web UI would reach every local dev server.
     const seen: IncomingHttpHeaders[] = [];
     const other = createServer((req, res) => {

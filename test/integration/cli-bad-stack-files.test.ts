@@ -14,7 +14,7 @@ import { isLive } from '../helpers/env.js';
 
 const MAX_OUTPUT = 4096;
 
-test('hostile stack files: exit 3 with file and line, bounded output, no stack trace, another stack untouched', async () => {
+test('F28-F33 hostile stack files: exit 3 with file and line, bounded output, no stack trace, another stack untouched', async () => {
   const h = harness('cli-hostile');
   try {
     const keepDir = h.project('keep');
@@ -89,7 +89,7 @@ test('hostile stack files: exit 3 with file and line, bounded output, no stack t
   }
 });
 
-test('a working directory that is missing is named with its line: when the file is read, and at a start after it disappeared', async () => {
+test('F34 a working directory that is missing is named with its line: when the file is read, and at a start after it disappeared', async () => {
   const h = harness('cli-cwd');
   try {
     const dir = h.project();
@@ -112,7 +112,7 @@ test('a working directory that is missing is named with its line: when the file 
   }
 });
 
-test('doctor: shell syntax is not taken for a program; -f checks that file alone, and an invalid one is exit 3', async () => {
+test('F36 doctor: shell syntax is not taken for a program; -f checks that file alone, and an invalid one is exit 3', async () => {
   const h = harness('cli-doctor-shell');
   try {
     const other = h.project('other');

@@ -3,28 +3,19 @@
 // its http health check's address, opened where a desktop exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { harness, SVC } from './cli-harness.js';
-import { freePort, waitFor, fixture } from '../helpers/env.js';
+import { freePort, fixture } from '../helpers/env.js';
+import { fakeOpener } from '../helpers/fake-opener.js';
 import { ControlClient, ControlError } from '../../electron/host/control/client.js';
 
 test('open: the declared url, else the http health check address; no address is exit 1 with what to add', async () => {
   const h = harness('open');
   try {
     // A stand-in for xdg-open that writes down what it was asked to open.
-    const bin = join(h.home, 'bin');
-    mkdirSync(bin);
-    const seen = join(h.home, 'opened');
-    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${seen}.tmp' && mv '${seen}.tmp' '${seen}'\n`);
-    chmodSync(join(bin, 'xdg-open'), 0o755);
-    const env = { DISPLAY: ':99', PATH: `${bin}:${process.env.PATH}` };
-    const opened = async () => {
-      await waitFor(() => existsSync(seen), 10_000, 'the opener ran');
-      const url = readFileSync(seen, 'utf8');
-      rmSync(seen);
-      return url;
-    };
+    const opener = fakeOpener(h.home);
+    const env = opener.env;
+    const opened = () => opener.next();
     const dir = h.project('o');
     const [webPort, apiPort] = [await freePort(), await freePort()];
     h.writeStack(

@@ -2,10 +2,9 @@
 // one-time code the page redeems for a session (part of F21 for the web side).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fakeOpener } from '../helpers/fake-opener.js';
 import { harness, SVC } from './cli-harness.js';
-import { freePort, waitFor } from '../helpers/env.js';
+import { freePort } from '../helpers/env.js';
 import { desktopOpener } from '../../electron/host/desktop.js';
 
 /** Redeems the one-time code of a `corral ui` address: the session, or the HTTP status of the refusal. */
@@ -70,19 +69,14 @@ test('corral ui opens a browser only where a desktop exists', () => {
   assert.equal(desktopOpener('linux', {}), null);
 });
 
-test('corral ui opens the browser with a one-time code, never the token, on its command line', async () => {
+test('F25 corral ui opens the browser with a one-time code, never the token, on its command line', async () => {
   const h = harness('uiopen');
   try {
     // A stand-in for xdg-open that writes down the command line it was given (what `ps` shows).
-    const bin = join(h.home, 'bin');
-    mkdirSync(bin);
-    const seen = join(h.home, 'opener-argv');
-    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${seen}.tmp' && mv '${seen}.tmp' '${seen}'\n`);
-    chmodSync(join(bin, 'xdg-open'), 0o755);
-    const r = await h.run(['ui'], { env: { DISPLAY: ':99', PATH: `${bin}:${process.env.PATH}` } });
+    const opener = fakeOpener(h.home);
+    const r = await h.run(['ui'], { env: opener.env });
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(() => existsSync(seen), 10_000, 'the opener ran');
-    const argv = readFileSync(seen, 'utf8');
+    const argv = await opener.next();
     assert.match(argv, /^http:\/\/127\.0\.0\.1:\d+\/\?code=[A-Za-z0-9_-]{43}$/);
     assert.doesNotMatch(argv, /token/);
     // Once the page has redeemed it, what `ps` showed is worth nothing.

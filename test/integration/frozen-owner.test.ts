@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness } from './cli-harness.js';
 
-test('a frozen owner: the CLI says so at once, names `kill -CONT <pid>`, exit 4', async () => {
+test('F27 a frozen owner: the CLI says so at once, names `kill -CONT <pid>`, exit 4', async () => {
   const h = harness('frozen');
   let pid: number | null = null;
   try {

@@ -24,7 +24,7 @@ async function withOwner(label: string, fn: (owner: Owner) => Promise<void>, des
   }
 }
 
-test('down SERVICE stops what depends on it first, says so, and leaves the rest running', async () => {
+test('F37 down SERVICE stops what depends on it first, says so, and leaves the rest running', async () => {
   await withOwner('partial-down', async (owner) => {
     const port = await freePort();
     await owner.addStack(
@@ -86,7 +86,7 @@ test('every crash, restart, hold and give-up is a line in owner.log, with the pi
   });
 });
 
-test('a port holder that goes away is forgotten: nothing offers to stop a process that no longer exists', async () => {
+test('F38 a port holder that goes away is forgotten: nothing offers to stop a process that no longer exists', async () => {
   await withOwner('holder-gone', async (owner) => {
     const tag = newTag('holder-gone');
     const port = await freePort();

@@ -11,7 +11,7 @@ import { startWebUi } from '../../electron/host/web/server.js';
 import { FakeOwner } from '../helpers/fake-api.js';
 import { tempHome } from '../helpers/env.js';
 
-test('RefusalLog: a burst is logged line by line, the rest summarised by reason', () => {
+test('F26 RefusalLog: a burst is logged line by line, the rest summarised by reason', () => {
   const lines: string[] = [];
   const log = new RefusalLog((l) => lines.push(l), { burst: 2, windowMs: 60_000 });
   for (let i = 0; i < 5; i++) log.refuse(`refused ${i}`, 'wrong token');
@@ -23,7 +23,7 @@ test('RefusalLog: a burst is logged line by line, the rest summarised by reason'
   log.close();
 });
 
-test('the web UI under a flood of 3000 unauthenticated requests writes a handful of lines, not one each', { timeout: 60_000 }, async () => {
+test('F26 the web UI under a flood of 3000 unauthenticated requests writes a handful of lines, not one each', { timeout: 60_000 }, async () => {
   const tmp = tempHome('refusals');
   const rendererDir = join(tmp.home, 'renderer');
   mkdirSync(rendererDir, { recursive: true });

@@ -345,7 +345,7 @@ test('a missing env file names the field and the path it looked at', async () =>
   assert.match(err.message, /No such env file: create it, or fix the path \(\/stacks\/t\/\.env\)/);
 });
 
-test('a bad env file line names the env file and its line, never its text (env files hold secrets)', async () => {
+test('F32 a bad env file line names the env file and its line, never its text (env files hold secrets)', async () => {
   const { home, cleanup } = tempHome('stackfile');
   try {
     writeFileSync(join(home, '.env'), 'A=1\n\nnot a pair\n');
@@ -501,7 +501,7 @@ function validate(s: JsonSchema, v: unknown, at = ''): string[] {
 
 // --- hostile and broken files: one clear error each, bounded --------------------------------
 
-test('an alias bomb is a stack file error at the alias that multiplies, not a crash', async () => {
+test('F28 an alias bomb is a stack file error at the alias that multiplies, not a crash', async () => {
   const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
   for (const n of 'bcdef') levels.push(`${n}: &${n} [${Array(10).fill(`*${String.fromCharCode(n.charCodeAt(0) - 1)}`).join(',')}]`);
   const err = await stackError(() => parse(`version: 1\nname: t\n${levels.join('\n')}\nservices:\n  x:\n    command: [*f]\n`));
@@ -509,7 +509,7 @@ test('an alias bomb is a stack file error at the alias that multiplies, not a cr
   assert.match(err.message, /^\/stacks\/t\/corral\.yaml:5:\d+: c\[0\]: YAML aliases expand to too much data: \*b repeats an anchor that holds aliases itself/);
 });
 
-test('a huge value is quoted cut short, with how much was left out', async () => {
+test('F30 a huge value is quoted cut short, with how much was left out', async () => {
   const big = 'a'.repeat(200_000);
   const err = await stackError(() => parse(`version: 1\nname: "${big}"\nservices:\n  a:\n    command: x\n    env: { "${big}=": x }\n`));
   assert.ok(err.message.length < 1000, `${err.message.length} characters`);
@@ -517,14 +517,14 @@ test('a huge value is quoted cut short, with how much was left out', async () =>
   assert.equal(err.problems.length, 2);
 });
 
-test('a huge unknown key or many unknown keys are named cut short', async () => {
+test('F30 a huge unknown key or many unknown keys are named cut short', async () => {
   const keys = Array.from({ length: 50 }, (_, i) => `k${i}${'z'.repeat(1000)}: 1`).join('\n    ');
   const err = await stackError(() => parse(yaml(`  a:\n    command: x\n    ${keys}\n`)));
   assert.ok(err.message.length < 700, `${err.message.length} characters`);
   assert.match(err.message, /Unknown fields "k0z+"… \(922 more characters\), "k1z+"… \(922 more characters\)/);
 });
 
-test('nesting deeper than any setting is refused at its line, with a short field name', async () => {
+test('F29 nesting deeper than any setting is refused at its line, with a short field name', async () => {
   for (const [open, close] of [['[', ']'], ['{a: ', '}']] as const) {
     for (const depth of [40, 50_000]) {
       const err = await stackError(() => parse(yaml(`  a:\n    command: x\n    env: ${open.repeat(depth)}x${close.repeat(depth)}\n`)));
@@ -535,7 +535,7 @@ test('nesting deeper than any setting is refused at its line, with a short field
   }
 });
 
-test('binary data, a too large file, a directory and a named pipe are refused with what they are', async () => {
+test('F31 binary data, a too large file, a directory and a named pipe are refused with what they are', async () => {
   const { home, cleanup } = tempHome('stackfile');
   try {
     const bin = join(home, 'bin.yaml');
@@ -562,13 +562,13 @@ test('binary data, a too large file, a directory and a named pipe are refused wi
   }
 });
 
-test('control characters in a quoted value are escaped, not sent to the terminal', async () => {
+test('F31 control characters in a quoted value are escaped, not sent to the terminal', async () => {
   const err = await stackError(() => parse('version: 1\nname: "\\e[2J\\u009b31m\\u202e"\nservices:\n  a:\n    command: x\n'));
   assert.deepEqual([...err.message].filter((c) => '\u001b\u009b\u202e'.includes(c)), []);
   assert.match(err.message, /\\u001b\[2J/);
 });
 
-test('more services than a stack may have is one error at `services`', async () => {
+test('F33 more services than a stack may have is one error at `services`', async () => {
   const services = Array.from({ length: 1001 }, (_, i) => `  s${i}:\n    command: x\n`).join('');
   const err = await stackError(() => parse(yaml(services)));
   assert.equal(err.message, '/stacks/t/corral.yaml:3:1: services: 1001 services: a stack has at most 1000; split it into several stacks');
@@ -585,14 +585,14 @@ test('a repeated key is still a syntax error at the repeat (checked in linear ti
 
 // --- keys at the wrong level ------------------------------------------------------------------
 
-test('a dedented block is reported as indented as a service of its own, under the service above', async () => {
+test('F35 a dedented block is reported as indented as a service of its own, under the service above', async () => {
   const err = await stackError(() => parse(yaml('  api:\n    command: x\n    ports: [8080]\n  health:\n    http:\n      url: http://localhost:8080\n')));
   assert.equal(err.message, '/stacks/t/corral.yaml:7:3: services.health: `health` at line 7 is indented as a service of its own, but it is a service field: indent it under `api`');
   const stop = await stackError(() => parse(yaml('  api:\n    command: x\n    stop:\n  grace: 3s\n')));
   assert.match(stop.message, /:7:3: services\.grace: `grace` at line 7 is indented as a service of its own, but it is a `stop` setting: indent it under `stop:` of `api`$/);
 });
 
-test('a key one level too shallow or too deep says where it belongs', async () => {
+test('F35 a key one level too shallow or too deep says where it belongs', async () => {
   const err = await stackError(() =>
     parse(yaml('  api:\n    command: x\n    interval: 3s\n    health:\n      exec: { command: "true" }\n      ports: [1]\n    policy: always\n    http: { url: "http://x" }\n')),
   );
@@ -609,7 +609,7 @@ test('a key one level too shallow or too deep says where it belongs', async () =
   assert.match(probe.message, /services\.api\.health\.url: `url` at line 8 belongs inside `http`: indent it under `http:`/);
 });
 
-test('a service or a service field at the top level of the file says to indent it', async () => {
+test('F35 a service or a service field at the top level of the file says to indent it', async () => {
   const err = await stackError(() => parse(yaml('  api:\n    command: x\nports: [1]\nworker:\n  command: y\n')));
   assert.deepEqual(
     err.problems.map((p) => p.message),
@@ -624,7 +624,7 @@ test('a service or a service field at the top level of the file says to indent i
 
 // --- working directory --------------------------------------------------------------------------
 
-test('a cwd that does not exist is an error at its line when the file is read', async () => {
+test('F34 a cwd that does not exist is an error at its line when the file is read', async () => {
   const { home, cleanup } = tempHome('stackfile');
   try {
     const file = join(home, 'corral.yaml');
