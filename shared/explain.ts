@@ -2,7 +2,7 @@
 // what it waits for, why it restarted, its last exit, who holds its port. Every
 // view (CLI status and up/down, the window, the tray, notifications) takes its
 // words from here, so no two of them can disagree. Pure: the snapshot in, text out.
-import { aggregateState, describeExit, type Aggregate, type ServiceSnapshot, type ServiceState } from './state.js';
+import { aggregateState, describeExit, type Aggregate, type ServiceSnapshot } from './state.js';
 import { formatDuration } from './duration.js';
 
 type Explained = Pick<
@@ -76,11 +76,6 @@ function explainState(s: Explained): string {
 }
 
 const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
-
-/** The state word a view shows: the state itself, as one lower-case word. */
-export function stateWord(state: ServiceState): string {
-  return state;
-}
 
 export interface StackSummary {
   aggregate: Aggregate;
