@@ -41,7 +41,9 @@ test('F21 100 connections each half-sending 1 MiB: the owner stays small, refuse
     // Let the owner read what it was sent.
     await new Promise((r) => setTimeout(r, 500));
     const grown = (rssKiB(pid) - before) / 1024;
-    assert.ok(grown < 48, `owner grew ${grown.toFixed(1)} MB holding half-sent requests`);
+    // Without the budget it grew ~115 MB and kept it. With it, what passed through (100 MiB read in
+    // chunks, not yet collected) still shows for a while: 30-52 MB seen on a loaded CI machine.
+    assert.ok(grown < 80, `owner grew ${grown.toFixed(1)} MB holding half-sent requests`);
     const refused = results.filter((r) => /unfinished requests/.test(r.reply)).length;
     assert.ok(refused >= 80, `${refused} connections refused for the budget`);
     for (const s of socks) s.destroy();
