@@ -65,6 +65,18 @@ export interface ProcessRef {
   user?: string;
 }
 
+/** CPU and memory of a service's whole process tree (group, escaped descendants, recorded children). */
+export interface ResourceUse {
+  /** Percent of one core over the last sampling interval (above 100 when several cores are busy). */
+  cpuPercent: number;
+  /** Resident memory of all its processes, in bytes. */
+  memoryBytes: number;
+  /** How many processes were counted. */
+  processes: number;
+  /** When it was sampled (epoch ms). */
+  at: number;
+}
+
 export interface ServiceSnapshot {
   stack: string;
   name: string;
@@ -99,12 +111,30 @@ export interface ServiceSnapshot {
   dependsOn: Record<string, DependencyCondition>;
   /** A one-shot task (runs to completion) rather than a service that stays up. */
   oneshot: boolean;
+  /** Its resource use, sampled only while a view watches (or a status asks); null: not sampled, or nothing runs. */
+  resources: ResourceUse | null;
+}
+
+/** The stack file on disk differs from what the owner runs: what `corral up` (or Apply) would do. Never applied by itself. */
+export interface StackChange {
+  /** When the owner noticed it (epoch ms). */
+  at: number;
+  /** The file cannot be used as it is (why, in a sentence); nothing can be applied until it is fixed. */
+  error: string | null;
+  /** Services whose definition changed: applying restarts them. */
+  restart: string[];
+  /** Services the file adds. */
+  add: string[];
+  /** Services the file no longer has: applying stops them. */
+  remove: string[];
 }
 
 export interface StackSnapshot {
   name: string;
   file: string;
   services: ServiceSnapshot[];
+  /** The file changed on disk since it was applied; null: what runs is what the file says. */
+  pending: StackChange | null;
 }
 
 export interface OwnerInfo {

@@ -469,6 +469,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
       name: rt.spec.name,
       file: rt.spec.file,
       services: [...rt.services.values()].map((s) => s.snapshot()),
+      pending: null,
     }));
     const owner: OwnerInfo = { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home };
     if (this.launchAtLogin) owner.launchAtLogin = this.launchAtLogin;

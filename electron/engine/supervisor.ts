@@ -171,6 +171,7 @@ export class ServiceSupervisor {
       logFile: this.logFile,
       dependsOn: this.spec.dependsOn,
       oneshot: this.spec.oneshot,
+      resources: null,
     };
   }
 

@@ -26,6 +26,7 @@ function demoStacks() {
         fakeService('demo', 'worker', { state: 'running', desired: 'up', pid: 4101, startedAt: now - 5000 }),
         fakeService('demo', 'agent', { state: 'stopped', survivors: [{ pid: 4242, command: 'node agent.js --child', user: 'dev' }] }),
       ],
+      pending: null,
     },
   ];
 }

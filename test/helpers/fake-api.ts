@@ -31,6 +31,7 @@ export function fakeService(stack: string, name: string, over: Partial<ServiceSn
     logFile: `/tmp/corral-fake/logs/${stack}/${name}.log`,
     dependsOn: {},
     oneshot: false,
+    resources: null,
     ...over,
   };
 }
@@ -64,6 +65,7 @@ export class FakeOwner {
         name: 'demo',
         file: '/home/dev/demo/corral.yaml',
         services: [fakeService('demo', 'api', { ports: [7300] }), fakeService('demo', 'worker')],
+        pending: null,
       },
     ];
     this.api = this.makeApi();

@@ -25,6 +25,7 @@ export function snapshot(stacks: Record<string, ServiceSnapshot[]>): Snapshot {
       name,
       file: `/home/dev/${name}/corral.yaml`,
       services: services.map((s) => ({ ...s, stack: name })),
+      pending: null,
     })),
     settings: { ...DEFAULT_SETTINGS },
   };
