@@ -88,7 +88,8 @@ export const settingsSchema = z.strictObject({
 export const DEFAULT_SETTINGS: Settings = { stopServicesOnQuit: false, launchAtLogin: false, notifyOnFailure: true };
 
 export const calls = {
-  snapshot: { req: z.strictObject({}), res: {} as Snapshot },
+  /** `resources: true`: with fresh CPU and memory figures per running service (what `corral status` shows), measured now if no view is watching. */
+  snapshot: { req: z.strictObject({ resources: z.boolean().optional() }), res: {} as Snapshot },
   start: { req: target, res: {} as ActionResult },
   stop: { req: target, res: {} as ActionResult },
   restart: { req: target, res: {} as ActionResult },

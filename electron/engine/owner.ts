@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import type { StackSpec, ServiceSpec } from '../../shared/stack.js';
-import { describeExit, type HeldOn, type OwnerInfo, type ServiceSnapshot, type Snapshot, type StackSnapshot } from '../../shared/state.js';
+import { describeExit, type HeldOn, type OwnerInfo, type ResourceUse, type ServiceSnapshot, type Snapshot, type StackSnapshot } from '../../shared/state.js';
 import { explainService } from '../../shared/explain.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { ServiceEvent } from './service-state.js';
@@ -24,6 +24,7 @@ import { readJson, writeFileAtomic } from './state/atomic-file.js';
 import { waitUntil } from './wait.js';
 import { portHolders } from './process/ports.js';
 import { LogHub } from './logs/log-hub.js';
+import { ResourceSampler } from './resources.js';
 import { DEFAULT_RETENTION, type Retention } from './logs/log-files.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
@@ -40,6 +41,9 @@ export interface OwnerOptions {
   wakeThresholdMs?: number;
   /** How often descendants of running services are recorded (default 10 s). */
   descendantSnapshotMs?: number;
+  /** Resource sampling while watched: between samples (default 2000 ms) and from the baseline to the first figures (default 300 ms). */
+  resourceIntervalMs?: number;
+  resourceFirstMs?: number;
   /** Opens a folder for the user (the app: Electron's shell.openPath; the daemon: the desktop's opener); without it nothing is opened. */
   openPath?: (path: string) => Promise<boolean>;
   /** Opens a web address in the user's browser (the app: shell.openExternal; the daemon: the desktop's opener). */
@@ -67,6 +71,8 @@ export interface OwnerEvents {
 export class Owner extends EventEmitter<OwnerEvents> {
   readonly dir: DataDir;
   readonly logs: LogHub;
+  /** CPU and memory per service, sampled only while watched (see resources.ts). */
+  readonly resources: ResourceSampler;
   private readonly stacks = new Map<string, StackRuntime>();
   private seq = 0;
   private snapshotQueued = false;
@@ -90,6 +96,22 @@ export class Owner extends EventEmitter<OwnerEvents> {
     super();
     this.dir = dir;
     this.logs = new LogHub(dir);
+    this.resources = new ResourceSampler({
+      targets: () => this.allSupervisors().flatMap((s) => s.resourceTarget() ?? []),
+      changed: () => this.queueSnapshot(),
+      log: (l) => this.log(l),
+      ...(opts.resourceIntervalMs !== undefined ? { intervalMs: opts.resourceIntervalMs } : {}),
+      ...(opts.resourceFirstMs !== undefined ? { firstMs: opts.resourceFirstMs } : {}),
+    });
+  }
+
+  private allSupervisors(): ServiceSupervisor[] {
+    return [...this.stacks.values()].flatMap((rt) => [...rt.services.values()]);
+  }
+
+  /** A view shows resource figures until it calls the returned release: samples are taken only while one does. */
+  watchResources(): () => void {
+    return this.resources.watch();
   }
 
   static async open(opts: OwnerOptions): Promise<Owner> {
@@ -464,16 +486,27 @@ export class Owner extends EventEmitter<OwnerEvents> {
 
   // ---- snapshot ----
 
-  snapshot(): Snapshot {
+  /** The snapshot; `figures` (from `snapshotWithResources`) stands in for the watched sample. */
+  snapshot(figures?: Map<string, ResourceUse>): Snapshot {
+    const resourcesOf = (sup: ServiceSupervisor): ResourceUse | null => {
+      const key = sup.resourceTarget()?.key;
+      if (key === undefined) return null;
+      return figures ? (figures.get(key) ?? null) : this.resources.current(key);
+    };
     const stacks: StackSnapshot[] = [...this.stacks.values()].map((rt) => ({
       name: rt.spec.name,
       file: rt.spec.file,
-      services: [...rt.services.values()].map((s) => s.snapshot()),
+      services: [...rt.services.values()].map((s) => ({ ...s.snapshot(), resources: resourcesOf(s) })),
       pending: null,
     }));
     const owner: OwnerInfo = { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home };
     if (this.launchAtLogin) owner.launchAtLogin = this.launchAtLogin;
     return { seq: this.seq, owner, stacks, settings: this.getSettings() };
+  }
+
+  /** A snapshot with fresh resource figures, for a `status`: the watched sample when recent, else one measured now. */
+  async snapshotWithResources(): Promise<Snapshot> {
+    return this.snapshot(await this.resources.fresh());
   }
 
   service(stack: string, name: string): ServiceSnapshot {
@@ -546,6 +579,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
     this.closed = true;
     this.stopWake?.();
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.resources.dispose();
     this.logs.close();
     for (const rt of this.stacks.values()) for (const s of rt.services.values()) s.dispose();
     this.log(`owner ${this.opts.kind} closed (services ${opts.stopServices ? 'stopped' : 'left running'})`);

@@ -25,7 +25,7 @@ import { Emitter } from './emitter.js';
 import { HealthWatch } from './health-watch.js';
 import { raceAbort, whenAborted } from './abort.js';
 import { spawnService, SpawnError } from './process/spawn.js';
-import { stopTarget, membersIn, type ProcessSnapshot, type StopResult } from './process/stop.js';
+import { stopTarget, membersIn, type ProcessSnapshot, type StopResult, type StopTarget } from './process/stop.js';
 import { takeSnapshot, byMarker } from './process/process-scan.js';
 import type { ProcessInfo } from './process/platform/index.js';
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
@@ -256,6 +256,12 @@ export class ServiceSupervisor {
     } catch (e) {
       this.ctx.log(`${this.ctx.stack}/${this.name}: cannot update the state file: ${(e as Error).message}`);
     }
+  }
+
+  /** What a resource sample counts as the running instance (its tree, as a stop finds it), keyed by its marker; null when nothing runs. */
+  resourceTarget(): { key: string; target: StopTarget } | null {
+    const rec = this.inst?.rec;
+    return rec ? { key: rec.marker, target: { leader: identityOfRecord(rec), markerPrefix: rec.marker, ports: [], known: knownOfRecord(rec) } } : null;
   }
 
   /** What would keep a start from working (its log file cannot be written, its cwd is gone), or null. */

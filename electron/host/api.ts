@@ -4,11 +4,15 @@
 // classes of shared/errors.ts.
 import { mkdirSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
-import type { CorralApi } from '../../shared/api.js';
+import type { CorralApi, Unsubscribe } from '../../shared/api.js';
 import { BadRequestError, NotFoundError } from '../../shared/errors.js';
 
-/** The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts). */
-export type HostApi = CorralApi;
+/**
+ * The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts),
+ * and what only the host's own faces use: a page that shows the snapshot watches resources (samples are taken only
+ * while some view does; the release ends its watch).
+ */
+export type HostApi = CorralApi & { watchResources?(): Unsubscribe };
 
 /** Throws NotFoundError unless the stack, and each service named, exist. */
 function checkTarget(owner: Owner, stack: string, services?: readonly string[]): void {
@@ -18,7 +22,7 @@ function checkTarget(owner: Owner, stack: string, services?: readonly string[]):
 
 export function createApi(owner: Owner): HostApi {
   return {
-    snapshot: async () => owner.snapshot(),
+    snapshot: async (r) => (r.resources ? owner.snapshotWithResources() : owner.snapshot()),
     start: async (r) => owner.start(r.stack, r.services),
     stop: async (r) => owner.stop(r.stack, r.services),
     restart: async (r) => owner.restart(r.stack, r.services),
@@ -49,6 +53,7 @@ export function createApi(owner: Owner): HostApi {
     },
     getSettings: async () => owner.getSettings(),
     setSettings: async (r) => owner.setSettings(r),
+    watchResources: () => owner.watchResources(),
     onSnapshot: (listener) => {
       owner.on('snapshot', listener);
       return () => owner.off('snapshot', listener);

@@ -94,6 +94,8 @@ export interface Dispatch {
   call(name: unknown, req: unknown): Promise<Outcome<unknown>>;
   followLogs(sub: unknown, listener: (batch: LogBatch) => void): Outcome<Unsubscribe>;
   onSnapshot: HostApi['onSnapshot'];
+  /** Resource figures are sampled until the release is called (a no-op where the API does not sample). */
+  watchResources(): Unsubscribe;
 }
 
 /** The dispatch of one API object, with one failure report for every face that uses it. */
@@ -102,5 +104,6 @@ export function createDispatch(api: HostApi, opts: DispatchOptions = {}): Dispat
     call: (name, req) => dispatchCall(api, name, req, opts),
     followLogs: (sub, listener) => followLogs(api, sub, listener, opts),
     onSnapshot: (listener) => api.onSnapshot(listener),
+    watchResources: () => api.watchResources?.() ?? (() => {}),
   };
 }

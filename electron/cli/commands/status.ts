@@ -3,7 +3,9 @@ import { parseVerb, STACK_OPTIONS } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { stackFileOf, resolveStackName } from '../stack-ref.js';
 import { ago, table } from '../output.js';
-import type { ServiceSnapshot } from '../../../shared/state.js';
+import type { ServiceSnapshot, Snapshot } from '../../../shared/state.js';
+import { formatCpu, formatMemory } from '../../../shared/resource-format.js';
+import { ControlError } from '../../host/control/client.js';
 import { explainService, summarizeStack } from '../../../shared/explain.js';
 
 export const status: Verb = {
@@ -11,8 +13,11 @@ export const status: Verb = {
   summary: 'show the state of each service',
   help: `Usage: corral status [-f FILE | -s STACK | --all] [--json]
 
-Shows each service: state, pid, uptime, restarts, ports, and why it is in its
-state when that is not obvious (waiting for a dependency, crashed, port held).
+Shows each service: state, pid, uptime, restarts, ports, CPU and memory, and
+why it is in its state when that is not obvious (waiting for a dependency,
+crashed, port held). CPU is percent of one core over the last moment (a
+fresh measurement of about 0.3 s, or the sample an open window is showing);
+MEM is resident memory; both count the service's whole process tree.
 "adopted" means the service was started by an earlier owner and taken over.
 Acts on the stack of ./corral.yaml when there is one, else on every stack.
 
@@ -22,7 +27,8 @@ Options:
   -a, --all         every stack the owner knows
       --json        a list of stacks, each {name, file, services: [{name,
                     state, pid, restarts, ports, adopted, desired, health,
-                    lastExit, reason, …}]}
+                    lastExit, reason, resources: {cpuPercent,
+                    memoryBytes, processes, at} or null, …}]}
   -h, --help        this help
 
 Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
@@ -30,7 +36,7 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
     const { values } = parseVerb('status', argv, { ...STACK_OPTIONS, all: { type: 'boolean', short: 'a' } });
     if (values.help) return ctx.out.line(status.help), EXIT.ok;
     const { client, owner } = await ctx.connect();
-    const snap = await client.call('snapshot', {});
+    const snap = await snapshotWithResources(client);
     let stacks = snap.stacks;
     if (!values.all && (values.stack || values.file || stackFileOf(values, ctx.cwd))) {
       const name = await resolveStackName(values, ctx.cwd, ctx.env, client);
@@ -54,13 +60,36 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
       const { aggregate, text } = summarizeStack(st.services);
       const colour = aggregate === 'degraded' ? 'starting' : aggregate === 'partial' ? 'running' : aggregate;
       out.line(`\n${out.paint('bold', st.name)}  ${out.paint(out.stateColor(colour), text)}  ${out.paint('dim', st.file)}`);
-      const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORTS', 'NOTE'].map((h) => out.paint('dim', h))];
-      for (const s of st.services) rows.push([s.name, out.paint(out.stateColor(s.state), s.state), s.pid ? String(s.pid) : '-', s.startedAt && s.pid ? ago(Date.now() - s.startedAt) : '-', String(s.restarts), s.ports.join(',') || '-', note(s)]);
+      const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORTS', 'CPU', 'MEM', 'NOTE'].map((h) => out.paint('dim', h))];
+      for (const s of st.services) {
+        const r = s.resources;
+        rows.push([
+          s.name,
+          out.paint(out.stateColor(s.state), s.state),
+          s.pid ? String(s.pid) : '-',
+          s.startedAt && s.pid ? ago(Date.now() - s.startedAt) : '-',
+          String(s.restarts),
+          s.ports.join(',') || '-',
+          r ? formatCpu(r.cpuPercent) : '-',
+          r ? formatMemory(r.memoryBytes) : '-',
+          note(s),
+        ]);
+      }
       for (const r of table(rows)) out.line(r);
     }
     return EXIT.ok;
   },
 };
+
+/** The snapshot with fresh figures; an owner from before resources existed refuses the field: then without them. */
+async function snapshotWithResources(client: { call(name: 'snapshot', req: { resources?: boolean }): Promise<Snapshot> }): Promise<Snapshot> {
+  try {
+    return await client.call('snapshot', { resources: true });
+  } catch (e) {
+    if (e instanceof ControlError && e.code === 'bad-request') return client.call('snapshot', {});
+    throw e;
+  }
+}
 
 /** The NOTE column: the explanation every view shows, and the command that ends what a stop left behind. */
 function note(s: ServiceSnapshot): string {

@@ -316,6 +316,8 @@ export async function startWebUi(api: HostApi, opts: WebUiOptions): Promise<WebU
         open.sendLatest('snapshot', s);
       };
       offs.push(dispatch.onSnapshot(take));
+      // An open page shows CPU and memory: sampled while its stream is open, not after.
+      offs.push(dispatch.watchResources());
       void dispatch.call('snapshot', {}).then((r) => r.ok && take(r.value as Snapshot));
     }
     for (const batch of early) deliver(open, batch);

@@ -1,7 +1,7 @@
 // Pure parsers for what macOS's ps, sysctl, lsof and netstat print. darwin.ts
 // only runs the commands; every decision lives here so it can be tested on
 // recorded output from any machine.
-import type { PortListener, ProcessIdentity, ProcessInfo } from './types.js';
+import type { PortListener, ProcessIdentity, ProcessInfo, ProcessUsage } from './types.js';
 import { MARKER_VAR } from './types.js';
 
 // ---------------------------------------------------------------- boot id
@@ -85,6 +85,41 @@ export function parsePs(text: string): ProcessInfo[] {
   for (const line of text.split('\n')) {
     const info = parsePsLine(line);
     if (info) out.push(info);
+  }
+  return out;
+}
+
+/**
+ * A `ps -o time` value, the CPU time used (user + system), to milliseconds:
+ * macOS prints minutes:seconds.hundredths ("0:01.23", "125:07.90"); other BSD
+ * forms add hours and days ("1:02:03.45", "2-01:02:03"). Null for anything else.
+ */
+export function parseCpuTime(text: string): number | null {
+  const m = /^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$/.exec(text.trim());
+  if (!m) return null;
+  const [days, hours, minutes, seconds] = [Number(m[1] ?? 0), Number(m[2] ?? 0), Number(m[3]), Number(m[4])];
+  return Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
+}
+
+// pid ppid pgid stat rss time lstart(5 words) comm
+const PS_USAGE_LINE = new RegExp(`^\\s*(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)\\s+(\\d+)\\s+(\\S+)\\s+${LSTART_SRC}(?:\\s+(.*))?$`);
+
+/**
+ * `ps -o pid=,ppid=,pgid=,stat=,rss=,time=,lstart=,comm=` → rows with CPU time
+ * and resident memory (rss is in KiB); zombies and unparseable lines left out.
+ */
+export function parsePsUsage(text: string): ProcessUsage[] {
+  const out: ProcessUsage[] = [];
+  for (const line of text.split('\n')) {
+    const m = PS_USAGE_LINE.exec(line);
+    if (!m) continue;
+    const start = parseLstart(`${m[7]!} ${m[8]!} ${m[9]!} ${m[10]!}:${m[11]!}:${m[12]!} ${m[13]!}`);
+    const cpuMs = parseCpuTime(m[6]!);
+    if (start === null || cpuMs === null) continue;
+    const state = m[4]!.charAt(0);
+    if (isDead({ state })) continue;
+    const pgid = Number(m[3]);
+    out.push({ pid: Number(m[1]), ppid: Number(m[2]), pgid, sid: pgid, state, start, command: (m[14] ?? '').trimEnd(), cpuMs, rssBytes: Number(m[5]) * 1024 });
   }
   return out;
 }

@@ -31,6 +31,7 @@ import {
   parseLsofListen,
   parseNetstatListen,
   parsePs,
+  parsePsUsage,
 } from './darwin-parse.js';
 
 const execFileP = promisify(execFile);
@@ -44,6 +45,8 @@ const LSOF = tool('/usr/sbin/lsof');
 const NETSTAT = tool('/usr/sbin/netstat');
 
 const PS_FIELDS = 'pid=,ppid=,pgid=,user=,stat=,lstart=,command=';
+// comm (the executable's name) rather than command: a sample every few seconds needs no arguments.
+const PS_USAGE_FIELDS = 'pid=,ppid=,pgid=,stat=,rss=,time=,lstart=,comm=';
 const TIMEOUT_MS = 5_000;
 // lsof answers in well under a second with -b; past this it is stuck (a
 // network or File Provider mount), and netstat's rows stand in for it.
@@ -153,6 +156,18 @@ export const darwinPlatform: Platform = {
     const [plain, withEnv] = await Promise.all([psOwn(false), psOwn(true)]);
     const procs = plain.filter((r) => !isDead(r));
     return { procs, markers: markersOf(procs, withEnv) };
+  },
+  async usage() {
+    return parsePsUsage(await run(PS, ['-x', '-ww', '-o', PS_USAGE_FIELDS]));
+  },
+  async readMarkers(pids) {
+    const out = new Map<number, string | null>();
+    const valid = pids.filter(isValidPid);
+    if (valid.length === 0) return out;
+    // Two ps calls for every new process of a tick, not two per process.
+    const [plain, withEnv] = await Promise.all([psRows(valid), psRows(valid, true)]);
+    for (const [pid, marker] of markersOf(plain.filter((r) => !isDead(r)), withEnv)) out.set(pid, marker);
+    return out;
   },
   async readMarker(pid) {
     if (!isValidPid(pid)) return null;

@@ -1,6 +1,6 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { rethrowIfOutOfDescriptors } from '../transient.js';
-import type { Platform, PortListener, ProcessIdentity, ProcessInfo, SignalOutcome } from './types.js';
+import type { Platform, PortListener, ProcessIdentity, ProcessInfo, ProcessUsage, SignalOutcome } from './types.js';
 import { MARKER_VAR } from './types.js';
 
 let cachedBootId: string | null = null;
@@ -27,6 +27,35 @@ export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { co
     sid: Number(rest[3]),
     start: rest[19]!, // field 22: starttime in clock ticks since boot
   };
+}
+
+/** CPU time (utime + stime, fields 14 and 15, in clock ticks) and resident pages (field 24) of a /proc/<pid>/stat line. */
+export function parseProcStatUsage(text: string): { ticks: number; rssPages: number } {
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { ticks: Number(rest[11]) + Number(rest[12]), rssPages: Number(rest[21]) };
+}
+
+// USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture (it is ABI,
+// whatever the kernel's own HZ), which is why glibc's sysconf(_SC_CLK_TCK) answers it.
+const USER_HZ = 100;
+
+let pageBytes: number | null = null;
+/** The kernel's page size, from the first mapping of /proc/self/smaps (4 KiB on x86; 16 or 64 KiB on some arm64 kernels). */
+function pageSize(): number {
+  if (pageBytes !== null) return pageBytes;
+  pageBytes = 4096;
+  try {
+    const fd = openSync('/proc/self/smaps', 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const m = /^KernelPageSize:\s+(\d+) kB$/m.exec(buf.toString('utf8', 0, n));
+      if (m) pageBytes = Number(m[1]) * 1024;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {}
+  return pageBytes;
 }
 
 function statSync(pid: number): ReturnType<typeof parseProcStat> | null {
@@ -167,6 +196,29 @@ export const linuxPlatform: Platform = {
       const info = scanInfoSync(pid);
       if (info) out.push(info);
     }
+    return out;
+  },
+  async usage() {
+    const out: ProcessUsage[] = [];
+    const page = pageSize();
+    for (const pid of allPids()) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch (e) {
+        rethrowIfOutOfDescriptors(e);
+        continue;
+      }
+      const { comm, ...st } = parseProcStat(text);
+      if (isDead(pid, st)) continue;
+      const { ticks, rssPages } = parseProcStatUsage(text);
+      out.push({ ...st, command: `[${comm}]`, cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rssPages * page });
+    }
+    return out;
+  },
+  async readMarkers(pids) {
+    const out = new Map<number, string | null>();
+    for (const pid of pids) out.set(pid, await linuxPlatform.readMarker(pid));
     return out;
   },
   async scan() {

@@ -29,6 +29,14 @@ export interface ProcessScan {
   markers: Map<number, string | null>;
 }
 
+/** A process as a resource sample sees it: enough to tell which service it belongs to, and what it uses. */
+export interface ProcessUsage extends ProcessInfo {
+  /** CPU time used so far, user + system, in milliseconds. */
+  cpuMs: number;
+  /** Resident memory, in bytes. */
+  rssBytes: number;
+}
+
 export interface PortListener {
   port: number;
   address: string;
@@ -46,6 +54,14 @@ export interface Platform {
   listProcesses(): Promise<ProcessInfo[]>;
   /** The user's live processes with their markers, in as few tool calls as the platform allows. */
   scan(): Promise<ProcessScan>;
+  /**
+   * The user's live processes with their CPU time and resident memory, in one pass
+   * (Linux: one read of /proc/<pid>/stat each; macOS: one ps). `command` may be the
+   * short name only. What the resource sampler reads on each tick while a view watches.
+   */
+  usage(): Promise<ProcessUsage[]>;
+  /** Markers of these processes (see readMarker), in as few tool calls as the platform allows. */
+  readMarkers(pids: readonly number[]): Promise<Map<number, string | null>>;
   /**
    * Value of CORRAL_INSTANCE in the process's environment: '' when the environment
    * is readable and has none (not ours), null when it cannot be read (macOS, another user).

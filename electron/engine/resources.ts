@@ -1,0 +1,212 @@
+// CPU and memory of each running service's whole process tree, found the way
+// a stop finds it (process-scan's membersIn: the group, the marked processes
+// that left it, the recorded descendants, and their children).
+//
+// Sampled only while someone looks: a view holds a watch (an open web UI page,
+// the visible window, the open tray menu) and the sampler reads the process
+// table every `intervalMs` until the last watch is released; a `status` asks
+// for one fresh figure. Unwatched, no timer is armed and nothing is read, and
+// no figure is shown: an old one would read as live.
+//
+// CPU % needs two readings. When watching starts, the first reading is a
+// baseline and the second follows after `firstMs` (a few hundred ms), so a view
+// gets figures almost at once and never a placeholder; a `status` does the same
+// pair unless a watched sample is fresh. Resident memory is the sum of each
+// process's RSS (pages shared by a parent and its forks count once per process,
+// as in `ps`).
+import type { ResourceUse } from '../../shared/state.js';
+import { platform, type ProcessUsage } from './process/platform/index.js';
+import { membersIn, type StopTarget } from './process/stop.js';
+
+/** One running instance: `key` names it (its marker), `target` is what a stop of it would end. */
+export interface SampleTarget {
+  key: string;
+  target: StopTarget;
+}
+
+export interface SamplerOptions {
+  /** The instances running now. */
+  targets(): SampleTarget[];
+  /** A watched sample was taken, or the last watch ended (figures are gone): views should refresh. */
+  changed(): void;
+  /** Between two samples while watched (default 2000 ms). */
+  intervalMs?: number;
+  /** Between the baseline and the first figures (default 300 ms): long enough for a CPU % at 10 ms clock ticks. */
+  firstMs?: number;
+  log(line: string): void;
+}
+
+/** One read of the process table: every process's CPU time by identity, and the rows. */
+interface Reading {
+  /** performance.now() at the read: the interval a CPU % is over. */
+  t: number;
+  at: number;
+  boot: string;
+  rows: ProcessUsage[];
+  markers: Map<number, string | null>;
+  cpu: Map<string, number>;
+}
+
+const idKey = (p: { pid: number; start: string }) => `${p.pid}:${p.start}`;
+
+/** CPU % and memory per target between two readings. */
+export function usageBetween(prev: Reading, next: Reading, targets: readonly SampleTarget[]): Map<string, ResourceUse> {
+  const out = new Map<string, ResourceUse>();
+  const elapsed = next.t - prev.t;
+  const snap = { boot: next.boot, procs: next.rows, markers: next.markers };
+  const byPid = new Map(next.rows.map((r) => [r.pid, r]));
+  for (const { key, target } of targets) {
+    const members = membersIn(snap, target);
+    if (members.length === 0) continue;
+    let cpuMs = 0;
+    let memoryBytes = 0;
+    for (const m of members) {
+      const row = byPid.get(m.id.pid)!;
+      // Absent from the previous table (which held every process): born since, so all its CPU time is in the interval.
+      const before = prev.cpu.get(idKey(row)) ?? 0;
+      cpuMs += Math.max(0, row.cpuMs - before);
+      memoryBytes += row.rssBytes;
+    }
+    const cpuPercent = elapsed > 0 ? Math.round((cpuMs / elapsed) * 1000) / 10 : 0;
+    out.set(key, { cpuPercent, memoryBytes, processes: members.length, at: next.at });
+  }
+  return out;
+}
+
+export class ResourceSampler {
+  private watchers = 0;
+  /** Bumped when the last watch ends: a read in flight from before is discarded. */
+  private generation = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private prev: Reading | null = null;
+  private latest = new Map<string, ResourceUse>();
+  private latestAt: number | null = null;
+  /** Markers by process identity: a process's environment is read once, when it is first seen. */
+  private markers = new Map<string, string | null>();
+  private asking: Promise<Map<string, ResourceUse>> | null = null;
+  private readonly intervalMs: number;
+  private readonly firstMs: number;
+  private failing = false;
+  /** Process-table reads so far (what the tests count: none while unwatched). */
+  reads = 0;
+
+  constructor(private readonly opts: SamplerOptions) {
+    this.intervalMs = opts.intervalMs ?? 2000;
+    this.firstMs = opts.firstMs ?? 300;
+  }
+
+  get watching(): number {
+    return this.watchers;
+  }
+
+  /** Whether a sample is scheduled (never while unwatched). */
+  get armed(): boolean {
+    return this.timer !== null;
+  }
+
+  /** Starts sampling (if it was not already) until the returned release is called; releasing twice is harmless. */
+  watch(): () => void {
+    this.watchers++;
+    if (this.watchers === 1) this.schedule(0, this.generation);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.watchers--;
+      if (this.watchers === 0) this.rest();
+    };
+  }
+
+  /** The figures of an instance from the last watched sample; null while unwatched or when none is recent. */
+  current(key: string): ResourceUse | null {
+    if (this.watchers === 0 || this.latestAt === null || performance.now() - this.latestAt > this.intervalMs * 3) return null;
+    return this.latest.get(key) ?? null;
+  }
+
+  /** Fresh figures for every running instance: the watched sample when recent, else a pair of reads `firstMs` apart. */
+  async fresh(): Promise<Map<string, ResourceUse>> {
+    if (this.watchers > 0 && this.latestAt !== null && performance.now() - this.latestAt <= this.intervalMs * 1.5) return this.latest;
+    this.asking ??= (async () => {
+      try {
+        const a = await this.read();
+        // A measurement window, not a wait for a condition: CPU % is CPU time over wall time.
+        await new Promise((r) => setTimeout(r, this.firstMs));
+        const b = await this.read();
+        return usageBetween(a, b, this.opts.targets());
+      } finally {
+        this.asking = null;
+        if (this.watchers === 0) this.markers.clear();
+      }
+    })();
+    return this.asking;
+  }
+
+  dispose(): void {
+    this.watchers = 0;
+    this.rest(false);
+  }
+
+  private rest(notify = true): void {
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.prev = null;
+    this.latest = new Map();
+    this.latestAt = null;
+    this.markers.clear();
+    if (notify) this.opts.changed();
+  }
+
+  private schedule(ms: number, generation: number): void {
+    this.timer = setTimeout(() => void this.tick(generation), ms);
+    // Never what keeps a process alive: the owner's own handles do that.
+    this.timer.unref();
+  }
+
+  private async tick(generation: number): Promise<void> {
+    this.timer = null;
+    let next: Reading | null = null;
+    try {
+      next = await this.read();
+      this.failing = false;
+    } catch (e) {
+      // Out of descriptors, ps failing: the figures wait for the next tick (and go stale, hence null, if it keeps failing).
+      if (!this.failing) this.opts.log(`warning: resource sample skipped: ${(e as Error).message}`);
+      this.failing = true;
+    }
+    if (generation !== this.generation || this.watchers === 0) return;
+    if (next) {
+      if (this.prev) {
+        this.latest = usageBetween(this.prev, next, this.opts.targets());
+        this.latestAt = performance.now();
+        this.opts.changed();
+      }
+      const baseline = this.prev === null;
+      this.prev = next;
+      this.schedule(baseline ? this.firstMs : this.intervalMs, generation);
+    } else this.schedule(this.intervalMs, generation);
+  }
+
+  private async read(): Promise<Reading> {
+    const p = await platform();
+    const boot = await p.bootId();
+    const t = performance.now();
+    const rows = (await p.usage()).filter((r) => r.pid !== process.pid);
+    this.reads++;
+    const unseen = rows.filter((r) => !this.markers.has(idKey(r))).map((r) => r.pid);
+    const found = unseen.length > 0 ? await p.readMarkers(unseen) : new Map<number, string | null>();
+    const known = new Map<string, string | null>();
+    const markers = new Map<number, string | null>();
+    const cpu = new Map<string, number>();
+    for (const r of rows) {
+      const k = idKey(r);
+      const m = this.markers.has(k) ? this.markers.get(k)! : (found.get(r.pid) ?? null);
+      known.set(k, m);
+      markers.set(r.pid, m);
+      cpu.set(k, r.cpuMs);
+    }
+    // Only live processes stay remembered.
+    this.markers = known;
+    return { t, at: Date.now(), boot, rows, markers, cpu };
+  }
+}
