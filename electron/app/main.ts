@@ -25,6 +25,7 @@ import { QuitController, quitPlan, withBound, type QuitReason } from './quit-pol
 import { hardenApp, hardenSession } from './security.js';
 import { createSettingsSync } from './settings-sync.js';
 import { mergeShellEnv, readLoginShellEnv } from './shell-env.js';
+import { ResourceWatches } from './resource-watch.js';
 import { TrayController } from './tray.js';
 import { MainWindow } from './window.js';
 
@@ -91,12 +92,15 @@ async function start(): Promise<void> {
   serveRenderer(protocol, paths.renderer, (m) => log.warn(m));
   await adoptLoginShellEnv();
 
+  // Resource figures are sampled while the window is visible or the tray asks (see resource-watch.ts).
+  let watches: ResourceWatches | null = null;
   const mainWindow = new MainWindow({
     preload: paths.preload,
     platform,
     quitting: () => quit.quitting,
     onLoad: (id) => ipc.dropSender(id),
     log: (m) => log.warn(m),
+    onVisible: (visible) => watches?.set('window', visible),
   });
   // The app is the owner, with the same control socket as the daemon so `corral` talks to it;
   // a running headless daemon is asked to hand over and its services are adopted.
@@ -113,6 +117,8 @@ async function start(): Promise<void> {
     },
   });
   const owner = daemon.owner;
+  watches = new ResourceWatches(() => owner.watchResources());
+  if (mainWindow.window?.isVisible()) watches.set('window', true);
   void daemon.done.then((end) => {
     // `corral daemon stop`, or a handover to another owner: the app has nothing left to show.
     if (end.reason !== 'stop') {
@@ -166,7 +172,13 @@ async function start(): Promise<void> {
     onRejected: (m) => log.warn(`IPC refused: ${m}`),
     onError: (call, err) => log.error(`IPC ${call} failed`, err),
   });
-  tray = new TrayController(paths.trayIcons, platform, { actions, launchAtLogin: autostart.availability }, () => mainWindow.show());
+  tray = new TrayController(
+    paths.trayIcons,
+    platform,
+    { actions, launchAtLogin: autostart.availability },
+    () => mainWindow.show(),
+    (reason, on) => watches?.set(reason, on),
+  );
   await settings.load();
   // Changes from the web UI (`corral ui`) while the app is the owner: the OS and the tray follow.
   owner.on('settings', (s: Settings) => void settings.changedElsewhere(s).catch((err: unknown) => log.error('Applying a settings change failed', err)));
@@ -204,6 +216,7 @@ async function start(): Promise<void> {
     void withBound(daemon.stop({ stopServices: plan.stopServices, timeoutMs: plan.timeoutMs }), plan.timeoutMs + 2000).then((outcome) => {
       if (outcome !== 'done') log.warn('Owner did not close cleanly; its services are adopted at the next launch', outcome === 'timeout' ? 'timeout' : outcome.error);
       ipc.dispose();
+      watches?.dispose();
       appNap.dispose();
       tray?.destroy();
       quit.closed();
@@ -222,7 +235,13 @@ async function start(): Promise<void> {
   if (process.env.CORRAL_E2E === '1') {
     // Lets the Electron e2e tests read and click the tray menu, which no automation API reaches.
     Object.assign(globalThis, {
-      __corralE2E: { trayModel: () => tray?.model(), clickTray: (id: string) => tray?.click(id), snapshot: () => snapshot, appNapHeld: () => appNap.holding },
+      __corralE2E: {
+        trayModel: () => tray?.model(),
+        clickTray: (id: string) => tray?.click(id),
+        snapshot: () => snapshot,
+        appNapHeld: () => appNap.holding,
+        resourceWatches: () => watches?.reasons ?? [],
+      },
     });
   }
   const openedAtLogin = platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;

@@ -2,8 +2,9 @@
 // images (the system tints them for light/dark menu bars and the state is told
 // by the glyph); other platforms get coloured ones. build/make-icons.mjs draws
 // every file named here.
-import { aggregateState, type Aggregate, type Snapshot } from '../../shared/state.js';
+import { aggregateState, type Aggregate, type ServiceSnapshot, type Snapshot } from '../../shared/state.js';
 import { serviceLine, summarizeStack } from '../../shared/explain.js';
+import { formatResources, sumResources } from '../../shared/resource-format.js';
 
 /** The aggregates that have an image of their own; `partial` (some services stopped by the user, the rest running) shows `running`'s. */
 export const TRAY_STATES: readonly Exclude<Aggregate, 'partial'>[] = ['running', 'starting', 'degraded', 'failed', 'stopped'];
@@ -25,7 +26,21 @@ export function snapshotAggregate(snapshot: Snapshot): Aggregate {
   return aggregateState(snapshot.stacks.flatMap((st) => st.services));
 }
 
-/** The tooltip: each stack in one phrase, then the services that need attention, each with its explanation. */
+/**
+ * The resource line: "api 3.1% 41 MB · db 0.4% 120 MB" while the snapshot has
+ * figures (a view is watching), or their sum when that would not fit in `max`
+ * characters (Windows cuts a tooltip at 127); null without figures, so the
+ * tooltip never shows old ones as current.
+ */
+export function resourceLine(services: readonly ServiceSnapshot[], multipleStacks: boolean, max = 90): string | null {
+  const measured = services.filter((s) => s.resources !== null);
+  if (measured.length === 0) return null;
+  const each = measured.map((s) => `${multipleStacks ? `${s.stack}/` : ''}${s.name} ${formatResources(s.resources!)}`).join(' · ');
+  if (each.length <= max) return each;
+  return `${measured.length} services: ${formatResources(sumResources(measured.map((s) => s.resources!))!)}`;
+}
+
+/** The tooltip: each stack in one phrase, CPU and memory while watched, then the services that need attention, each with its explanation. */
 export function trayTooltip(snapshot: Snapshot): string {
   const services = snapshot.stacks.flatMap((st) => st.services);
   if (services.length === 0) return 'Corral: no stacks';
@@ -33,6 +48,7 @@ export function trayTooltip(snapshot: Snapshot): string {
     snapshot.stacks.length === 1
       ? `Corral: ${snapshot.stacks[0]!.name}: ${summarizeStack(services).text}`
       : ['Corral', ...snapshot.stacks.map((st) => `${st.name}: ${summarizeStack(st.services).text}`)].join('\n');
+  const usage = resourceLine(services, snapshot.stacks.length > 1);
   const attention = services.filter((s) => s.state === 'failed' || s.state === 'unhealthy' || s.state === 'backoff' || s.state === 'held');
-  return attention.length === 0 ? head : `${head}\n${attention.map(serviceLine).join('\n')}`;
+  return [head, ...(usage ? [usage] : []), ...attention.map(serviceLine)].join('\n');
 }

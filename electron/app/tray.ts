@@ -1,5 +1,7 @@
 // The tray: an icon for the aggregate state and the menu from buildTrayMenu.
-// Both are replaced only when what they show changed.
+// Both are replaced only when what they show changed. While its menu is open,
+// or the pointer rests on it (macOS), it asks for resource figures: the
+// tooltip shows them.
 import { join } from 'node:path';
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import type { Settings } from '../../shared/api.js';
@@ -18,10 +20,14 @@ export class TrayController {
     private readonly platform: NodeJS.Platform,
     private readonly menu: TrayMenuOptions,
     onClick: () => void,
+    private readonly onWatch: (reason: 'tray-menu' | 'tray-hover', on: boolean) => void = () => {},
   ) {
     this.#tray = new Tray(this.#image('stopped'));
     // Windows shows the menu on right click only; a left click opens the window.
     if (platform === 'win32') this.#tray.on('click', onClick);
+    // macOS only (the one platform that has them): the tooltip is about to show.
+    this.#tray.on('mouse-enter', () => this.onWatch('tray-hover', true));
+    this.#tray.on('mouse-leave', () => this.onWatch('tray-hover', false));
   }
 
   #image(aggregate: Aggregate) {
@@ -42,7 +48,12 @@ export class TrayController {
     if (signature === this.#signature) return;
     this.#signature = signature;
     // Linux (AppIndicator) only shows a menu passed to setContextMenu again.
-    this.#tray.setContextMenu(Menu.buildFromTemplate(template));
+    const menu = Menu.buildFromTemplate(template);
+    menu.on('menu-will-show', () => this.onWatch('tray-menu', true));
+    menu.on('menu-will-close', () => this.onWatch('tray-menu', false));
+    // The menu it replaces may never say it closed.
+    this.onWatch('tray-menu', false);
+    this.#tray.setContextMenu(menu);
   }
 
   /** The current menu model without handlers, for the e2e tests. */

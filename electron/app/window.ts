@@ -12,6 +12,8 @@ export interface WindowDeps {
   /** The page is (re)loading: drop what its previous document subscribed to. */
   onLoad(webContentsId: number): void;
   log(message: string): void;
+  /** The window became visible (shown, restored) or not (hidden, minimized, closed): it shows resource figures only while visible. */
+  onVisible?(visible: boolean): void;
 }
 
 export class MainWindow {
@@ -52,8 +54,14 @@ export class MainWindow {
       event.preventDefault();
       win.hide();
     });
+    const visible = (v: boolean) => () => this.deps.onVisible?.(v);
+    win.on('show', visible(true));
+    win.on('restore', visible(true));
+    win.on('hide', visible(false));
+    win.on('minimize', visible(false));
     win.on('closed', () => {
       this.#win = null;
+      this.deps.onVisible?.(false);
     });
     this.#win = win;
     return win;

@@ -126,6 +126,8 @@ export class ResourceSampler {
   /** Fresh figures for every running instance: the watched sample when recent, else a pair of reads `firstMs` apart. */
   async fresh(): Promise<Map<string, ResourceUse>> {
     if (this.watchers > 0 && this.latestAt !== null && performance.now() - this.latestAt <= this.intervalMs * 1.5) return this.latest;
+    // Nothing runs: nothing to measure, and no reason to make a `status` wait.
+    if (this.opts.targets().length === 0) return new Map();
     this.asking ??= (async () => {
       try {
         const a = await this.read();
@@ -193,7 +195,9 @@ export class ResourceSampler {
     const t = performance.now();
     const rows = (await p.usage()).filter((r) => r.pid !== process.pid);
     this.reads++;
-    const unseen = rows.filter((r) => !this.markers.has(idKey(r))).map((r) => r.pid);
+    // The owner's own children are service leaders (counted through their group) or its own tools (ps on macOS,
+    // a new pid on every tick): their environment is not needed, and reading it would cost a tool call per tick.
+    const unseen = rows.filter((r) => r.ppid !== process.pid && !this.markers.has(idKey(r))).map((r) => r.pid);
     const found = unseen.length > 0 ? await p.readMarkers(unseen) : new Map<number, string | null>();
     const known = new Map<string, string | null>();
     const markers = new Map<number, string | null>();

@@ -63,11 +63,19 @@ export class BrowserWindow extends EventEmitter {
     this.webContents.url = url;
     this.webContents.emit('did-start-loading');
   }
+  // As Electron: 'show' and 'hide' when the visibility changes.
   show() {
+    if (this.visible) return;
     this.visible = true;
+    this.emit('show');
   }
   hide() {
+    if (!this.visible) return;
     this.visible = false;
+    this.emit('hide');
+  }
+  isVisible() {
+    return this.visible;
   }
   focus() {}
   isMinimized() {
@@ -249,7 +257,7 @@ export const nativeImage = {
 export class Tray extends EventEmitter {
   images: unknown[] = [];
   tooltip = '';
-  menus: { template: unknown[] }[] = [];
+  menus: FakeMenu[] = [];
   destroyed = false;
   constructor(image: unknown) {
     super();
@@ -263,7 +271,7 @@ export class Tray extends EventEmitter {
   setToolTip(t: string) {
     this.tooltip = t;
   }
-  setContextMenu(menu: { template: unknown[] }) {
+  setContextMenu(menu: FakeMenu) {
     this.menus.push(menu);
   }
   destroy() {
@@ -287,7 +295,19 @@ class FakeIpcRenderer extends EventEmitter {
 }
 export const ipcRenderer = new FakeIpcRenderer();
 
-export const Menu = { buildFromTemplate: (template: unknown[]) => ({ template }) };
+/** A built menu: an EventEmitter, as Electron's Menu (`menu-will-show`, `menu-will-close`); `open()`/`close()` stand in for the user. */
+class FakeMenu extends EventEmitter {
+  constructor(readonly template: unknown[]) {
+    super();
+  }
+  open() {
+    this.emit('menu-will-show', preventable());
+  }
+  close() {
+    this.emit('menu-will-close', preventable());
+  }
+}
+export const Menu = { buildFromTemplate: (template: unknown[]) => new FakeMenu(template) };
 
 export class Notification extends EventEmitter {
   static isSupported() {

@@ -72,7 +72,7 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   };
   await waitFor(() => (globalThis as { __corralE2E?: unknown }).__corralE2E || state.errors.length > 0, 15_000, 'main.ts start()');
   assert.deepEqual(state.errors, [], 'start() reported an error');
-  const hook = (globalThis as unknown as { __corralE2E: { clickTray(id: string): boolean; snapshot(): Snapshot } }).__corralE2E;
+  const hook = (globalThis as unknown as { __corralE2E: { clickTray(id: string): boolean; snapshot(): Snapshot; resourceWatches(): string[] } }).__corralE2E;
 
   // The custom scheme, served from renderer/dist with the CSP.
   assert.deepEqual(state.schemes, [{ scheme: 'corral-app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -129,6 +129,20 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   await waitFor(() => labels(lastMenu(tray)).includes('● web — Running'), 10_000, 'tray shows web running');
   assert.match(imagePath(tray), /tray-running\.png$/);
   assert.ok(win.webContents.sent.some(([channel, s]) => channel === 'corral:snapshot' && (s as Snapshot).stacks[0]?.services[0]?.state === 'running'));
+
+  // Resources: the visible window watches, so the tray tooltip carries figures; hidden, it watches no more
+  // and the figures go (never shown stale); the open tray menu watches too.
+  assert.deepEqual(hook.resourceWatches(), ['window']);
+  await waitFor(() => /^web \d+(\.\d)?% \d+(\.\d)? (KB|MB)$/m.test(tray.tooltip), 10_000, `figures in the tooltip (${tray.tooltip})`);
+  win.hide();
+  assert.deepEqual(hook.resourceWatches(), []);
+  await waitFor(() => !/%/.test(tray.tooltip), 5000, `the figures to leave the tooltip (${tray.tooltip})`);
+  tray.menus.at(-1)!.open();
+  assert.deepEqual(hook.resourceWatches(), ['tray-menu']);
+  await waitFor(() => /%/.test(tray.tooltip), 10_000, `figures while the menu is open (${tray.tooltip})`);
+  tray.menus.at(-1)!.close();
+  assert.deepEqual(hook.resourceWatches(), []);
+  win.show();
 
   // Stop from the tray menu.
   assert.equal(hook.clickTray('stop:smoke/web'), true);

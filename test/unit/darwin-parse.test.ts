@@ -12,6 +12,8 @@ import {
   mergeListeners,
   parseBootSessionUuid,
   parseBootTime,
+  parseCpuTime,
+  parsePsUsage,
   parseLsofListen,
   parseLstart,
   parseMarker,
@@ -319,4 +321,25 @@ test('listeners: restricted to the asked ports', () => {
     [7234, '::', [8131]],
   ]);
   assert.deepEqual(mergeListeners(lsof, netstat, []), []);
+});
+
+test('ps -o time: minutes:seconds.hundredths as macOS prints it, and the BSD forms with hours and days, to ms', () => {
+  assert.equal(parseCpuTime('0:01.23'), 1230);
+  assert.equal(parseCpuTime('  125:07.90 '), (125 * 60 + 7.9) * 1000);
+  assert.equal(parseCpuTime('1:02:03.45'), (3600 + 2 * 60 + 3.45) * 1000);
+  assert.equal(parseCpuTime('2-01:02:03'), ((2 * 24 + 1) * 3600 + 2 * 60 + 3) * 1000);
+  for (const bad of ['', '1.5', 'abc', '1:xx.00', '-1:00.00']) assert.equal(parseCpuTime(bad), null, bad);
+});
+
+test('ps usage rows: CPU time and RSS (KiB) with what membership needs; zombies and garbage left out', () => {
+  const rows = parsePsUsage(readFileSync(fixture('darwin/ps-usage.txt'), 'utf8'));
+  assert.deepEqual(
+    rows.map((r) => [r.pid, r.ppid, r.pgid, r.state, r.cpuMs, r.rssBytes, r.command]),
+    [
+      [1, 0, 1, 'S', (125 * 60 + 7.9) * 1000, 14240 * 1024, '/sbin/launchd'],
+      [501, 1, 501, 'S', 1230, 98304 * 1024, '/Applications/Foo.app/Contents/MacOS/Foo Helper'],
+      [700, 501, 700, 'R', (3600 + 2 * 60 + 3.45) * 1000, 512000 * 1024, 'node'],
+    ],
+  );
+  assert.equal(rows[1]!.start, String(Date.UTC(2025, 10, 3, 10, 2, 3) / 1000), 'the same start as every other ps row of that process');
 });
