@@ -11,7 +11,9 @@
 // CPU % needs two readings. When watching starts, the first reading is a
 // baseline and the second follows after `firstMs` (a few hundred ms), so a view
 // gets figures almost at once and never a placeholder; a `status` does the same
-// pair unless a watched sample is fresh. Resident memory is the sum of each
+// pair unless a watched sample is fresh or an earlier status left a baseline
+// (the CPU times of the processes it counted, kept 10 s: `watch corral status`
+// answers at once, with CPU % since the previous call). Resident memory is the sum of each
 // process's RSS (pages shared by a parent and its forks count once per process,
 // as in `ps`).
 import type { ResourceUse } from '../../shared/state.js';
@@ -33,6 +35,8 @@ export interface SamplerOptions {
   intervalMs?: number;
   /** Between the baseline and the first figures (default 300 ms): long enough for a CPU % at 10 ms clock ticks. */
   firstMs?: number;
+  /** A status within this long of the previous one measures CPU since then, without a new baseline (default 10 s). */
+  baselineMs?: number;
   log(line: string): void;
 }
 
@@ -49,9 +53,13 @@ interface Reading {
 
 const idKey = (p: { pid: number; start: string }) => `${p.pid}:${p.start}`;
 
-/** CPU % and memory per target between two readings. */
-export function usageBetween(prev: Reading, next: Reading, targets: readonly SampleTarget[]): Map<string, ResourceUse> {
+/** CPU times at a reading: of every process (a watched sample), or only of those a status counted (its baseline). */
+type Baseline = Pick<Reading, 't' | 'cpu'>;
+
+/** CPU % and memory per target between two readings, and the CPU times of the processes counted (the next baseline). */
+export function usageBetween(prev: Baseline, next: Reading, targets: readonly SampleTarget[]): { figures: Map<string, ResourceUse>; counted: Baseline } {
   const out = new Map<string, ResourceUse>();
+  const counted = new Map<string, number>();
   const elapsed = next.t - prev.t;
   const snap = { boot: next.boot, procs: next.rows, markers: next.markers };
   const byPid = new Map(next.rows.map((r) => [r.pid, r]));
@@ -62,15 +70,17 @@ export function usageBetween(prev: Reading, next: Reading, targets: readonly Sam
     let memoryBytes = 0;
     for (const m of members) {
       const row = byPid.get(m.id.pid)!;
-      // Absent from the previous table (which held every process): born since, so all its CPU time is in the interval.
+      // Absent from the baseline: born since, so all its CPU time is in the interval (a baseline of a status
+      // holds only the processes it counted; a process older than it that joined a service since is a fork, hence new).
       const before = prev.cpu.get(idKey(row)) ?? 0;
+      counted.set(idKey(row), row.cpuMs);
       cpuMs += Math.max(0, row.cpuMs - before);
       memoryBytes += row.rssBytes;
     }
     const cpuPercent = elapsed > 0 ? Math.round((cpuMs / elapsed) * 1000) / 10 : 0;
     out.set(key, { cpuPercent, memoryBytes, processes: members.length, at: next.at });
   }
-  return out;
+  return { figures: out, counted: { t: next.t, cpu: counted } };
 }
 
 export class ResourceSampler {
@@ -84,6 +94,9 @@ export class ResourceSampler {
   /** Markers by process identity: a process's environment is read once, when it is first seen. */
   private markers = new Map<string, string | null>();
   private asking: Promise<Map<string, ResourceUse>> | null = null;
+  /** The CPU times a status counted: the next status within `baselineMs` measures from there, without waiting. */
+  private asked: Baseline | null = null;
+  private readonly baselineMs: number;
   private readonly intervalMs: number;
   private readonly firstMs: number;
   private failing = false;
@@ -93,6 +106,7 @@ export class ResourceSampler {
   constructor(private readonly opts: SamplerOptions) {
     this.intervalMs = opts.intervalMs ?? 2000;
     this.firstMs = opts.firstMs ?? 300;
+    this.baselineMs = opts.baselineMs ?? 10_000;
   }
 
   get watching(): number {
@@ -123,18 +137,26 @@ export class ResourceSampler {
     return this.latest.get(key) ?? null;
   }
 
-  /** Fresh figures for every running instance: the watched sample when recent, else a pair of reads `firstMs` apart. */
+  /**
+   * Fresh figures for every running instance: the watched sample when recent; else CPU since the previous status
+   * when that was within `baselineMs` (repeated statuses answer at once); else a pair of reads `firstMs` apart.
+   */
   async fresh(): Promise<Map<string, ResourceUse>> {
     if (this.watchers > 0 && this.latestAt !== null && performance.now() - this.latestAt <= this.intervalMs * 1.5) return this.latest;
     // Nothing runs: nothing to measure, and no reason to make a `status` wait.
     if (this.opts.targets().length === 0) return new Map();
     this.asking ??= (async () => {
       try {
-        const a = await this.read();
-        // A measurement window, not a wait for a condition: CPU % is CPU time over wall time.
-        await new Promise((r) => setTimeout(r, this.firstMs));
+        let a: Baseline | null = this.asked && performance.now() - this.asked.t <= this.baselineMs ? this.asked : null;
+        a ??= await this.read();
+        // A measurement window, not a wait for a condition: CPU % is CPU time over at least `firstMs` of wall time.
+        const left = this.firstMs - (performance.now() - a.t);
+        if (left > 0) await new Promise((r) => setTimeout(r, left));
         const b = await this.read();
-        return usageBetween(a, b, this.opts.targets());
+        const { figures, counted } = usageBetween(a, b, this.opts.targets());
+        // Only what was counted is kept (a few numbers per service): nothing else stays while unwatched.
+        this.asked = counted;
+        return figures;
       } finally {
         this.asking = null;
         if (this.watchers === 0) this.markers.clear();
@@ -145,6 +167,7 @@ export class ResourceSampler {
 
   dispose(): void {
     this.watchers = 0;
+    this.asked = null;
     this.rest(false);
   }
 
@@ -179,7 +202,7 @@ export class ResourceSampler {
     if (generation !== this.generation || this.watchers === 0) return;
     if (next) {
       if (this.prev) {
-        this.latest = usageBetween(this.prev, next, this.opts.targets());
+        this.latest = usageBetween(this.prev, next, this.opts.targets()).figures;
         this.latestAt = performance.now();
         this.opts.changed();
       }

@@ -137,11 +137,16 @@ test('nothing is sampled while no view watches; a watch samples until it is rele
     await waitFor(() => Date.now() - after > 1000, 5000, 'time to pass');
     assert.equal(owner.resources.reads, reads, 'no read after the last release');
 
-    // A status asks: fresh figures, and still no timer afterwards.
+    // A status asks: fresh figures (a baseline and a second read), and still no timer afterwards.
     const asked = await owner.snapshotWithResources();
     assertTreeFigures(tree(asked).resources, 'asked');
+    assert.equal(owner.resources.reads, reads + 2);
     assert.equal(owner.resources.armed, false);
     assert.equal(tree(owner.snapshot()).resources, null);
+    // The next status measures from where the last one counted: one read, no wait.
+    assertTreeFigures(tree(await owner.snapshotWithResources()).resources, 'asked again');
+    assert.equal(owner.resources.reads, reads + 3);
+    assert.equal(owner.resources.armed, false);
 
     // Stopped: no figures even when asked.
     await owner.stop('w');
