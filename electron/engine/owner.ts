@@ -488,7 +488,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
 
   /** The snapshot; `figures` (from `snapshotWithResources`) stands in for the watched sample. */
   snapshot(figures?: Map<string, ResourceUse>): Snapshot {
+    const sampled = figures !== undefined || this.resources.watching > 0;
     const resourcesOf = (sup: ServiceSupervisor): ResourceUse | null => {
+      if (!sampled) return null;
       const key = sup.resourceTarget()?.key;
       if (key === undefined) return null;
       return figures ? (figures.get(key) ?? null) : this.resources.current(key);

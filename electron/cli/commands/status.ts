@@ -15,9 +15,10 @@ export const status: Verb = {
 
 Shows each service: state, pid, uptime, restarts, ports, CPU and memory, and
 why it is in its state when that is not obvious (waiting for a dependency,
-crashed, port held). CPU is percent of one core over the last moment (a
-fresh measurement of about 0.3 s, or the sample an open window is showing);
-MEM is resident memory; both count the service's whole process tree.
+crashed, port held). CPU is percent of one core: over the last 2 s when a
+window or web page is open (it samples), else since the previous status
+within 10 s, else measured for 0.3 s now. MEM is resident memory (RSS). Both
+count the service's whole process tree; "-" when it is not running.
 "adopted" means the service was started by an earlier owner and taken over.
 Acts on the stack of ./corral.yaml when there is one, else on every stack.
 
