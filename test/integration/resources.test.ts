@@ -196,3 +196,29 @@ test('an open web UI page (its snapshot stream) makes the owner sample; closing 
     tmp.cleanup();
   }
 });
+
+test('a recorded descendant (double fork, no marker, reparented) is counted too, as a stop would find it', async () => {
+  const tmp = tempHome('resources-recorded');
+  const owner = await Owner.open({ home: tmp.home, kind: 'embedded', descendantSnapshotMs: 50 });
+  const prefix = owner.dir.markerPrefix();
+  let hidden = 0;
+  try {
+    await owner.addStack(stack('s', [svc('hider', ['--hide-grandchild'])]));
+    assert.ok((await owner.start('s')).outcomes[0]!.ok);
+    const [, h, i] = await waitFor(() => /hidden (\d+) from (\d+)/.exec(readFileSync(owner.dir.logFile('s', 'hider'), 'utf8')), 15_000, 'hidden pid');
+    hidden = Number(h);
+    const intermediate = Number(i);
+    const ppidOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    await waitFor(() => !isLive(intermediate) && ppidOf(hidden) !== intermediate, 15_000, 'grandchild reparented');
+    // Neither group, marker nor parent chain leads to it now: only the record does.
+    const r = await owner.snapshotWithResources();
+    const figures = r.stacks[0]!.services[0]!.resources;
+    assert.ok(figures, 'figures');
+    assert.equal(figures.processes, 2, 'the leader and the hidden grandchild');
+  } finally {
+    await owner.close({ stopServices: true });
+    if (hidden && isLive(hidden)) process.kill(hidden, 'SIGKILL');
+    await assertNothingLeft({ markerPrefix: prefix });
+    tmp.cleanup();
+  }
+});
