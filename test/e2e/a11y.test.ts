@@ -36,7 +36,8 @@ function everyState(): StackSnapshot[] {
           restarts: 3,
           reason: 'crashed 3 times in 20s (last: exit code 1)',
           lastExit: { code: 1, signal: null, at: now - 4000, reason: 'crashed' },
-          lastLogLines: ['\x1b[32mINFO\x1b[0m connecting to redis', '\x1b[1;31mERROR\x1b[0m ECONNREFUSED 127.0.0.1:6379', 'exiting with 1'],
+          // As many as the owner keeps (20): more than the panel shows at once, so it scrolls.
+          lastLogLines: [...Array.from({ length: 17 }, (_, i) => `\x1b[32mINFO\x1b[0m connecting to redis (try ${i + 1})`), '\x1b[1;31mERROR\x1b[0m ECONNREFUSED 127.0.0.1:6379', 'giving up', 'exiting with 1'],
         }),
         svc('shop', 'cache', { state: 'held', desired: 'up', held: { dependency: 'db', condition: 'healthy', state: 'starting' } }),
         svc('shop', 'db', { state: 'starting', desired: 'up', pid: 4102, startedAt: now - 2000, health: { ok: false, detail: 'tcp 127.0.0.1:5432 refused', at: now, tries: 2 } }),
