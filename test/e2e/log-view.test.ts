@@ -123,6 +123,10 @@ describe('log view against a real owner with a rotated log', { skip, timeout: 30
     const cells = await region().locator('.row').evaluateAll((rs) =>
       rs.slice(0, 12).map((r) => [r.querySelector('.time')!.textContent, Math.round(r.querySelector('.text')!.getBoundingClientRect().left)]),
     );
+    // Each row says its place in the whole log, not among the few rendered.
+    const place = await region().locator('.row').first().evaluate((r) => [r.getAttribute('role'), r.getAttribute('aria-posinset'), Number(r.getAttribute('aria-setsize'))] as const);
+    assert.deepEqual(place.slice(0, 2), ['listitem', '1']);
+    assert.ok(place[2] >= copied.length, `set size ${place[2]}`);
     assert.match(String(cells[0]![0]), /^\d\d:\d\d:\d\d\.\d{3}$/);
     assert.equal(cells[1]![0], '—');
     assert.equal(new Set(cells.map((c) => c[1])).size, 1, `the text column does not move: ${JSON.stringify(cells)}`);

@@ -251,9 +251,10 @@ export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpe
   const renderRow = (row: number) => {
     const idx = lineIndex(row);
     const l = store.lines[idx];
-    if (!l) return <div class="row" />;
+    const place = { role: 'listitem' as const, 'aria-posinset': row + 1, 'aria-setsize': count };
+    if (!l) return <div class="row" {...place} />;
     return (
-      <div class={idx === currentLine ? 'row current' : 'row'} aria-current={idx === currentLine ? 'true' : undefined}>
+      <div class={idx === currentLine ? 'row current' : 'row'} {...place} aria-current={idx === currentLine ? 'true' : undefined}>
         {timestamps && (
           <span class={l.at === undefined ? 'time unknown' : 'time'} title={lineTimeSource(l)}>
             {lineTime(l, now)}

@@ -154,7 +154,8 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
   return (
     <div ref={ref} class={cls ? `vlist ${cls}` : 'vlist'} tabIndex={0} role="region" aria-label={label} onScroll={onScroll} onKeyDown={onKeyDown} onWheel={onWheel}>
       <div class="vlist-space" style={{ height: `${virtual}px` }}>
-        <div class="vlist-rows" style={{ transform: `translateY(${blockTop}px)` }}>
+        {/* Rows are list items that say their place in the whole list (aria-posinset/setsize), not in the few rendered. */}
+        <div class="vlist-rows" role="list" style={{ transform: `translateY(${blockTop}px)` }}>
           {rows}
         </div>
       </div>
