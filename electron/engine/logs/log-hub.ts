@@ -1,7 +1,8 @@
 // Reading and following service logs. Services write their files directly; the
 // owner tails them (fs.watch as a hint, stat polling as the truth), detects
-// truncation and rotation, and stamps lines as it reads them so several
-// services can be merged in time order.
+// truncation and rotation, and stamps lines as it reads them (the time a
+// line arrived; history read back from a file has only the lines' own
+// timestamps) so several services can be merged in time order.
 import { openSync, readSync, closeSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, basename } from 'node:path';
 import type { LogBatch, LogCursor, LogLine } from '../../../shared/api.js';
