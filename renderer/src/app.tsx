@@ -65,7 +65,11 @@ export function App({ api }: { api: CorralApi }) {
       const services = s.stacks.flatMap((st) => st.services);
       const changed = states ? services.filter((x) => states!.get(`${x.stack}/${x.name}`) !== x.state) : [];
       states = new Map(services.map((x) => [`${x.stack}/${x.name}`, x.state]));
-      if (changed.length > 0) setAnnouncement(changed.slice(0, 5).map(serviceLine).join('. ') + (changed.length > 5 ? `. ${changed.length - 5} more changed.` : '.'));
+      if (changed.length > 0) {
+        const text = changed.slice(0, 5).map(serviceLine).join('. ') + (changed.length > 5 ? `. ${changed.length - 5} more changed.` : '.');
+        // The same words again (running, failed, running) are a new change: a trailing space makes the region say them.
+        setAnnouncement((prev) => (prev.trimEnd() === text && !prev.endsWith('\u00a0') ? `${text}\u00a0` : text));
+      }
       // An error about a service that runs now is stale.
       const running = new Set(s.stacks.flatMap((st) => st.services.filter((x) => x.state === 'running').map((x) => `${x.stack}/${x.name}`)));
       setNotices((ns) => (ns.some((n) => n.about && running.has(n.about)) ? ns.filter((n) => !(n.about && running.has(n.about))) : ns));
