@@ -75,6 +75,19 @@ async function axeProblems(page: Page): Promise<string[]> {
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 6).join(' | ')}`);
 }
 
+/** WCAG contrast ratio of two CSS `rgb(…)` colours. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number).map((v) => {
+      const x = v / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
 /** The focused element's label and whether it shows a focus ring (a non-zero outline or a box-shadow). */
 async function focused(page: Page): Promise<{ label: string; tag: string; ring: boolean; inRow: string | null }> {
   return (await page.evaluate(`(() => {
@@ -164,6 +177,13 @@ describe('accessibility of the window', { skip, timeout: 300_000 }, () => {
       for (let i = 0; i < 3; i++) fake.log('shop', 'api', `INFO late ${i}`);
       await waitForText(page.getByRole('button', { name: /^Paused/ }), /3 new lines/);
       await check('logs, paused, filtered, timestamps on');
+      // What axe does not check: a text field's edge against the page (WCAG 1.4.11, 3:1).
+      const [edge, page_] = (await page.evaluate(`(() => {
+        const box = document.querySelector('input[type=search]');
+        const bg = getComputedStyle(box.closest('.log-toolbar')).backgroundColor;
+        return [getComputedStyle(box).borderTopColor, bg === 'rgba(0, 0, 0, 0)' ? getComputedStyle(document.body).backgroundColor : bg];
+      })()`)) as [string, string];
+      if (contrast(edge, page_) < 3) problems.push(`logs: the filter field's edge ${edge} on ${page_} is ${contrast(edge, page_).toFixed(2)}:1, under 3:1`);
       await screenshot(page, `a11y-logs-${scheme}`);
 
       await page.getByRole('tab', { name: 'Settings' }).click();
