@@ -29,8 +29,23 @@ export const logSubscriptionSchema = z.strictObject({
 export interface LogLine {
   stack: string;
   service: string;
-  /** Owner's stamp (ms since epoch) or the line's own timestamp when it has one. */
+  /**
+   * The merge order (ms since epoch): `at` where known, else an estimate
+   * (between the file's birth and last write, by byte offset) that only places
+   * a history line among other services' lines. Never shown as a time.
+   */
   ts: number;
+  /**
+   * When the line was written, where that is known, else absent: the
+   * service's own timestamp at the line's start (`stamped`), or, for a line
+   * the owner read as it arrived (a followed log), the time the owner read it
+   * (within its poll interval; later only when a flood is read at a bounded
+   * pace). A line read back from a file without a timestamp of its own has
+   * none: the file does not record when each line was written.
+   */
+  at?: number;
+  /** `at` is the service's own timestamp, written in the line. */
+  stamped?: true;
   /**
    * The line's identity: the byte position where it starts in the service's
    * whole log, counted across rotations and owners. Unique per service and

@@ -4,13 +4,14 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ActionOutcome, ActionResult, CorralApi, Settings } from '../../shared/api.js';
 import type { ServiceSnapshot, Snapshot } from '../../shared/state.js';
-import { summarizeStack } from '../../shared/explain.js';
+import { serviceLine, summarizeStack } from '../../shared/explain.js';
 import { StatusView, pendingKey, type ServiceAction } from './status/StatusView.js';
 import { ConfirmDialog } from './status/ConfirmDialog.js';
 import { LogView, type LogSelection } from './logs/LogView.js';
 import { SettingsView } from './settings/SettingsView.js';
 import { CONNECTION_EVENT, type ConnectionDetail } from './transport-http.js';
 import { parseRoute, routeHash, type Route } from './route.js';
+import { keepFocusVisible, markFocus, restoreFocus, type FocusMark } from './focus.js';
 
 interface Notice {
   id: number;
@@ -32,6 +33,15 @@ export function App({ api }: { api: CorralApi }) {
   const [confirmKill, setConfirmKill] = useState<ServiceSnapshot | null>(null);
   const [connection, setConnection] = useState<ConnectionDetail>({ connected: true });
   const nextNotice = useRef(1);
+  // What a screen reader is told, politely, when a service changes state (never a log line).
+  const [announcement, setAnnouncement] = useState('');
+  // The logs were opened from a row's Logs button: Back (or Escape) returns there, with the focus.
+  const [logsFrom, setLogsFrom] = useState<string | null>(null);
+  const [focusLogs, setFocusLogs] = useState(false);
+  const dialogOpener = useRef<FocusMark | null>(null);
+  const root = useRef<HTMLDivElement>(null);
+
+  useEffect(() => (root.current ? keepFocusVisible(root.current) : undefined), []);
 
   // Errors stay until dismissed (a few at most); a success replaces the
   // previous one and fades: the table already shows the new state.
@@ -45,11 +55,21 @@ export function App({ api }: { api: CorralApi }) {
   const snapshotSince = useRef(0);
   useEffect(() => {
     let latest = -1;
+    let states: Map<string, string> | null = null;
     const take = (s: Snapshot) => {
       if (s.seq < latest && s.owner.since === snapshotSince.current) return;
       latest = s.seq;
       snapshotSince.current = s.owner.since;
       setSnapshot(s);
+      // Only changes of state are said, in the words every view uses (shared/explain.ts); not the first view of them.
+      const services = s.stacks.flatMap((st) => st.services);
+      const changed = states ? services.filter((x) => states!.get(`${x.stack}/${x.name}`) !== x.state) : [];
+      states = new Map(services.map((x) => [`${x.stack}/${x.name}`, x.state]));
+      if (changed.length > 0) {
+        const text = changed.slice(0, 5).map(serviceLine).join('. ') + (changed.length > 5 ? `. ${changed.length - 5} more changed.` : '.');
+        // The same words again (running, failed, running) are a new change: a trailing space makes the region say them.
+        setAnnouncement((prev) => (prev.trimEnd() === text && !prev.endsWith('\u00a0') ? `${text}\u00a0` : text));
+      }
       // An error about a service that runs now is stale.
       const running = new Set(s.stacks.flatMap((st) => st.services.filter((x) => x.state === 'running').map((x) => `${x.stack}/${x.name}`)));
       setNotices((ns) => (ns.some((n) => n.about && running.has(n.about)) ? ns.filter((n) => !(n.about && running.has(n.about))) : ns));
@@ -108,8 +128,15 @@ export function App({ api }: { api: CorralApi }) {
     act: (call: ServiceAction, stack: string, service?: string) =>
       void run(pendingKey(call, stack, service), `${call[0]!.toUpperCase()}${call.slice(1)} ${service ?? stack}`, () => api[call]({ stack, ...(service ? { services: [service] } : {}) })),
     forceStop: (stack: string, service: string) => void run(pendingKey('forceStop', stack, service), `Force stop ${service}`, () => api.forceStop({ stack, service })),
-    askKillHolder: (s: ServiceSnapshot) => setConfirmKill(s),
-    openLogs: (stack: string, service: string) => go({ view: 'logs', stack, services: [service] }),
+    askKillHolder: (s: ServiceSnapshot) => {
+      dialogOpener.current = markFocus(document.activeElement);
+      setConfirmKill(s);
+    },
+    openLogs: (stack: string, service: string) => {
+      setLogsFrom(document.activeElement?.getAttribute('aria-label') ?? null);
+      setFocusLogs(true);
+      go({ view: 'logs', stack, services: [service] });
+    },
     openService: (stack: string, service: string) =>
       void api.openService({ stack, service }).then(
         (r) => notify('info', r.opened ? `Opened ${r.url}` : `Open ${r.url} in your browser (no desktop opener where the owner runs)`),
@@ -137,8 +164,23 @@ export function App({ api }: { api: CorralApi }) {
     const focused = tabs.findIndex((t) => `tab-${t.id}` === (e.target as HTMLElement).id);
     const at = focused >= 0 ? focused : tabs.findIndex((t) => t.id === route.view);
     const next = tabs[(at + step + tabs.length) % tabs.length]!.id;
+    setLogsFrom(null);
     go(routeOf(next));
     document.getElementById(`tab-${next}`)?.focus();
+  };
+  const closeDialog = () => {
+    setConfirmKill(null);
+    // Back to the button that opened it, or the nearest control to where it was (its panel may be gone).
+    requestAnimationFrame(() => restoreFocus(dialogOpener.current));
+  };
+  const backToStatus = () => {
+    const label = logsFrom;
+    setLogsFrom(null);
+    go({ view: 'status' });
+    requestAnimationFrame(() => {
+      const el = label ? [...document.querySelectorAll<HTMLElement>('[aria-label]')].find((e) => e.getAttribute('aria-label') === label) : null;
+      (el ?? document.getElementById('tab-status'))?.focus();
+    });
   };
   const changeSettings = async (patch: Partial<Settings>) => {
     try {
@@ -149,18 +191,20 @@ export function App({ api }: { api: CorralApi }) {
   };
 
   return (
-    <div class="app">
+    <div class="app" ref={root}>
       <header class="top">
         <h1>Corral</h1>
         {summary && connection.connected && (
-          <span class={`badge agg-${summary.aggregate}`} aria-label={`Overall: ${summary.text}`}>
+          <span class={`badge agg-${summary.aggregate}`}>
             <span class="dot" aria-hidden="true" />
+            <span class="sr-only">Overall: </span>
             {summary.text}
           </span>
         )}
         {summary && !connection.connected && (
-          <span class="badge stale" aria-label="Overall: not connected">
+          <span class="badge stale">
             <span class="dot" aria-hidden="true" />
+            <span class="sr-only">Overall: </span>
             not connected
           </span>
         )}
@@ -173,7 +217,10 @@ export function App({ api }: { api: CorralApi }) {
               aria-selected={route.view === t.id}
               aria-controls={`panel-${t.id}`}
               tabIndex={route.view === t.id ? 0 : -1}
-              onClick={() => go(routeOf(t.id))}
+              onClick={() => {
+                setLogsFrom(null);
+                go(routeOf(t.id));
+              }}
             >
               {t.label}
             </button>
@@ -199,10 +246,22 @@ export function App({ api }: { api: CorralApi }) {
         ) : route.view === 'settings' ? (
           <SettingsView snapshot={snapshot} onChange={changeSettings} />
         ) : (
-          <LogView api={api} snapshot={snapshot} selection={logSel} onSelect={(sel) => go({ view: 'logs', stack: sel.stack, services: sel.services })} notify={notify} />
+          <LogView
+            api={api}
+            snapshot={snapshot}
+            selection={logSel}
+            onSelect={(sel) => go({ view: 'logs', stack: sel.stack, services: sel.services })}
+            notify={notify}
+            focusOnOpen={focusLogs}
+            onOpened={() => setFocusLogs(false)}
+            {...(logsFrom !== null ? { back: backToStatus } : {})}
+          />
         )}
         </div>
       </main>
+      <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="state-announcer">
+        {announcement}
+      </div>
       <div class="notices" role="status" aria-live="polite">
         {notices.map((n) => (
           <div key={n.id} class={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : undefined}>
@@ -217,11 +276,11 @@ export function App({ api }: { api: CorralApi }) {
         <ConfirmDialog
           title={`Stop process ${confirmKill.portHolder.pid}?`}
           confirmLabel={`Yes, stop process ${confirmKill.portHolder.pid}`}
-          onCancel={() => setConfirmKill(null)}
+          onCancel={closeDialog}
           onConfirm={() => {
             const s = confirmKill;
             const holder = s.portHolder!;
-            setConfirmKill(null);
+            closeDialog();
             void run(pendingKey('killPortHolder', s.stack, s.name), `Stop process ${holder.pid}`, () =>
               api.killPortHolder({ stack: s.stack, service: s.name, pid: holder.pid, confirm: true }),
             );

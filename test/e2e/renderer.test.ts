@@ -298,7 +298,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
 
     // Scroll to the middle: the rows there are rendered, still a few dozen. Pause first,
     // so a redraw already scheduled while following cannot scroll back to the end.
-    await page.getByRole('button', { name: 'Follow', exact: true }).click();
+    await page.getByRole('button', { name: 'Following', exact: true }).click();
     await region.evaluate((el) => {
       el.scrollTop = el.scrollHeight / 2;
     });

@@ -262,18 +262,20 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
       const p = await probe();
       return p.height > p.view * 1.5;
     }, 10_000, 'enough lines to scroll');
-    const follow = page.getByRole('button', { name: 'Follow', exact: true });
-    await follow.click();
-    assert.equal(await follow.getAttribute('aria-pressed'), 'false');
+    // One button says the state: Following, or Paused with what came since and the way back.
+    const following = page.getByRole('button', { name: 'Following', exact: true });
+    const paused = page.getByRole('button', { name: /^Paused/ });
+    assert.equal(await following.getAttribute('aria-pressed'), 'true');
+    await following.click();
+    assert.equal(await paused.getAttribute('aria-pressed'), 'false');
     const held = await probe();
     await waitFor(async () => (await probe()).height > held.height + 100, 5000, 'lines arriving while paused');
     const still = await probe();
     assert.equal(still.top, held.top, 'paused view does not scroll');
     assert.equal(still.text, held.text, 'the same line stays in view');
-    const jump = page.getByRole('button', { name: /Jump to newest/ });
-    await waitForText(jump, /\(\d+ new\)/);
-    await jump.click();
-    assert.equal(await follow.getAttribute('aria-pressed'), 'true');
+    await waitForText(paused, /Paused — [\d,]+ new lines?, Jump to newest/);
+    await paused.click();
+    assert.equal(await following.getAttribute('aria-pressed'), 'true');
     await waitFor(async () => {
       const p = await probe();
       return p.top + p.view >= p.height - 20;

@@ -21,11 +21,15 @@ Options:
   -f, --follow       keep printing new lines until Ctrl-C
   -n, --lines N      how many lines of history (default 100)
       --since WHEN   only lines from then on: 30s, 5m, 2h, or a date (2026-01-31T10:00)
-  -t, --timestamps   show each line's time
+  -t, --timestamps   show each line's time where known: its own timestamp, or
+                     when the owner read it (lines followed with -f); — for
+                     an older line without one
       --file FILE    the stack file (default: ./corral.yaml)
   -s, --stack NAME   a stack the owner knows, by name
-      --json         one JSON object per line: {stack, service, ts, seq, text, cont?}
+      --json         one JSON object per line: {stack, service, ts, at?, stamped?, seq, text, cont?}
                      (seq: the line's position in the service's log, its identity;
+                     at: its time where known, stamped when that is its own
+                     timestamp; ts: the merge order only;
                      cont: a piece of a line longer than 16 KiB, continued next)
   -h, --help         this help
 
@@ -60,7 +64,8 @@ Exit: 0 (also on Ctrl-C while following); 2 usage (unknown service); 4 no owner.
     const print = (l: LogLine) => {
       if (values.json) return void out.stdout.write(JSON.stringify(l) + '\n');
       const color = SERVICE_COLORS[all.indexOf(l.service) % SERVICE_COLORS.length]!;
-      const ts = values.timestamps ? out.paint('dim', new Date(l.ts).toISOString() + ' ') : '';
+      // Only a known time (shared/api.ts LogLine.at), never the order key's estimate.
+      const ts = values.timestamps ? out.paint('dim', (l.at !== undefined ? new Date(l.at).toISOString() : '—'.padEnd(24)) + ' ') : '';
       out.line(`${out.paint(color, l.service.padEnd(width))} ${out.paint('dim', '|')} ${ts}${out.text(l.text)}`);
     };
 

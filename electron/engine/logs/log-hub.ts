@@ -1,7 +1,8 @@
 // Reading and following service logs. Services write their files directly; the
 // owner tails them (fs.watch as a hint, stat polling as the truth), detects
-// truncation and rotation, and stamps lines as it reads them so several
-// services can be merged in time order.
+// truncation and rotation, and stamps lines as it reads them (the time a
+// line arrived; history read back from a file has only the lines' own
+// timestamps) so several services can be merged in time order.
 import { openSync, readSync, closeSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, basename } from 'node:path';
 import type { LogBatch, LogCursor, LogLine } from '../../../shared/api.js';
@@ -149,9 +150,11 @@ export interface ReadOptions {
 }
 
 /**
- * The last `lines` lines of one service, from every kept file. Lines without
- * their own timestamp get one interpolated between the file's birth and last
- * write by byte offset: good enough to interleave history.
+ * The last `lines` lines of one service, from every kept file (the current
+ * one and its rotations, oldest first). A line's time (`at`) is known only
+ * where it starts with its own timestamp; the others are ordered (`ts`) by an
+ * estimate between the file's birth and last write by byte offset, good
+ * enough to interleave history, and carry no `at`.
  */
 export function readServiceLog(path: string, stack: string, service: string, opts: ReadOptions): LogLine[] {
   const { lines, since, from, before, cut } = opts;
@@ -176,9 +179,11 @@ export function readServiceLog(path: string, stack: string, service: string, opt
       if (from !== undefined && l.pos < from) return;
       if (before !== undefined && l.pos >= before) return;
       const off = l.pos - f.base;
-      const ts = parseLineTimestamp(l.text) ?? (f.size > 0 ? f.birthMs + ((f.mtimeMs - f.birthMs) * off) / f.size : f.mtimeMs);
+      // Only the line's own timestamp is a known time; the estimate orders it, and is never shown.
+      const own = parseLineTimestamp(l.text);
+      const ts = own ?? (f.size > 0 ? f.birthMs + ((f.mtimeMs - f.birthMs) * off) / f.size : f.mtimeMs);
       if (since !== undefined && ts < since) return;
-      chunk.push({ stack, service, ts, seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
+      chunk.push({ stack, service, ts, seq: l.pos, text: l.text, ...(own !== null ? { at: own, stamped: true as const } : {}), ...(l.cont ? { cont: true as const } : {}) });
       bytes += l.text.length;
       // Bounded whatever the file holds: only the last lines asked, and at most READ_MAX_CHARS of text.
       while (chunk.length - head > lines - have || bytes > READ_MAX_CHARS) bytes -= chunk[head++]!.text.length;
@@ -196,7 +201,21 @@ export function readServiceLog(path: string, stack: string, service: string, opt
     chunks.unshift(take);
     if (from !== undefined && from >= f.base) break;
   }
-  return chunks.flat();
+  return inFileOrder(chunks.flat());
+}
+
+/**
+ * Keeps a service's lines in their own (file) order when merged by `ts`: an
+ * order key never goes back (a line stamped earlier than the one before it,
+ * or an estimate behind a stamp, takes the previous key). `at` is untouched.
+ */
+function inFileOrder(lines: LogLine[]): LogLine[] {
+  let prev = -Infinity;
+  for (const l of lines) {
+    if (l.ts < prev) l.ts = prev;
+    else prev = l.ts;
+  }
+  return lines;
 }
 
 /**
@@ -210,6 +229,8 @@ class Tailer {
   private offset = 0;
   private splitter: LineSplitter;
   private tokens = READ_BURST_BYTES;
+  /** The last order key delivered: the next is never before it (see inFileOrder). */
+  private lastTs = -Infinity;
   private refilled = performance.now();
   private timer: NodeJS.Timeout;
   private watcher: FSWatcher | null = null;
@@ -268,8 +289,12 @@ class Tailer {
   poll(): void {
     const now = Date.now();
     const lines: LogLine[] = [];
+    // Read as it arrived: the read time is when the line was written (to within the poll interval).
     const emit = (l: RawLine) => {
-      lines.push({ stack: this.stack, service: this.service, ts: parseLineTimestamp(l.text) ?? now, seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
+      const own = parseLineTimestamp(l.text);
+      const at = own ?? now;
+      this.lastTs = Math.max(this.lastTs, at);
+      lines.push({ stack: this.stack, service: this.service, ts: this.lastTs, at, ...(own !== null ? { stamped: true as const } : {}), seq: l.pos, text: l.text, ...(l.cont ? { cont: true as const } : {}) });
     };
     try {
       this.read(emit);

@@ -10,6 +10,8 @@ import { LogSearch, matcher } from './search.js';
 import { VirtualList, type VirtualListHandle } from './VirtualList.js';
 import { LineText } from './LineText.js';
 import { copyText } from '../clipboard.js';
+import { lineTime, lineTimeIso, lineTimeSource } from './line-time.js';
+import { loadLogPrefs, saveLogPrefs, type LogViewPrefs } from './view-prefs.js';
 
 export const ROW_HEIGHT = 18;
 /** The first read: enough to fill any window, small enough to arrive at once. */
@@ -32,6 +34,11 @@ interface Props {
   selection: LogSelection | null;
   onSelect: (sel: LogSelection) => void;
   notify: (kind: 'info' | 'error', text: string) => void;
+  /** Opened from a control elsewhere (a status row's Logs): the focus goes to the lines. */
+  focusOnOpen?: boolean;
+  onOpened?: () => void;
+  /** Where the logs were opened from, to go back to (a button, and Escape). */
+  back?: () => void;
 }
 
 function useFrameInvalidate(): [number, () => void] {
@@ -48,7 +55,7 @@ function useFrameInvalidate(): [number, () => void] {
   return [tick, invalidate];
 }
 
-export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
+export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpen, onOpened, back }: Props) {
   const stacks = snapshot?.stacks ?? [];
   const sel: LogSelection | null = selection ?? (stacks[0] ? { stack: stacks[0].name, services: stacks[0].services.map((s) => s.name) } : null);
   const selKey = sel ? `${sel.stack}\u0000${sel.services.join(',')}` : '';
@@ -57,7 +64,14 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
 
   const [tick, invalidate] = useFrameInvalidate();
   const [filter, setFilter] = useState('');
-  const [onlyMatches, setOnlyMatches] = useState(true);
+  const [prefs, setPrefs] = useState<LogViewPrefs>(loadLogPrefs);
+  const setPref = (patch: Partial<LogViewPrefs>) =>
+    setPrefs((p) => {
+      const next = { ...p, ...patch };
+      saveLogPrefs(next);
+      return next;
+    });
+  const { onlyMatches, timestamps } = prefs;
   const [follow, setFollow] = useState(true);
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
   const [current, setCurrent] = useState(-1);
@@ -66,10 +80,12 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
   const list = useRef<VirtualListHandle | null>(null);
   const filterInput = useRef<HTMLInputElement>(null);
 
+  /** Live lines received since the view opened. */
+  const arrived = useRef(0);
   const followRef = useRef(follow);
   followRef.current = follow;
 
-  const store = useMemo(() => new LogStore(), [selKey]);
+  const store = useMemo(() => new LogStore(merged), [selKey]);
   const search = useMemo(() => new LogSearch(store, invalidate), [store]);
   useEffect(() => () => search.dispose(), [search]);
 
@@ -121,6 +137,7 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
         });
         return;
       }
+      arrived.current += batch.lines.length;
       store.append(batch.lines);
       search.sync();
       invalidate();
@@ -137,9 +154,10 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
   const highlight = useMemo(() => matcher(search.query, true), [search.query]);
   const currentLine = current >= 0 ? search.matches[current] : undefined;
 
+  // New lines are counted in the whole log, whatever the filter shows (older history loaded meanwhile is not new).
   const setFollowing = (on: boolean) => {
     setFollow(on);
-    if (!on) setPausedAt(count);
+    if (!on) setPausedAt(arrived.current);
   };
 
   const goToMatch = (delta: 1 | -1) => {
@@ -162,7 +180,8 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
     const out: string[] = [];
     for (let r = from; r < count; r++) {
       const l = store.lines[lineIndex(r)]!;
-      out.push(merged ? `${l.service} | ${plainText(l)}` : plainText(l));
+      // What the view shows: the time column when it is on, the service when several are merged.
+      out.push(`${timestamps ? `${lineTimeIso(l)} ` : ''}${merged ? `${l.service} | ` : ''}${plainText(l)}`);
     }
     try {
       await copyText(out.join('\n') + (out.length > 0 ? '\n' : ''));
@@ -186,18 +205,30 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
     }
   };
 
-  // "/" focuses the filter, as in most log tools.
+  // "/" focuses the filter, as in most log tools; Escape goes back where the logs were opened from.
+  const backRef = useRef(back);
+  backRef.current = back;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
-      if (e.key === '/' && !e.ctrlKey && !e.metaKey && !(t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA'))) {
+      const typing = t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA');
+      if (e.key === '/' && !e.ctrlKey && !e.metaKey && !typing) {
         e.preventDefault();
         filterInput.current?.focus();
+      } else if (e.key === 'Escape' && !e.defaultPrevented && backRef.current && !document.querySelector('dialog[open]')) {
+        e.preventDefault();
+        backRef.current();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
+
+  useEffect(() => {
+    if (!focusOnOpen || !sel) return;
+    list.current?.focus();
+    onOpened?.();
+  }, [focusOnOpen, selKey]);
 
   if (!sel || !stackSnap) {
     return (
@@ -215,13 +246,20 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
   };
 
   const allServices = stackSnap.services.map((s) => s.name);
-  const newLines = follow ? 0 : Math.max(0, count - pausedAt);
+  const newLines = follow ? 0 : Math.max(0, arrived.current - pausedAt);
+  const now = Date.now();
   const renderRow = (row: number) => {
     const idx = lineIndex(row);
     const l = store.lines[idx];
-    if (!l) return <div class="row" />;
+    const place = { role: 'listitem' as const, 'aria-posinset': row + 1, 'aria-setsize': count };
+    if (!l) return <div class="row" {...place} />;
     return (
-      <div class={idx === currentLine ? 'row current' : 'row'}>
+      <div class={idx === currentLine ? 'row current' : 'row'} {...place} aria-current={idx === currentLine ? 'true' : undefined}>
+        {timestamps && (
+          <span class={l.at === undefined ? 'time unknown' : 'time'} title={lineTimeSource(l)}>
+            {lineTime(l, now)}
+          </span>
+        )}
         {merged && <span class={`tag c${serviceColour(l.service, allServices)}`}>{l.service}</span>}
         <span class="text">
           <LineText text={l.text} highlight={highlight} />
@@ -236,7 +274,12 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
 
   return (
     <div class="logs">
-      <div class="log-toolbar" role="toolbar" aria-label="Log controls">
+      <div class="log-toolbar" aria-label="Log controls" role="group">
+        {back && (
+          <button type="button" class="back" onClick={back} title="Back to the status view (Escape)">
+            <span aria-hidden="true">← </span>Back to status
+          </button>
+        )}
         {stacks.length > 1 && (
           <label class="field">
             <span class="sr-only">Stack</span>
@@ -289,7 +332,7 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
             }}
           />
           <label class="check">
-            <input type="checkbox" checked={onlyMatches} onChange={(e) => setOnlyMatches((e.currentTarget as HTMLInputElement).checked)} />
+            <input type="checkbox" checked={onlyMatches} onChange={(e) => setPref({ onlyMatches: (e.currentTarget as HTMLInputElement).checked })} />
             Only matching lines
           </label>
           <button type="button" class="small" aria-label="Previous match" disabled={search.matches.length === 0} onClick={() => goToMatch(-1)}>
@@ -299,12 +342,23 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
             ↓
           </button>
         </div>
+        <label class="check">
+          <input type="checkbox" checked={timestamps} onChange={(e) => setPref({ timestamps: (e.currentTarget as HTMLInputElement).checked })} />
+          Timestamps
+        </label>
         <div class="log-actions">
-          <button type="button" aria-pressed={follow} onClick={() => setFollowing(!follow)} title="Keep the newest line in view">
-            Follow
-          </button>
-          <button type="button" class="jump" onClick={() => setFollowing(true)} disabled={follow}>
-            Jump to newest{newLines > 0 ? ` (${newLines.toLocaleString()} new)` : ''}
+          {/* One button, two states its label says: following the newest line, or paused (scrolled up) with what came since. */}
+          <button
+            type="button"
+            class={follow ? 'follow following' : 'follow paused'}
+            aria-pressed={follow}
+            onClick={() => setFollowing(!follow)}
+            title={follow ? 'Showing each new line as it arrives. Press to pause (or scroll up).' : 'Press (or End in the lines) to follow the newest lines again.'}
+          >
+            <span class="follow-icon" aria-hidden="true">
+              {follow ? '▼' : '❚❚'}
+            </span>
+            {follow ? 'Following' : `Paused${newLines > 0 ? ` — ${newLines.toLocaleString()} new line${newLines === 1 ? '' : 's'}` : ''}, Jump to newest`}
           </button>
           <button type="button" onClick={() => void copy()} disabled={count === 0} title="Copy the lines shown (filter applied)">
             Copy
@@ -337,6 +391,10 @@ export function LogView({ api, snapshot, selection, onSelect, notify }: Props) {
       />
       <div class="log-status">
         <span>{store.lines.length.toLocaleString()} lines</span>
+        {/* The state, said once when it changes (never the count of lines, which changes with every line). */}
+        <span class="sr-only follow-said" aria-live="polite">
+          {phase.kind === 'ready' || phase.kind === 'history' ? (follow ? 'Following the newest lines.' : 'Paused: the view holds still while lines arrive. End or Jump to newest follows again.') : ''}
+        </span>
         <span aria-live="polite" class="match-info">
           {matchInfo && (current >= 0 ? `${(current + 1).toLocaleString()} of ${matchInfo}` : matchInfo)}
         </span>

@@ -14,6 +14,8 @@ export interface VirtualListHandle {
   /** The first row in view. */
   firstVisible(): number;
   scrollToRow(index: number): void;
+  /** Puts the keyboard focus on the lines (arrows, Page Up/Down, Home and End scroll them). */
+  focus(): void;
 }
 
 interface Props {
@@ -99,6 +101,9 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
       firstVisible() {
         return Math.floor((scrollTop * ratio) / rowHeight);
       },
+      focus() {
+        ref.current?.focus();
+      },
       scrollToRow(index) {
         const el = ref.current;
         if (!el) return;
@@ -114,7 +119,19 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
     if (!el || e.altKey || e.metaKey) return;
     if (e.key === 'Home' || (e.key === 'ArrowUp' && e.ctrlKey)) {
       e.preventDefault();
+      if (followRef.current) onFollowChange(false);
       el.scrollTop = 0;
+    } else if (!e.ctrlKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown' || e.key === 'PageUp' || e.key === 'PageDown')) {
+      // Scrolled here, at once (the browser's own scroll is animated: an End pressed
+      // meanwhile would be undone by the rest of the animation). Up stops following
+      // first, so a row arriving meanwhile does not pull the view back; reaching the
+      // end follows again (onScroll).
+      e.preventDefault();
+      const up = e.key === 'ArrowUp' || e.key === 'PageUp';
+      if (up && followRef.current) onFollowChange(false);
+      const step = e.key.startsWith('Page') ? Math.max(rowHeight, el.clientHeight - rowHeight) : rowHeight;
+      const top = Math.max(0, Math.min(maxContent, el.scrollTop * ratio + (up ? -step : step)));
+      el.scrollTop = toScroll(top);
     } else if (e.key === 'End' || (e.key === 'ArrowDown' && e.ctrlKey)) {
       e.preventDefault();
       onFollowChange(true);
@@ -137,7 +154,8 @@ export function VirtualList({ count, rowHeight, renderRow, follow, onFollowChang
   return (
     <div ref={ref} class={cls ? `vlist ${cls}` : 'vlist'} tabIndex={0} role="region" aria-label={label} onScroll={onScroll} onKeyDown={onKeyDown} onWheel={onWheel}>
       <div class="vlist-space" style={{ height: `${virtual}px` }}>
-        <div class="vlist-rows" style={{ transform: `translateY(${blockTop}px)` }}>
+        {/* Rows are list items that say their place in the whole list (aria-posinset/setsize), not in the few rendered. */}
+        <div class="vlist-rows" role="list" style={{ transform: `translateY(${blockTop}px)` }}>
           {rows}
         </div>
       </div>

@@ -227,7 +227,7 @@ function FailedPanel({ s, now }: { s: ServiceSnapshot; now: number }) {
         Corral will not restart it on its own. Fix the cause, then press <em>Restart</em>.
       </p>
       {s.lastLogLines.length > 0 && (
-        <pre class="last-lines" aria-label={`Last log lines of ${s.name}`}>
+        <pre class="last-lines" role="group" tabIndex={0} aria-label={`Last log lines of ${s.name}`}>
           {s.lastLogLines.map((l) => (
             <div>
               <LineText text={l} highlight={null} />
