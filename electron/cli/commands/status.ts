@@ -4,7 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { stackFileOf, resolveStackName } from '../stack-ref.js';
 import { ago, table } from '../output.js';
 import type { ServiceSnapshot } from '../../../shared/state.js';
-import { explainService, summarizeStack } from '../../../shared/explain.js';
+import { explainService, explainStackChange, summarizeStack } from '../../../shared/explain.js';
 
 export const status: Verb = {
   name: 'status',
@@ -54,6 +54,8 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
       const { aggregate, text } = summarizeStack(st.services);
       const colour = aggregate === 'degraded' ? 'starting' : aggregate === 'partial' ? 'running' : aggregate;
       out.line(`\n${out.paint('bold', st.name)}  ${out.paint(out.stateColor(colour), text)}  ${out.paint('dim', st.file)}`);
+      // The stack file changed on disk: what `corral up` would do (never done by itself).
+      if (st.pending) out.line(out.paint(st.pending.error ? 'red' : 'yellow', explainStackChange(st.file, st.pending, Date.now())));
       const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORTS', 'NOTE'].map((h) => out.paint('dim', h))];
       for (const s of st.services) rows.push([s.name, out.paint(out.stateColor(s.state), s.state), s.pid ? String(s.pid) : '-', s.startedAt && s.pid ? ago(Date.now() - s.startedAt) : '-', String(s.restarts), s.ports.join(',') || '-', note(s)]);
       for (const r of table(rows)) out.line(r);
