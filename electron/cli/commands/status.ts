@@ -14,13 +14,16 @@ export const status: Verb = {
 Shows each service: state, pid, uptime, restarts, ports, and why it is in its
 state when that is not obvious (waiting for a dependency, crashed, port held).
 "adopted" means the service was started by an earlier owner and taken over.
+When the stack file changed on disk since it was applied, a line under the
+stack says what \`corral up\` would restart, add and stop (or why the file
+cannot be applied); nothing is applied until you run \`corral up\`.
 Acts on the stack of ./corral.yaml when there is one, else on every stack.
 
 Options:
   -f, --file FILE   the stack file (default: ./corral.yaml)
   -s, --stack NAME  a stack the owner knows, by name
   -a, --all         every stack the owner knows
-      --json        a list of stacks, each {name, file, services: [{name,
+      --json        a list of stacks, each {name, file, pending, services: [{name,
                     state, pid, restarts, ports, adopted, desired, health,
                     lastExit, reason, …}]}
   -h, --help        this help
