@@ -51,7 +51,8 @@ export class TreeWatch {
   private readonly changed = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  private warnedBound = false;
+  /** No more directories are added: the bound, or the system's watch limit, was reached (said once). */
+  private full = false;
 
   constructor(
     readonly paths: readonly string[],
@@ -81,12 +82,8 @@ export class TreeWatch {
 
   /** Watches `dir` and every directory below it that is not ignored (Linux). */
   private async walk(dir: string): Promise<void> {
-    if (this.closed || this.watchers.has(dir)) return;
-    if (this.watchers.size >= MAX_WATCHED_DIRS) {
-      if (!this.warnedBound) this.opts.onProblem(`more than ${MAX_WATCHED_DIRS} directories to watch; changes in the others are not seen: watch a narrower path`);
-      this.warnedBound = true;
-      return;
-    }
+    if (this.closed || this.full || this.watchers.has(dir)) return;
+    if (this.watchers.size >= MAX_WATCHED_DIRS) return this.stopGrowing(`more than ${MAX_WATCHED_DIRS} directories to watch`);
     this.watchDir(dir, ALL, false);
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) if (e.isDirectory() && !IGNORED_DIRS.has(e.name)) await this.walk(join(dir, e.name));
@@ -106,11 +103,21 @@ export class TreeWatch {
         if (!recursive && accept === ALL) void this.maybeDir(full);
       });
     } catch (e) {
-      return this.opts.onProblem(`cannot watch ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      // The user's inotify watches (fs.inotify.max_user_watches) or descriptors are used up.
+      if (code === 'ENOSPC' || code === 'EMFILE') return this.stopGrowing(`the system's limit on watches was reached (${code}) at ${dir}`);
+      // Gone between the listing and the watch (ENOENT), or unreadable: its parent still sees it change.
+      if (code !== 'ENOENT') this.opts.onProblem(`cannot watch ${dir}: ${code ?? (e as Error).message}`);
+      return;
     }
     // The directory was removed (or became unreadable): forget it; its parent sees it come back.
     w.on('error', () => this.unwatch(dir));
     this.watchers.set(dir, w);
+  }
+
+  private stopGrowing(why: string): void {
+    if (!this.full) this.opts.onProblem(`${why}; changes in directories not watched yet are not seen: watch narrower paths`);
+    this.full = true;
   }
 
   private async maybeDir(path: string): Promise<void> {
