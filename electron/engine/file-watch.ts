@@ -22,7 +22,7 @@ const IGNORED_DIRS = new Set(['.git', 'node_modules']);
  * `4913` probe, `file~` backups, emacs's `.#file` locks and `#file#`
  * autosaves, JetBrains' `___jb_tmp___`, `.DS_Store`.
  */
-const TEMP_FILE = /(^\.#)|(^#.*#$)|(~$)|(\.sw[a-p]x?$)|(^4913$)|(___jb_(tmp|old)___$)|(^\.DS_Store$)|(\.crswap$)/;
+const TEMP_FILE = /(^\.#)|(^#.*#$)|(~$)|(\.sw[a-px]x?$)|(^4913$)|(___jb_(tmp|old)___$)|(^\.DS_Store$)|(\.crswap$)/;
 
 /** A bound on directories watched per service: a watch of `~` must not take every inotify watch of the user. */
 export const MAX_WATCHED_DIRS = 10_000;

@@ -152,8 +152,11 @@ test('watch: a change under a watched path restarts the service once per burst; 
 
     // A burst of writes (a formatter, a git checkout): one restart.
     const logged = restartsLogged();
-    for (let i = 0; i < 6; i++) {
+    let widestGap = 0;
+    for (let i = 0, last = performance.now(); i < 6; i++) {
       writeFileSync(join(dir, 'src', `f${i}.js`), `// ${i}\n`);
+      widestGap = Math.max(widestGap, performance.now() - last);
+      last = performance.now();
       await sleep(60);
     }
     const third = await waitFor(async () => {
@@ -162,8 +165,11 @@ test('watch: a change under a watched path restarts the service once per burst; 
     }, NOTICE_MS, 'a restart for the burst');
     // Quiet for well past the debounce: no second restart follows.
     await sleep(2000);
-    assert.equal(restartsLogged(), logged + 1, ownerLog());
-    assert.equal((await web()).pid, third.pid);
+    // A test process stalled past the debounce between two writes made two bursts; that says nothing about the debounce.
+    if (widestGap < 400) {
+      assert.equal(restartsLogged(), logged + 1, ownerLog());
+      assert.equal((await web()).pid, third.pid);
+    }
     assert.equal((await web()).state, 'running', 'three restarts for changes are no crash loop');
 
     // node_modules, .git and editor temporary files do not count.
@@ -174,15 +180,20 @@ test('watch: a change under a watched path restarts the service once per burst; 
     await sleep(2000);
     assert.equal((await web()).pid, third.pid, ownerLog());
 
-    // A directory created later is watched too.
+    // A directory created later (a change in itself) is watched too.
+    const quiet = (await web()).pid;
     mkdirSync(join(dir, 'src', 'routes'));
-    await sleep(300);
+    const withRoutes = await waitFor(async () => {
+      const s = await web();
+      return s.state === 'running' && s.pid !== quiet ? s : null;
+    }, NOTICE_MS, 'a restart for the new directory');
+    await sleep(1000);
     writeFileSync(join(dir, 'src', 'routes', 'a.js'), '// a\n');
     const fourth = await waitFor(async () => {
       const s = await web();
-      return s.state === 'running' && s.pid !== third.pid ? s : null;
-    }, NOTICE_MS, 'a restart for a file in a new directory');
-    assert.match(ownerLog(), /restarting: src\/routes\/a\.js changed|restarting: src\/routes(\/a\.js)? and \d+ other files? changed/);
+      return s.state === 'running' && s.pid !== withRoutes.pid ? s : null;
+    }, NOTICE_MS, 'a restart for a file in the new directory');
+    assert.match(ownerLog(), /restarting: src\/routes\/a\.js changed/);
 
     // Stopped by the user: no longer watched.
     const down = await h.run(['down'], { cwd: dir });
