@@ -201,7 +201,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       existing.spec = spec;
       for (const s of spec.services) if (!existing.services.has(s.name)) existing.services.set(s.name, this.makeSupervisor(spec.name, s));
       existing.services = new Map(spec.services.map((s) => [s.name, existing.services.get(s.name)!]));
-      existing.fileWatch?.recheck();
+      if (existing.fileWatch) existing.fileWatch.recheck();
+      else if (spec.file) existing.fileWatch = this.watchStackFile(existing);
     } else {
       const rt = this.installStack(spec, {});
       const reconcile = new Reconciler({ dir: this.dir, log: (l: string) => this.log(l), scan: null });

@@ -356,7 +356,13 @@ export class ServiceSupervisor {
     this.ctx.log(`${this.ctx.stack}/${this.name}: restarting: ${what}`);
     this.watchRestart = cause;
     const o = await this.restartNow();
-    if (!o.ok) this.ctx.log(`${this.ctx.stack}/${this.name}: restart for changed files failed: ${o.message}`);
+    if (o.ok) return;
+    this.ctx.log(`${this.ctx.stack}/${this.name}: restart for changed files failed: ${o.message}`);
+    // Refused before anything was stopped (its cwd is gone): what runs was not restarted.
+    if (o.notStarted && this.watchRestart === cause) {
+      this.watchRestart = null;
+      this.changed();
+    }
   }
 
   private fire(e: ServiceEvent): void {
