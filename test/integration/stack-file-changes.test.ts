@@ -89,6 +89,9 @@ ${svcYaml('api', ['--tick', '1000'], `    env: { MODE: "${api}" }\n`)}${svcYaml(
       await waitFor(async () => (await stackOf(h, dir)).pending?.add.length === 1, NOTICE_MS, 'pending again');
       const applied = await c.call('applyStack', { stack: 'app' });
       assert.deepEqual(applied.recreated, ['api']);
+      const ownerLog = readFileSync(h.dir.ownerLog, 'utf8');
+      assert.match(ownerLog, /app: .*corral\.yaml changed on disk; not applied until `corral up` or Apply/);
+      assert.match(ownerLog, /app: applying .*corral\.yaml \(restart api; add cache; stop old-worker\)/);
       assert.ok(applied.outcomes.every((o) => o.ok), JSON.stringify(applied.outcomes));
       const after = await stackOf(h, dir);
       assert.deepEqual(after.services.map((s) => [s.name, s.state]), [['api', 'running'], ['worker', 'running'], ['cache', 'running']]);

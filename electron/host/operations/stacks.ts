@@ -1,9 +1,11 @@
 // Stack files through the control socket: `corral up` registers the file of
 // the caller's directory and starts it, like `docker compose up`. The file is
-// read by the owner, with the caller's environment for `${VAR}`.
+// read by the owner, with the caller's environment for `${VAR}`. `applyStack`
+// (the window's and the tray's Apply) applies a registered file as it is now.
 import type { Owner } from '../../engine/owner.js';
 import type { StackSpec } from '../../../shared/stack.js';
 import { aggregateState } from '../../../shared/state.js';
+import { stackChangeEffects } from '../../../shared/explain.js';
 import type { StackApplied } from '../../../shared/api.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../../shared/errors.js';
 import { diffStacks, planApply, restartsOf, type ServiceNow } from '../../engine/stack-plan.js';
@@ -44,12 +46,12 @@ export async function applyStackFile(owner: Owner, stack: string): Promise<Stack
   if (!current) throw new NotFoundError(`No stack named \`${stack}\`. Known stacks: ${owner.stackNames().join(', ') || 'none'}.`);
   if (!current.file) throw new BadRequestError(`Stack \`${stack}\` has no stack file to apply.`);
   const spec = await loadStackFile(current.file, { env: readingEnv(current) });
-  if (spec.name !== current.name) throw new ConflictError(renamedMessage(current, spec.name));
+  if (spec.name !== current.name) throw new ConflictError(`Cannot apply ${current.file}: ${renamedMessage(current, spec.name)}.`);
   const plan = planApply(current, spec, (n) => serviceNow(owner, stack, n));
+  owner.log(`${stack}: applying ${spec.file} (${stackChangeEffects(plan) || 'nothing to restart, add or stop'})`);
   if (plan.targets.length === 0) {
     // Nothing of the stack is up: the new definition is recorded (what left the file is dropped), nothing starts.
     await owner.addStack(spec);
-    owner.log(`${stack}: ${spec.file} applied; nothing of it runs, nothing started`);
     return { stack, outcomes: [], recreated: [] };
   }
   return applySpec(owner, spec, plan.targets);
