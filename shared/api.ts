@@ -92,6 +92,13 @@ export interface ActionResult {
   outcomes: ActionOutcome[];
 }
 
+/** A stack file applied (`corral up`, Apply): the outcome of each service started, and those restarted because their definition changed. */
+export interface StackApplied extends ActionResult {
+  stack: string;
+  /** Services restarted because their definition changed in the stack file. */
+  recreated: string[];
+}
+
 export type { Settings } from './state.js';
 
 export const settingsSchema = z.strictObject({
@@ -130,6 +137,11 @@ export const calls = {
   openLogFolder: { req: z.strictObject({ stack: name, service: name.optional() }), res: {} as { path: string; opened: boolean } },
   /** Opens the service's `url` (or its http health check's address) in the desktop's browser, where a desktop exists. */
   openService: { req: z.strictObject({ stack: name, service: name }), res: {} as { url: string; opened: boolean } },
+  /**
+   * Applies the stack file as it is on disk now (what `pending` announced): read again and
+   * validated, then what `corral up` does for the services the user has up. Never done by itself.
+   */
+  applyStack: { req: z.strictObject({ stack: name }), res: {} as StackApplied },
   getSettings: { req: z.strictObject({}), res: {} as Settings },
   setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
 } as const;

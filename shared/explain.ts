@@ -2,13 +2,14 @@
 // what it waits for, why it restarted, its last exit, who holds its port. Every
 // view (CLI status and up/down, the window, the tray, notifications) takes its
 // words from here, so no two of them can disagree. Pure: the snapshot in, text out.
-import { aggregateState, describeExit, type Aggregate, type ServiceSnapshot } from './state.js';
+import { aggregateState, describeExit, type Aggregate, type ServiceSnapshot, type StackChange, type WatchRestart } from './state.js';
 import { formatDuration } from './duration.js';
 
 type Explained = Pick<
   ServiceSnapshot,
   'name' | 'state' | 'desired' | 'pid' | 'adopted' | 'restarts' | 'lastExit' | 'health' | 'reason' | 'held' | 'nextRestartAt' | 'survivors' | 'portHolder' | 'oneshot' | 'logMissing' | 'daemonized'
->;
+> &
+  Partial<Pick<ServiceSnapshot, 'watchRestart'>>;
 
 /** How a dependency condition reads after "waiting for db to be …". */
 const CONDITION_WORD = { started: 'started', healthy: 'healthy', completed: 'completed' } as const;
@@ -41,6 +42,7 @@ function explainState(s: Explained): string {
     case 'running': {
       if (s.oneshot) return s.adopted ? 'one-shot task, running (adopted from an earlier owner)' : 'one-shot task, running';
       const parts: string[] = [];
+      if (s.watchRestart) parts.push(`restarted: ${changedFiles(s.watchRestart)}`);
       if (s.adopted) parts.push('adopted from an earlier owner');
       if (s.daemonized) parts.push(`it forked into the background; Corral follows pid ${s.pid}`);
       if (s.restarts > 0 && s.lastExit && s.lastExit.reason !== 'stopped') parts.push(`restarted ${times(s.restarts)}; last exit: ${describeExit(s.lastExit)}`);
@@ -107,4 +109,58 @@ export function summarizeStack(services: readonly Explained[]): StackSummary {
 export function serviceLine(s: Explained): string {
   const why = explainService(s);
   return why ? `${s.name}: ${s.state} (${why})` : `${s.name}: ${s.state}`;
+}
+
+/** "src/server.js changed", "src/a.js and 2 other files changed". */
+function changedFiles(w: WatchRestart): string {
+  return `${w.file}${w.others > 0 ? ` and ${w.others} other file${w.others > 1 ? 's' : ''}` : ''} changed`;
+}
+
+/** "just now", "40 s ago", "2 min ago", "3 h ago", "2 days ago". */
+function agoText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} days ago`;
+}
+
+const fileName = (path: string) => path.slice(path.lastIndexOf('/') + 1) || 'the stack file';
+
+/** A validator's message is one line per problem: the first, and how many more. */
+function firstProblem(error: string): string {
+  const lines = error.split('\n').filter((l) => l.trim() !== '');
+  const more = lines.length - 1;
+  return more > 0 ? `${lines[0]} (and ${more} more problem${more > 1 ? 's' : ''})` : (lines[0] ?? error);
+}
+
+/** What applying a changed stack file does, as a list: "restart api, worker; add cache; stop old-worker"; '' when it only records the file. */
+export function stackChangeEffects(change: Pick<StackChange, 'restart' | 'add' | 'remove'>): string {
+  const parts: string[] = [];
+  if (change.restart.length > 0) parts.push(`restart ${change.restart.join(', ')}`);
+  if (change.add.length > 0) parts.push(`add ${change.add.join(', ')}`);
+  if (change.remove.length > 0) parts.push(`stop ${change.remove.join(', ')}`);
+  return parts.join('; ');
+}
+
+/**
+ * The stack file changed on disk (`StackSnapshot.pending`), in one sentence:
+ * "corral.yaml changed 2 min ago: `corral up` would restart api, worker; add
+ * cache; stop old-worker", or why it cannot be applied. `now`: epoch ms.
+ */
+export function explainStackChange(file: string, change: StackChange, now: number): string {
+  const when = `${fileName(file)} changed ${agoText(now - change.at)}`;
+  if (change.error !== null) return `${when} and cannot be applied: ${firstProblem(change.error)}`;
+  const effects = stackChangeEffects(change);
+  return effects ? `${when}: \`corral up\` would ${effects}` : `${when}: \`corral up\` would apply it without restarting anything`;
+}
+
+/** The one action that applies it (the tray's item, the window's button title): "Apply changes to demo (restarts api, worker)". */
+export function applyStackLabel(stack: string, change: Pick<StackChange, 'restart' | 'add' | 'remove'>): string {
+  const parts: string[] = [];
+  if (change.restart.length > 0) parts.push(`restarts ${change.restart.join(', ')}`);
+  if (change.add.length > 0) parts.push(`adds ${change.add.join(', ')}`);
+  if (change.remove.length > 0) parts.push(`stops ${change.remove.join(', ')}`);
+  return `Apply changes to ${stack}${parts.length > 0 ? ` (${parts.join('; ')})` : ''}`;
 }

@@ -323,6 +323,11 @@ const service = z
       .boolean({ error: got('true or false') })
       .default(false)
       .describe('A program that forks into the background and exits 0 while starting (pg_ctl start, redis-server --daemonize yes) is an error saying how to run it in the foreground, instead of being followed in the background.'),
+    watch: stringOrList('a path')
+      .optional()
+      .describe(
+        "Directories or files, relative to the stack file's directory, whose changes restart the service while it runs (500 ms after the last change; `.git`, `node_modules` and editor temporary files are ignored). For services without a reloader of their own.",
+      ),
     oneshot: z
       .boolean({ error: got('true or false') })
       .default(false)
@@ -345,6 +350,8 @@ const service = z
     oneshot: s.oneshot,
     foregroundOnly: s.foreground_only,
     url: s.url ?? null,
+    /** As written, in order; resolved against the stack file's directory by the loader. */
+    watch: s.watch ?? [],
     /** Whether the file set a health check (a one-shot task takes none). */
     wrote: { health: s.health !== undefined },
   }));
@@ -408,6 +415,7 @@ function graphIssues(services: Record<string, ServiceFile>): GraphIssue[] {
       }
     }
     if (spec.oneshot && spec.wrote.health) issues.push({ path: ['services', svc, 'health'], message: 'A one-shot task has no health check: it is done when it exits 0' });
+    if (spec.oneshot && spec.watch.length > 0) issues.push({ path: ['services', svc, 'watch'], message: 'A one-shot task is never restarted, so it has nothing to watch: remove `watch` (or `oneshot`)' });
   }
   const cycle = findCycle(services);
   if (cycle) {

@@ -64,6 +64,11 @@ export interface ServiceSpec {
   foregroundOnly: boolean;
   /** Where the service is opened in a browser (`corral open`, Open in the window and tray); null: none declared. */
   url: string | null;
+  /**
+   * Absolute paths (directories or files) whose changes restart it while it runs
+   * (`watch` in the file); [] for none. Stacks registered before `watch` existed lack it.
+   */
+  watch?: string[];
 }
 
 export interface StackSpec {
@@ -73,6 +78,13 @@ export interface StackSpec {
   file: string;
   /** Services in a valid start order (dependencies first). */
   services: ServiceSpec[];
+  /**
+   * The `${VAR}`s the file was expanded with (null: unset then), so the owner
+   * reads the file again, when it changes on disk, as `corral up` read it.
+   */
+  vars?: Record<string, string | null>;
+  /** sha-256 of the file's text as read: a file saved without a change is not parsed again. */
+  digest?: string;
 }
 
 export const STACK_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

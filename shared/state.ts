@@ -113,6 +113,17 @@ export interface ServiceSnapshot {
   oneshot: boolean;
   /** Its resource use, sampled only while a view watches (or a status asks); null: not sampled, or nothing runs. */
   resources: ResourceUse | null;
+  /** Corral restarted it because files under its `watch` paths changed (cleared by any other start or stop). */
+  watchRestart?: WatchRestart | null;
+}
+
+/** A restart for a changed watched file: what changed (relative to the service's working directory) and when. */
+export interface WatchRestart {
+  /** The file that changed ("src/server.js"); when several did, the last one. */
+  file: string;
+  /** How many other files changed in the same burst. */
+  others: number;
+  at: number;
 }
 
 /** The stack file on disk differs from what the owner runs: what `corral up` (or Apply) would do. Never applied by itself. */

@@ -8,7 +8,7 @@ import type { ApiHandlers } from './ipc.js';
 import type { TrayActions } from './tray-menu.js';
 
 export interface ActionDeps {
-  api: Pick<ApiHandlers, 'start' | 'stop' | 'restart' | 'openService'>;
+  api: Pick<ApiHandlers, 'start' | 'stop' | 'restart' | 'openService' | 'applyStack'>;
   snapshot(): Snapshot;
   settings(): Settings;
   setSettings(partial: Partial<Settings>): Promise<Settings>;
@@ -66,6 +66,16 @@ export function createTrayActions(deps: ActionDeps): TrayActions & { pending(): 
     stopAll: () => {
       for (const st of deps.snapshot().stacks) act('stop', st.name);
     },
+    applyStack: (stack) =>
+      track(
+        deps.api.applyStack({ stack }).then(
+          (r) => {
+            const failed = r.outcomes.filter((o) => !o.ok);
+            if (failed.length > 0) deps.report(`Applied ${stack}, but ${failed.map((o) => o.service).join(', ')} did not start`, failed.map((o) => o.message).join('\n'));
+          },
+          (err: unknown) => deps.report(`Could not apply the changes to ${stack}`, err instanceof Error ? err.message : String(err)),
+        ),
+      ),
     openWindow: () => deps.showWindow(),
     openAppLog: () => deps.openAppLog(),
     setLaunchAtLogin: (enabled) =>

@@ -5,7 +5,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { Settings } from '../../shared/api.js';
 import type { ServiceSnapshot, ServiceState, Snapshot, StackSnapshot } from '../../shared/state.js';
-import { explainService, summarizeStack } from '../../shared/explain.js';
+import { applyStackLabel, explainService, summarizeStack } from '../../shared/explain.js';
 
 /** What menu clicks do. The shell implements these with owner calls; the menu only picks which. */
 export interface TrayActions {
@@ -18,6 +18,8 @@ export interface TrayActions {
   startAll(): void;
   stopAll(): void;
   openWindow(): void;
+  /** Applies the stack file as it is on disk now (what `pending` says). */
+  applyStack(stack: string): void;
   setLaunchAtLogin(enabled: boolean): void;
   setStopServicesOnQuit(enabled: boolean): void;
   openAppLog(): void;
@@ -125,6 +127,21 @@ function failedItems(snapshot: Snapshot, a: TrayActions): Item[] {
   }));
 }
 
+/**
+ * One "Apply changes to <stack> (restarts api, worker)" per stack whose file
+ * changed on disk, near the top: applying is always the user's click. A file
+ * that cannot be applied says why, disabled.
+ */
+function pendingItems(snapshot: Snapshot, a: TrayActions): Item[] {
+  // No "2 min ago" here: the menu is rebuilt on changes, not on a clock, and would go stale.
+  return snapshot.stacks.flatMap((st): Item[] => {
+    const change = st.pending;
+    if (!change) return [];
+    if (change.error !== null) return [{ id: `apply-stack:${st.name}`, label: `${st.name}: stack file changed, cannot be applied`, toolTip: change.error, enabled: false }];
+    return [{ id: `apply-stack:${st.name}`, label: applyStackLabel(st.name, change), toolTip: st.file, click: () => a.applyStack(st.name) }];
+  });
+}
+
 export function buildTrayMenu(snapshot: Snapshot, settings: Settings, opts: TrayMenuOptions): Item[] {
   const a = opts.actions;
   const all = snapshot.stacks.flatMap((st) => st.services);
@@ -132,6 +149,8 @@ export function buildTrayMenu(snapshot: Snapshot, settings: Settings, opts: Tray
 
   const failed = failedItems(snapshot, a);
   if (failed.length > 0) items.push(...failed, { type: 'separator' });
+  const changed = pendingItems(snapshot, a);
+  if (changed.length > 0) items.push(...changed, { type: 'separator' });
 
   if (snapshot.stacks.length === 0) {
     items.push({ id: 'no-stacks', label: 'No stacks yet: run `corral up` in a project', enabled: false });

@@ -26,6 +26,7 @@ import { portHolders } from './process/ports.js';
 import { LogHub } from './logs/log-hub.js';
 import { ResourceSampler } from './resources.js';
 import { DEFAULT_RETENTION, type Retention } from './logs/log-files.js';
+import { StackWatch } from './stack-watch.js';
 
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
@@ -57,6 +58,8 @@ export interface OwnerOptions {
 interface StackRuntime {
   spec: StackSpec;
   services: Map<string, ServiceSupervisor>;
+  /** Notices when the stack file changes on disk (null: a stack built in code, no file). */
+  fileWatch: StackWatch | null;
 }
 
 /** The owner's events, typed: what the app, the host and the tests subscribe to. */
@@ -220,6 +223,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       existing.spec = spec;
       for (const s of spec.services) if (!existing.services.has(s.name)) existing.services.set(s.name, this.makeSupervisor(spec.name, s));
       existing.services = new Map(spec.services.map((s) => [s.name, existing.services.get(s.name)!]));
+      if (existing.fileWatch) existing.fileWatch.recheck();
+      else if (spec.file) existing.fileWatch = this.watchStackFile(existing);
     } else {
       const rt = this.installStack(spec, {});
       const reconcile = new Reconciler({ dir: this.dir, log: (l: string) => this.log(l), scan: null });
@@ -235,6 +240,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
     const result = await this.stop(name);
     if (result.outcomes.some((o) => !o.ok)) return result;
     for (const sup of rt.services.values()) sup.dispose();
+    rt.fileWatch?.close();
     this.stacks.delete(name);
     this.persist();
     this.queueSnapshot();
@@ -242,14 +248,24 @@ export class Owner extends EventEmitter<OwnerEvents> {
   }
 
   private installStack(spec: StackSpec, desired: Record<string, 'up' | 'down'>): StackRuntime {
-    const rt: StackRuntime = { spec, services: new Map() };
+    const rt: StackRuntime = { spec, services: new Map(), fileWatch: null };
     for (const s of spec.services) {
       const sup = this.makeSupervisor(spec.name, s);
       sup.want(desired[s.name] ?? 'down');
       rt.services.set(s.name, sup);
     }
     this.stacks.set(spec.name, rt);
+    if (spec.file) rt.fileWatch = this.watchStackFile(rt);
     return rt;
+  }
+
+  /** The stack file changed on disk: every view shows what applying it would do (`pending`); nothing is applied. */
+  private watchStackFile(rt: StackRuntime): StackWatch {
+    return new StackWatch(rt.spec.file, {
+      current: () => (this.stacks.get(rt.spec.name) === rt ? rt.spec : undefined),
+      onChange: () => this.queueSnapshot(),
+      log: (line) => this.log(`${rt.spec.name}: ${line}`),
+    });
   }
 
   private makeSupervisor(stack: string, spec: ServiceSpec): ServiceSupervisor {
@@ -499,7 +515,11 @@ export class Owner extends EventEmitter<OwnerEvents> {
       name: rt.spec.name,
       file: rt.spec.file,
       services: [...rt.services.values()].map((s) => ({ ...s.snapshot(), resources: resourcesOf(s) })),
-      pending: null,
+      pending:
+        rt.fileWatch?.pending((n) => {
+          const sup = rt.services.get(n);
+          return sup && { desired: sup.desired, running: sup.pid !== null };
+        }) ?? null,
     }));
     const owner: OwnerInfo = { pid: process.pid, kind: this.opts.kind, since: this.since, home: this.dir.home };
     if (this.launchAtLogin) owner.launchAtLogin = this.launchAtLogin;
@@ -584,6 +604,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
     this.resources.dispose();
     this.logs.close();
     for (const rt of this.stacks.values()) for (const s of rt.services.values()) s.dispose();
+    for (const rt of this.stacks.values()) rt.fileWatch?.close();
     this.log(`owner ${this.opts.kind} closed (services ${opts.stopServices ? 'stopped' : 'left running'})`);
     this.lock.release();
     this.removeAllListeners();

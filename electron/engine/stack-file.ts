@@ -20,6 +20,7 @@ import {
   versionMessage,
   type ServiceFile,
 } from '../../shared/stack-schema.js';
+import { stackDigest } from './stack-watch.js';
 
 /** Looked for, in this order, when Corral is pointed at a directory. */
 export { STACK_FILE_NAMES };
@@ -113,7 +114,7 @@ export async function loadStackFile(path: string, opts: StackFileOptions = {}): 
   } catch (e) {
     throw new StackFileError([noPlace(file, readFailure(e, 'stack file'))], { cause: e });
   }
-  return parseText(text, file, opts, true);
+  return { ...parseText(text, file, opts, true), digest: stackDigest(text) };
 }
 
 /** A read refused before the contents are looked at (wrong kind of file, too large). */
@@ -226,7 +227,8 @@ function parseChecked(text: string, file: string, opts: StackFileOptions, checkD
   }
 
   const home = opts.home ?? homedir();
-  const expandProblems = isRecord(raw) ? expandTree(raw, opts.env ?? process.env, home) : [];
+  const vars: Record<string, string | null> = {};
+  const expandProblems = isRecord(raw) ? expandTree(raw, recording(opts.env ?? process.env, vars), home) : [];
   if (expandProblems.length > 0) throw new StackFileError(expandProblems.map((p) => at.problem(p.path, p.message)));
 
   const misplaced = isRecord(raw) && isRecord(raw.services) ? misplacedServices(raw.services, at) : new Map<string, StackProblem>();
@@ -244,10 +246,30 @@ function parseChecked(text: string, file: string, opts: StackFileOptions, checkD
   const dir = dirname(resolve(file));
   const services = Object.entries(stack.services).map(([name, svc]) => resolveService(name, svc, dir, at));
   if (checkDirs) {
-    const missing = services.flatMap((svc) => cwdProblem(svc, at) ?? []);
+    const missing = services.flatMap((svc) => {
+      const cwd = cwdProblem(svc, at);
+      return [...(cwd ? [cwd] : []), ...watchProblems(svc, stack.services[svc.name]!.watch, at)];
+    });
     if (missing.length > 0) throw new StackFileError(missing);
   }
-  return { version: STACK_FILE_VERSION, name: stack.name, file: resolve(file), services: startOrder(services, at.serviceOrder()) };
+  return {
+    version: STACK_FILE_VERSION,
+    name: stack.name,
+    file: resolve(file),
+    services: startOrder(services, at.serviceOrder()),
+    ...(Object.keys(vars).length > 0 ? { vars } : {}),
+  };
+}
+
+/** `env` as expandVars reads it, noting each variable asked for and its value (null: unset) in `used`. */
+function recording(env: Record<string, string | undefined>, used: Record<string, string | null>): Record<string, string | undefined> {
+  return new Proxy(env, {
+    get(target, name) {
+      const value = Reflect.get(target, name) as string | undefined;
+      if (typeof name === 'string') used[name] = value ?? null;
+      return value;
+    },
+  });
 }
 
 // --- turning zod issues into problems --------------------------------------------
@@ -694,8 +716,11 @@ function expandTree(root: Record<string, unknown>, env: Record<string, string | 
     expand(svc, 'cwd', [...base, 'cwd'], true);
     expand(svc, 'url', [...base, 'url'], false);
     if (isRecord(svc.env)) for (const k of Object.keys(svc.env)) expand(svc.env, k, [...base, 'env', k], false);
-    if (typeof svc.env_file === 'string') expand(svc, 'env_file', [...base, 'env_file'], true);
-    else if (Array.isArray(svc.env_file)) svc.env_file.forEach((_, i) => expand(svc.env_file as unknown[], i, [...base, 'env_file', i], true));
+    for (const key of ['env_file', 'watch'] as const) {
+      const v = svc[key];
+      if (typeof v === 'string') expand(svc, key, [...base, key], true);
+      else if (Array.isArray(v)) v.forEach((_, i) => expand(v, i, [...base, key, i], true));
+    }
     if (isRecord(svc.health)) {
       if (isRecord(svc.health.http)) expand(svc.health.http, 'url', [...base, 'health', 'http', 'url'], false);
       if (isRecord(svc.health.exec)) expandCommand(svc.health.exec, [...base, 'health', 'exec']);
@@ -836,7 +861,24 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     oneshot: svc.oneshot,
     foregroundOnly: svc.foregroundOnly,
     url: svc.url,
+    watch: svc.watch.map((p) => resolve(dir, p)),
   };
+}
+
+/** Each `watch` path must exist when the file is read: a typo would otherwise watch nothing, silently. */
+function watchProblems(svc: ServiceSpec, written: string[], at: Locator): StackProblem[] {
+  const listed = at.isList(['services', svc.name, 'watch']);
+  return (svc.watch ?? []).flatMap((path, i) => {
+    try {
+      statSync(path);
+      return [];
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`;
+      const field = ['services', svc.name, 'watch', ...(listed ? [i] : [])];
+      return [at.problem(field, `Watched path ${quoteValue(written[i] ?? path)} (${path}) ${why}: create it, or fix \`watch\` (a relative path starts at the stack file's directory)`)];
+    }
+  });
 }
 
 /** The working directory must exist when the file is read (it is checked again at each start). */

@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceSpec } from '../../shared/stack.js';
-import { describeExit, type ExitInfo, type HealthResult, type HeldOn, type ProcessRef, type ServiceSnapshot, type ServiceState } from '../../shared/state.js';
+import { describeExit, type ExitInfo, type HealthResult, type HeldOn, type ProcessRef, type ServiceSnapshot, type ServiceState, type WatchRestart } from '../../shared/state.js';
 import type { ActionOutcome } from '../../shared/api.js';
 import { formatDuration } from '../../shared/duration.js';
 import { SerialQueue } from './serial.js';
@@ -37,6 +37,7 @@ import { isAlive, platform } from './process/platform/index.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
 import type { DataDir } from './state/paths.js';
+import { TreeWatch, shownPath } from './file-watch.js';
 
 export interface SupervisorContext {
   dir: DataDir;
@@ -103,6 +104,8 @@ export class ServiceSupervisor {
   logMissing = false;
   /** The instance is a process that forked into the background during startup (its leader exited 0). */
   daemonized = false;
+  /** The last start was a restart for changed watched files (cleared by any other start, stop or crash). */
+  watchRestart: WatchRestart | null = null;
   /** Any change a view shows. */
   readonly onChange = new Emitter<void>();
   readonly onEvent = new Emitter<ServiceEvent>();
@@ -116,6 +119,8 @@ export class ServiceSupervisor {
   private readonly queue = new SerialQueue();
   private readonly crashes: CrashTracker;
   private disposed = false;
+  /** The `watch` paths, watched while the user wants the service up. */
+  private files: TreeWatch | null = null;
 
   constructor(
     public spec: ServiceSpec,
@@ -143,6 +148,7 @@ export class ServiceSupervisor {
   /** Records what the user wants without acting on it (the owner's registry, a stack being installed). */
   want(desired: 'up' | 'down'): void {
     this.wanted = desired;
+    this.syncWatch();
   }
 
   snapshot(): ServiceSnapshot {
@@ -172,6 +178,7 @@ export class ServiceSupervisor {
       dependsOn: this.spec.dependsOn,
       oneshot: this.spec.oneshot,
       resources: null,
+      watchRestart: this.watchRestart,
     };
   }
 
@@ -179,11 +186,14 @@ export class ServiceSupervisor {
 
   start(): Promise<ActionOutcome> {
     this.wanted = 'up';
+    this.watchRestart = null;
     return this.queue.run(() => this.doStart());
   }
 
   stop(after?: Promise<unknown>): Promise<ActionOutcome> {
     this.wanted = 'down';
+    this.watchRestart = null;
+    this.syncWatch();
     this.preempt();
     return this.queue.run(async () => {
       if (after) await after;
@@ -192,6 +202,12 @@ export class ServiceSupervisor {
   }
 
   restart(): Promise<ActionOutcome> {
+    this.watchRestart = null;
+    return this.restartNow();
+  }
+
+  /** A restart, the user's or a watch's: checked, then stop and start through the queue (a crash counts nothing here). */
+  private restartNow(): Promise<ActionOutcome> {
     // What a start needs is checked before anything is stopped: a restart that cannot start leaves it running.
     const problem = this.startProblem();
     if (problem) return Promise.resolve(this.outcome(false, `${this.name} was not restarted: ${problem}; nothing was stopped`, { notStarted: true }));
@@ -207,6 +223,8 @@ export class ServiceSupervisor {
   /** Kills what a previous stop left (ours only, identity-checked). */
   forceStop(): Promise<ActionOutcome> {
     this.wanted = 'down';
+    this.watchRestart = null;
+    this.syncWatch();
     this.preempt();
     return this.queue.run(() => this.doStop(true));
   }
@@ -291,6 +309,7 @@ export class ServiceSupervisor {
   /** Stops watching without touching the processes (owner quit or handover). */
   dispose(): void {
     this.disposed = true;
+    this.syncWatch();
     this.life?.ac.abort();
     this.inst?.ac.abort();
     this.holderWatch?.abort();
@@ -316,7 +335,40 @@ export class ServiceSupervisor {
   }
 
   private changed(): void {
+    this.syncWatch();
     if (!this.disposed) this.onChange.fire();
+  }
+
+  // ---- watched files ----
+
+  /** Watches the spec's `watch` paths while the user wants the service up; a changed list is watched anew. */
+  private syncWatch(): void {
+    const paths = this.wanted === 'up' && !this.disposed ? (this.spec.watch ?? []) : [];
+    if (paths.join('\0') === (this.files?.paths.join('\0') ?? '')) return;
+    this.files?.close();
+    this.files = null;
+    if (paths.length === 0) return;
+    this.files = new TreeWatch(paths, {
+      onChange: (files) => void this.onWatchedChange(files),
+      onProblem: (m) => this.ctx.log(`${this.ctx.stack}/${this.name}: watch: ${m}`),
+    });
+  }
+
+  /** Files under `watch` changed: a restart like the user's (a held service waits for its dependencies instead). */
+  private async onWatchedChange(files: string[]): Promise<void> {
+    if (this.wanted !== 'up' || this.disposed || this.state === 'held') return;
+    const cause: WatchRestart = { file: shownPath(files.at(-1)!, this.spec.cwd), others: files.length - 1, at: Date.now() };
+    const what = `${cause.file}${cause.others > 0 ? ` and ${cause.others} other file${cause.others > 1 ? 's' : ''}` : ''} changed`;
+    this.ctx.log(`${this.ctx.stack}/${this.name}: restarting: ${what}`);
+    this.watchRestart = cause;
+    const o = await this.restartNow();
+    if (o.ok) return;
+    this.ctx.log(`${this.ctx.stack}/${this.name}: restart for changed files failed: ${o.message}`);
+    // Refused before anything was stopped (its cwd is gone): what runs was not restarted.
+    if (o.notStarted && this.watchRestart === cause) {
+      this.watchRestart = null;
+      this.changed();
+    }
   }
 
   private fire(e: ServiceEvent): void {
@@ -606,6 +658,7 @@ export class ServiceSupervisor {
    */
   private afterExit(rec: InstanceRecord, exit: ExitInfo): number | null {
     this.lastExit = exit;
+    this.watchRestart = null;
     this.fire({ type: 'exited', pid: rec.pid, code: exit.code, signal: exit.signal, reason: exit.reason, uptimeMs: exit.at - rec.startedAt });
     const restart = this.wanted === 'up' && shouldRestart(this.spec.restart.policy, { code: exit.code, signal: exit.signal, requested: false });
     if (!restart) {

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
 import type { CorralApi, Unsubscribe } from '../../shared/api.js';
 import { BadRequestError, NotFoundError } from '../../shared/errors.js';
+import { applyStackFile } from './operations/stacks.js';
 
 /**
  * The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts),
@@ -51,6 +52,7 @@ export function createApi(owner: Owner): HostApi {
       if (!s.url) throw new BadRequestError(`${r.service} has no address to open: add \`url: http://…\` to it in ${owner.stack(r.stack)?.file || 'its stack file'} (an http health check's address is used when there is one).`);
       return { url: s.url, opened: await owner.openUrl(s.url) };
     },
+    applyStack: async (r) => applyStackFile(owner, r.stack),
     getSettings: async () => owner.getSettings(),
     setSettings: async (r) => owner.setSettings(r),
     watchResources: () => owner.watchResources(),

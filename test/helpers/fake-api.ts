@@ -219,6 +219,18 @@ export class FakeOwner {
         if (!url) throw Object.assign(new Error(`${req.service} has no address to open`), { code: 'bad-request' });
         return { url, opened: false };
       },
+      applyStack: async (req) => {
+        record('applyStack', req);
+        const st = this.stacks.find((x) => x.name === req.stack);
+        if (!st) throw Object.assign(new Error(`No stack named \`${req.stack}\`.`), { code: 'not-found' });
+        const change = st.pending;
+        if (change?.error) throw Object.assign(new Error(change.error), { code: 'bad-request' });
+        const restart = change?.restart ?? [];
+        const outcomes = restart.length > 0 ? (await this.act(req.stack, restart, (s) => run(s, true))).outcomes : [];
+        st.pending = null;
+        this.emit();
+        return { stack: req.stack, outcomes, recreated: restart };
+      },
       getSettings: async (req) => (record('getSettings', req), { ...this.settings }),
       setSettings: async (req) => {
         record('setSettings', req);

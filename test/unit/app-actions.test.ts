@@ -15,6 +15,11 @@ function deps(over: Partial<ActionDeps> = {}) {
       stop: async (r) => (log.push(`stop ${JSON.stringify(r)}`), result(r.stack)),
       restart: async (r) => (log.push(`restart ${JSON.stringify(r)}`), result(r.stack, false, 'port 7234 is held by nc (pid 9): stop it or change the port')),
       openService: async (r) => (log.push(`openService ${JSON.stringify(r)}`), { url: 'http://127.0.0.1:8080/', opened: r.service !== 'headless' }),
+      applyStack: async (r) => {
+        log.push(`applyStack ${JSON.stringify(r)}`);
+        if (r.stack === 'broken') throw new Error('corral.yaml:3:5: services.api.command: Expected a command');
+        return { stack: r.stack, outcomes: [{ stack: r.stack, service: 'worker', ok: false, state: 'failed', message: 'worker exited with code 1 during startup' }], recreated: ['worker'] };
+      },
     },
     snapshot: () => snapshot({ a: [service('api', 'stopped')], b: [service('db', 'running')] }),
     settings: () => settings(),
@@ -55,6 +60,7 @@ test('a thrown error is reported too, never an unhandled rejection', async () =>
       stop: async () => ({ outcomes: [] }),
       restart: async () => ({ outcomes: [] }),
       openService: async () => ({ url: 'http://127.0.0.1:8080/', opened: true }),
+      applyStack: async (r) => ({ stack: r.stack, outcomes: [], recreated: [] }),
     },
     setSettings: async () => {
       throw new Error('Launch at login is only available in the packaged app');
@@ -189,4 +195,18 @@ test('Open: an owner call; where nothing could be opened, the address is reporte
   a.open('a', 'headless');
   await a.pending();
   assert.deepEqual(log, ['openService {"stack":"a","service":"api"}', 'openService {"stack":"a","service":"headless"}', 'report Could not open headless: Open http://127.0.0.1:8080/ in your browser.']);
+});
+
+test('apply changes: one owner call; a refusal or a service that did not start is reported', async () => {
+  const { d, log } = deps();
+  const a = createTrayActions(d);
+  a.applyStack('a');
+  a.applyStack('broken');
+  await a.pending();
+  assert.deepEqual(log, [
+    'applyStack {"stack":"a"}',
+    'applyStack {"stack":"broken"}',
+    'report Applied a, but worker did not start: worker exited with code 1 during startup',
+    'report Could not apply the changes to broken: corral.yaml:3:5: services.api.command: Expected a command',
+  ]);
 });

@@ -214,3 +214,27 @@ test('a service with an address has Open in its submenu (enabled while it runs);
   click(menu, 'open:s/web');
   assert.deepEqual(calls, ['open("s", "web")']);
 });
+
+test('a changed stack file: "Apply changes to <stack>" near the top says what it restarts, adds and stops; one click applies', () => {
+  const { calls, opts } = setup();
+  const snap = stigmerRunning();
+  snap.stacks[0]!.pending = { at: 1_700_000_000_000, error: null, restart: ['temporal', 'stigmer-server'], add: ['cache'], remove: ['old-worker'] };
+  const menu = buildTrayMenu(snap, settings(), opts);
+  assert.equal(labels(menu)[0], 'Apply changes to stigmer (restarts temporal, stigmer-server; adds cache; stops old-worker)');
+  assert.equal(labels(menu)[1], '---');
+  click(menu, 'apply-stack:stigmer');
+  assert.deepEqual(calls, ['applyStack("stigmer")']);
+  // Nothing pending: no item.
+  assert.equal(findItem(buildTrayMenu(stigmerRunning(), settings(), opts), 'apply-stack:stigmer'), undefined);
+});
+
+test('a changed stack file that cannot be applied: a disabled item whose tooltip is the error', () => {
+  const { opts } = setup();
+  const snap = stigmerRunning();
+  snap.stacks[0]!.pending = { at: 1_700_000_000_000, error: '/home/dev/stigmer/corral.yaml:4:14: services.temporal.ports[0]: Expected a port number (1-65535), got 0', restart: [], add: [], remove: [] };
+  const menu = buildTrayMenu(snap, settings(), opts);
+  const item = findItem(menu, 'apply-stack:stigmer')!;
+  assert.equal(item.label, 'stigmer: stack file changed, cannot be applied');
+  assert.equal(item.enabled, false);
+  assert.match(String(item.toolTip), /corral\.yaml:4:14: .*Expected a port number/);
+});

@@ -2,7 +2,7 @@
 // what every view prints, so each state's sentence is pinned here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainService, serviceLine, summarizeStack } from '../../shared/explain.js';
+import { applyStackLabel, explainService, explainStackChange, serviceLine, summarizeStack } from '../../shared/explain.js';
 import { aggregateState, type ExitInfo } from '../../shared/state.js';
 import { fakeService } from '../helpers/fake-api.js';
 
@@ -65,4 +65,23 @@ test('aggregate: a held service is not up; a user stop is partial, not all runni
 test('a service line: name, state and why', () => {
   assert.equal(serviceLine(svc('api', { state: 'held', held: { dependency: 'db', condition: 'started', state: 'stopped' } })), 'api: held (waiting for db to be started (db is stopped))');
   assert.equal(serviceLine(svc('api', { state: 'running', pid: 3 })), 'api: running');
+});
+
+test('a changed stack file: what `corral up` would do, or why it cannot be applied; the Apply label', () => {
+  const at = 1_000_000;
+  const change = { at, error: null, restart: ['api', 'worker'], add: ['cache'], remove: ['old-worker'] };
+  assert.equal(explainStackChange('/p/corral.yaml', change, at + 120_000), 'corral.yaml changed 2 min ago: `corral up` would restart api, worker; add cache; stop old-worker');
+  assert.equal(explainStackChange('/p/corral.yaml', { ...change, restart: [], add: [], remove: [] }, at + 1000), 'corral.yaml changed just now: `corral up` would apply it without restarting anything');
+  assert.equal(
+    explainStackChange('/p/corral.yaml', { ...change, error: '/p/corral.yaml:3:1: bogus: Unknown field "bogus"\n/p/corral.yaml:9:5: services.a.ports[0]: Expected a port', restart: [], add: [], remove: [] }, at + 30_000),
+    'corral.yaml changed 30 s ago and cannot be applied: /p/corral.yaml:3:1: bogus: Unknown field "bogus" (and 1 more problem)',
+  );
+  assert.equal(applyStackLabel('demo', change), 'Apply changes to demo (restarts api, worker; adds cache; stops old-worker)');
+  assert.equal(applyStackLabel('demo', { restart: [], add: [], remove: [] }), 'Apply changes to demo');
+});
+
+test('running after a restart for changed watched files: says which file', () => {
+  const w = { file: 'src/server.js', others: 0, at: 1 };
+  assert.equal(explainService(svc('api', { state: 'running', pid: 4, desired: 'up', watchRestart: w })), 'restarted: src/server.js changed');
+  assert.equal(explainService(svc('api', { state: 'running', pid: 4, desired: 'up', watchRestart: { ...w, others: 2 } })), 'restarted: src/server.js and 2 other files changed');
 });

@@ -207,7 +207,9 @@ test('every field of the documented example resolves to the StackSpec', () => {
     oneshot: false,
     foregroundOnly: false,
     url: null,
+    watch: [],
   });
+  assert.deepEqual(api!.watch, [join(resolveRepo('test/fixtures/stacks'), 'src'), '/home/dev/lib'], 'relative to the file; ~ is the home');
   assert.deepEqual(api!.command, ['/bin/sh', '-c', './bin/api --listen 127.0.0.1:8080']);
   assert.deepEqual(api!.health, { check: { kind: 'http', url: 'http://127.0.0.1:8080/healthz', status: [200, 299] }, intervalMs: 50, timeoutMs: 500, failureThreshold: 2 });
   assert.equal(api!.restart.policy, 'always');
@@ -662,6 +664,22 @@ services:
     () => parse('version: 1\nname: t\nservices:\n  m: { command: ./m, oneshot: true }\n  api: { command: ./api, depends_on: { m: healthy } }\n'),
     (e: StackFileError) => /"m" is a one-shot task, so it is never healthy: depend on it as "completed"/.test(e.message),
   );
+});
+
+test('watch: a path or a list of them, relative to the file; a one-shot task has nothing to watch', () => {
+  assert.deepEqual(only(yaml('  a: { command: [a], watch: src }\n')).watch, ['/stacks/t/src']);
+  assert.deepEqual(only(yaml('  a: { command: [a], watch: [src, "${ROOT}/lib", ~/x, /abs] }\n'), { ROOT: '/r' }).watch, ['/stacks/t/src', '/r/lib', '/home/dev/x', '/abs']);
+  assert.throws(
+    () => parse('version: 1\nname: t\nservices:\n  m: { command: ./m, oneshot: true, watch: [src] }\n'),
+    (e: StackFileError) => /services\.m\.watch: A one-shot task is never restarted, so it has nothing to watch/.test(e.message),
+  );
+  assert.throws(() => parse(yaml('  a: { command: [a], watch: [1] }\n')), (e: StackFileError) => /services\.a\.watch/.test(e.message));
+});
+
+test('the variables a file was expanded with are recorded (null: unset), for the owner to read it again the same way', () => {
+  const spec = parse(yaml('  a: { command: ["${BIN}", "${MODE:-dev}"], env: { X: "$${LITERAL}" } }\n'), { BIN: '/usr/bin/a', OTHER: 'not used' });
+  assert.deepEqual(spec.vars, { BIN: '/usr/bin/a', MODE: null });
+  assert.equal(parse(yaml('  a: { command: [a] }\n')).vars, undefined, 'none used: none recorded');
 });
 
 test('the example stack (PostgreSQL, a migration, an API, a worker) is valid and orders its tasks', async () => {

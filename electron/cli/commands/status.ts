@@ -6,7 +6,7 @@ import { ago, table } from '../output.js';
 import type { ServiceSnapshot, Snapshot } from '../../../shared/state.js';
 import { formatCpu, formatMemory } from '../../../shared/resource-format.js';
 import { ControlError } from '../../host/control/client.js';
-import { explainService, summarizeStack } from '../../../shared/explain.js';
+import { explainService, explainStackChange, summarizeStack } from '../../../shared/explain.js';
 
 export const status: Verb = {
   name: 'status',
@@ -20,13 +20,16 @@ window or web page is open (it samples), else since the previous status
 within 10 s, else measured for 0.3 s now. MEM is resident memory (RSS). Both
 count the service's whole process tree; "-" when it is not running.
 "adopted" means the service was started by an earlier owner and taken over.
+When the stack file changed on disk since it was applied, a line under the
+stack says what \`corral up\` would restart, add and stop (or why the file
+cannot be applied); nothing is applied until you run \`corral up\`.
 Acts on the stack of ./corral.yaml when there is one, else on every stack.
 
 Options:
   -f, --file FILE   the stack file (default: ./corral.yaml)
   -s, --stack NAME  a stack the owner knows, by name
   -a, --all         every stack the owner knows
-      --json        a list of stacks, each {name, file, services: [{name,
+      --json        a list of stacks, each {name, file, pending, services: [{name,
                     state, pid, restarts, ports, adopted, desired, health,
                     lastExit, reason, resources: {cpuPercent,
                     memoryBytes, processes, at} or null, …}]}
@@ -61,6 +64,8 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
       const { aggregate, text } = summarizeStack(st.services);
       const colour = aggregate === 'degraded' ? 'starting' : aggregate === 'partial' ? 'running' : aggregate;
       out.line(`\n${out.paint('bold', st.name)}  ${out.paint(out.stateColor(colour), text)}  ${out.paint('dim', st.file)}`);
+      // The stack file changed on disk: what `corral up` would do (never done by itself).
+      if (st.pending) out.line(out.paint(st.pending.error ? 'red' : 'yellow', explainStackChange(st.file, st.pending, Date.now())));
       const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORTS', 'CPU', 'MEM', 'NOTE'].map((h) => out.paint('dim', h))];
       for (const s of st.services) {
         const r = s.resources;

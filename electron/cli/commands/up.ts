@@ -15,7 +15,8 @@ or the one given with -f, and starts the services asked for (all by default)
 and what they depend on, in dependency order. Shows each service's progress
 and returns when every one is running and healthy. Starting is idempotent: a
 healthy running service is left alone; a service whose definition changed in
-the file is restarted.
+the file is restarted. This is how a stack file changed on disk is applied (the
+owner never applies it by itself; \`corral status\` says what \`up\` would do).
 
 Options:
   -f, --file FILE   the stack file (default: ./corral.yaml)

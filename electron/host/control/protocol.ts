@@ -5,7 +5,7 @@
 // its schemas; the calls only the CLI and the app need (ping, up, ps, doctor,
 // handover, shutdown…) are defined here, with their own schemas.
 import { z } from 'zod';
-import { logSubscriptionSchema, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
+import { logSubscriptionSchema, type StackApplied, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 
 export { MAX_REQUEST_BYTES, MAX_PENDING_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError, BudgetExceededError, ByteBudget } from './wire.js';
@@ -29,11 +29,7 @@ export interface PingResult {
   version: string;
 }
 
-export interface UpResult extends ActionResult {
-  stack: string;
-  /** Services restarted because their definition changed in the stack file. */
-  recreated: string[];
-}
+export type UpResult = StackApplied;
 
 export type PsRole = 'leader' | 'group' | 'descendant' | 'escaped' | 'orphan';
 

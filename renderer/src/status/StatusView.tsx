@@ -5,6 +5,7 @@ import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../../shared/s
 import { explainService, summarizeStack } from '../../../shared/explain.js';
 import { exitText, healthText, portsText, STATE_LABEL, uptime } from '../format.js';
 import { LineText } from '../logs/LineText.js';
+import { StackChangeBanner } from './StackChangeBanner.js';
 
 export type ServiceAction = 'start' | 'stop' | 'restart';
 
@@ -74,6 +75,7 @@ function StackSection({ stack, now, h, live }: { stack: StackSnapshot; now: numb
           </button>
         </div>
       </header>
+      <StackChangeBanner stack={stack} now={now} />
       <table class="services">
         <caption class="sr-only">Services of {stack.name}</caption>
         <colgroup>
