@@ -20,6 +20,7 @@ const CALL_NAMES = {
   logLocation: true,
   openLogFolder: true,
   openService: true,
+  describeService: true,
   getSettings: true,
   setSettings: true,
 } as const satisfies Record<CallName, true>;

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
 import type { CorralApi } from '../../shared/api.js';
 import { BadRequestError, NotFoundError } from '../../shared/errors.js';
+import { describeService } from './operations/describe-service.js';
 
 /** The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts). */
 export type HostApi = CorralApi;
@@ -47,6 +48,7 @@ export function createApi(owner: Owner): HostApi {
       if (!s.url) throw new BadRequestError(`${r.service} has no address to open: add \`url: http://…\` to it in ${owner.stack(r.stack)?.file || 'its stack file'} (an http health check's address is used when there is one).`);
       return { url: s.url, opened: await owner.openUrl(s.url) };
     },
+    describeService: async (r) => describeService(owner, r.stack, r.service),
     getSettings: async () => owner.getSettings(),
     setSettings: async (r) => owner.setSettings(r),
     onSnapshot: (listener) => {

@@ -248,6 +248,7 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     logLocation: (req) => call('logLocation', req),
     openLogFolder: (req) => call('openLogFolder', req),
     openService: (req) => call('openService', req),
+    describeService: (req) => call('describeService', req),
     getSettings: (req) => call('getSettings', req),
     setSettings: (req) => call('setSettings', req),
     onSnapshot,
