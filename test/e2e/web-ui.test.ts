@@ -38,7 +38,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
   let webPort: number;
 
   const svcOf = (name: string): ServiceSnapshot => owner.snapshot().stacks[0]!.services.find((s) => s.name === name)!;
-  const row = (name: string) => page.locator(`tbody[data-service="${name}"]`);
+  const row = (name: string) => page.locator(`[data-service="${name}"]`);
   const stateOf = (name: string) => row(name).locator('.state');
 
   before(async () => {
