@@ -126,9 +126,14 @@ async function positions(page: Page): Promise<string[]> {
     );
 }
 
+/** The page down to the end of the last stack (or the whole window while a panel is open): small PNGs. */
 async function saveScreenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  const size = page.viewportSize()!;
+  const bottom = (await page.evaluate(
+    `document.querySelector('dialog[open]') ? ${size.height} : Math.max(...[...document.querySelectorAll('.stack')].map((e) => e.getBoundingClientRect().bottom)) + 14`,
+  )) as number;
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), clip: { x: 0, y: 0, width: size.width, height: Math.min(size.height, Math.ceil(bottom)) } });
 }
 
 async function axeViolations(page: Page, selector: string): Promise<string[]> {
@@ -341,7 +346,8 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
   test('the owner gone: one clear state: the last known rows, not live; why, that it reconnects, and `corral ui`', async () => {
     const { page, ui, close } = await open(1040);
     const dialog = await openDetail(page, 'temporal');
-    const uptime = row(page, 'temporal').locator('.m-uptime .v');
+    // Seconds show in this one (1m37s): a clock that ticks would be seen.
+    const uptime = row(page, 'workflow-runner').locator('.m-uptime .v');
     await ui.close();
     const banner = page.getByRole('alert');
     await waitForText(banner, 'not answering', 15_000);

@@ -47,7 +47,7 @@ export function ServiceDetailPanel({ stack, name, s, now, live, h, api, onClose 
   }, []);
 
   // Read again when anything the owner's part depends on changes, and now and then for the process tree.
-  const version = s ? [s.state, s.pid, s.restarts, s.lastExit?.at, s.health?.at, s.resources?.at].join('|') : 'gone';
+  const version = s ? [s.state, s.pid, s.restarts, s.lastExit?.at, s.health?.at, s.resources?.processes].join('|') : 'gone';
   const [tick, setTick] = useState(0);
   useEffect(() => {
     if (!live) return;
