@@ -126,7 +126,7 @@ export function ServiceDetailPanel({ stack, name, s, now, live, h, api, onClose 
             <ServiceActions s={s} h={h} />
           </div>
           {(s.state === 'failed' || s.survivors.length > 0 || s.portHolder) && <Problems s={s} now={now} h={h} />}
-          {error && (
+          {error && live && (
             <p class="panel warn" role="alert">
               Cannot read the details of {name}: {error}
             </p>
