@@ -442,6 +442,10 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
     const region = page.locator('[role=status][aria-live=polite]').first();
     fake.update('demo', 'flaky', { state: 'backoff', pid: null, reason: null, health: null, lastExit: { code: 1, signal: null, at: Date.now(), reason: 'crashed' }, nextRestartAt: Date.now() + 1600 });
     await waitForText(region, /^flaky: backoff \(exited with code 1; restarting after 1\.\ds\)$/);
+    // With the detail panel open (the page behind it is inert), from inside the panel.
+    const dialog = await openDetail(page, 'temporal');
+    fake.update('demo', 'flaky', { state: 'failed', nextRestartAt: null, reason: 'crashed 5 times within 1m0s (last: exited with code 1); not restarting until you do' });
+    await waitForText(dialog.locator('[role=status][aria-live=polite]'), 'flaky: failed (crashed 5 times within 1m0s (last: exited with code 1); not restarting until you do)');
     await close();
   });
 });

@@ -26,10 +26,12 @@ interface Props {
   live: boolean;
   h: StatusHandlers;
   api: DetailApi;
+  /** A state change said while the panel is open (the page behind it is inert). */
+  announced: string;
   onClose: () => void;
 }
 
-export function ServiceDetailPanel({ stack, name, s, now, live, h, api, onClose }: Props) {
+export function ServiceDetailPanel({ stack, name, s, now, live, h, api, announced, onClose }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
   const [detail, setDetail] = useState<ServiceDetail | null>(null);
@@ -234,6 +236,9 @@ export function ServiceDetailPanel({ stack, name, s, now, live, h, api, onClose 
           )}
         </div>
       )}
+      <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
+        {announced}
+      </div>
     </dialog>
   );
 }

@@ -30,7 +30,10 @@ interface Open {
 
 export function StatusView({ snapshot, now, handlers, api, live = true }: Props) {
   const [open, setOpen] = useState<Open | null>(null);
-  const announced = useAnnouncements(snapshot, live);
+  // While the modal panel is open the rest of the page is inert: its changes are announced from inside the panel.
+  const panelOpen = useRef(false);
+  panelOpen.current = open !== null;
+  const announced = useAnnouncements(snapshot, live, panelOpen);
   // A stale row's uptime stops where the owner stopped answering.
   const lastLive = useRef(now);
   if (live) lastLive.current = now;
@@ -62,19 +65,38 @@ export function StatusView({ snapshot, now, handlers, api, live = true }: Props)
         {snapshot.stacks.map((st) => (
           <StackSection key={st.name} stack={st} now={shownNow} h={handlers} live={live} onDetails={(s, from) => setOpen({ stack: s.stack, name: s.name, from })} />
         ))}
-        {open && <ServiceDetailPanel key={`${open.stack}/${open.name}`} stack={open.stack} name={open.name} s={openService} now={shownNow} live={live} h={handlers} api={api} onClose={close} />}
+        {open && (
+          <ServiceDetailPanel
+            key={`${open.stack}/${open.name}`}
+            stack={open.stack}
+            name={open.name}
+            s={openService}
+            now={shownNow}
+            live={live}
+            h={handlers}
+            api={api}
+            announced={announced.inPanel ? announced.text : ''}
+            onClose={close}
+          />
+        )}
       </fieldset>
-      <div class="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="status-announcer">
-        {announced}
+      <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
+        {announced.inPanel ? '' : announced.text}
       </div>
     </>
   );
 }
 
+interface Announcement {
+  text: string;
+  /** Said while the detail panel was open: shown in the panel's live region. */
+  inPanel: boolean;
+}
+
 /** A sentence for each service whose state changed since the last snapshot (none for the first one). */
-function useAnnouncements(snapshot: Snapshot | null, live: boolean): string {
+function useAnnouncements(snapshot: Snapshot | null, live: boolean, panelOpen: { current: boolean }): Announcement {
   const prev = useRef<Map<string, string> | null>(null);
-  const [text, setText] = useState('');
+  const [said, setSaid] = useState<Announcement>({ text: '', inPanel: false });
   useEffect(() => {
     if (!snapshot || !live) return;
     const states = new Map(snapshot.stacks.flatMap((st) => st.services.map((s) => [`${s.stack}/${s.name}`, s.state] as const)));
@@ -82,9 +104,9 @@ function useAnnouncements(snapshot: Snapshot | null, live: boolean): string {
     prev.current = states;
     if (!before) return;
     const changed: ServiceSnapshot[] = snapshot.stacks.flatMap((st) => st.services.filter((s) => before.get(`${s.stack}/${s.name}`) !== s.state));
-    if (changed.length > 0) setText(changed.map(serviceLine).join('. '));
+    if (changed.length > 0) setSaid({ text: changed.map(serviceLine).join('. '), inPanel: panelOpen.current });
   }, [snapshot, live]);
-  return text;
+  return said;
 }
 
 function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot; now: number; h: StatusHandlers; live: boolean; onDetails: (s: ServiceSnapshot, from: HTMLElement) => void }) {
