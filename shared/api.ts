@@ -3,7 +3,7 @@
 // socket) and a response type; `CorralApi` is derived from this table, so a
 // call without both fails to compile.
 import { z } from 'zod';
-import type { Snapshot, ProcessRef, ServiceState, Settings } from './state.js';
+import type { Snapshot, ProcessRef, ServiceState, Settings, ExitInfo, HealthResult } from './state.js';
 import { apiError, type ApiError } from './errors.js';
 
 export type { ApiError, ErrorCode } from './errors.js';
@@ -101,6 +101,34 @@ export interface StackApplied extends ActionResult {
 
 export type { Settings } from './state.js';
 
+/** One process of a service now: its leader, its process group, what left the group (still marked as the service's), their children; `orphan`: marked, left by an earlier instance. */
+export interface ServiceProcess {
+  pid: number;
+  ppid: number;
+  command: string;
+  role: 'leader' | 'group' | 'descendant' | 'escaped' | 'orphan';
+  /** Depth in the tree as listed (0: the leader, or a process whose parent is not the service's). */
+  depth: number;
+}
+
+/** What a service's detail view shows beyond its snapshot (`describeService`). */
+export interface ServiceDetail {
+  stack: string;
+  service: string;
+  /** The command as the stack file has it: a string command as written, an argument list joined (quoted where needed). */
+  command: string;
+  /** The absolute working directory it runs in. */
+  cwd: string;
+  /** Its health check in words ("http http://127.0.0.1:7300/healthz, every 5s"); null: none. */
+  healthCheck: string | null;
+  /** Its processes now, the leader first, each after its parent. */
+  processes: ServiceProcess[];
+  /** Its last exits (at most 10), newest first, since this owner started supervising it. */
+  exits: ExitInfo[];
+  /** Its last health results (at most 10), newest first. */
+  healthResults: HealthResult[];
+}
+
 export const settingsSchema = z.strictObject({
   stopServicesOnQuit: z.boolean(),
   launchAtLogin: z.boolean(),
@@ -142,6 +170,8 @@ export const calls = {
    * validated, then what `corral up` does for the services the user has up. Never done by itself.
    */
   applyStack: { req: z.strictObject({ stack: name }), res: {} as StackApplied },
+  /** The service's detail view: its command as written, cwd, processes, recent exits and health results. */
+  describeService: { req: z.strictObject({ stack: name, service: name }), res: {} as ServiceDetail },
   getSettings: { req: z.strictObject({}), res: {} as Settings },
   setSettings: { req: settingsSchema.partial().strict(), res: {} as Settings },
 } as const;

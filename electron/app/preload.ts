@@ -21,6 +21,7 @@ const CALL_NAMES = {
   openLogFolder: true,
   openService: true,
   applyStack: true,
+  describeService: true,
   getSettings: true,
   setSettings: true,
 } as const satisfies Record<CallName, true>;

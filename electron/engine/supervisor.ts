@@ -23,6 +23,7 @@ import { CrashTracker, shouldRestart } from './backoff.js';
 import { canTransition, type ServiceEvent } from './service-state.js';
 import { Emitter } from './emitter.js';
 import { HealthWatch } from './health-watch.js';
+import { ServiceHistory } from './service-history.js';
 import { raceAbort, whenAborted } from './abort.js';
 import { spawnService, SpawnError } from './process/spawn.js';
 import { stopTarget, membersIn, type ProcessSnapshot, type StopResult, type StopTarget } from './process/stop.js';
@@ -93,8 +94,8 @@ export class ServiceSupervisor {
   state: ServiceState = 'stopped';
   adopted = false;
   restarts = 0;
-  lastExit: ExitInfo | null = null;
-  health: HealthResult | null = null;
+  /** Its last exits and health results, a few of each (the detail view). */
+  readonly history = new ServiceHistory();
   reason: string | null = null;
   lastLogLines: string[] = [];
   survivors: ProcessRef[] = [];
@@ -131,6 +132,23 @@ export class ServiceSupervisor {
 
   get name(): string {
     return this.spec.name;
+  }
+  // The latest exit and health result; every value they take is also recorded in `history`.
+  private latestExit: ExitInfo | null = null;
+  private latestHealth: HealthResult | null = null;
+  get lastExit(): ExitInfo | null {
+    return this.latestExit;
+  }
+  set lastExit(e: ExitInfo | null) {
+    this.history.exit(e);
+    this.latestExit = e;
+  }
+  get health(): HealthResult | null {
+    return this.latestHealth;
+  }
+  set health(h: HealthResult | null) {
+    this.history.healthResult(h);
+    this.latestHealth = h;
   }
   get logFile(): string {
     return this.ctx.dir.logFile(this.ctx.stack, this.spec.name);

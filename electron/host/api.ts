@@ -7,6 +7,7 @@ import type { Owner } from '../engine/owner.js';
 import type { CorralApi, Unsubscribe } from '../../shared/api.js';
 import { BadRequestError, NotFoundError } from '../../shared/errors.js';
 import { applyStackFile } from './operations/stacks.js';
+import { describeService } from './operations/describe-service.js';
 
 /**
  * The contract as the host serves it (a log subscription carries its history and its start position: shared/api.ts),
@@ -53,6 +54,7 @@ export function createApi(owner: Owner): HostApi {
       return { url: s.url, opened: await owner.openUrl(s.url) };
     },
     applyStack: async (r) => applyStackFile(owner, r.stack),
+    describeService: async (r) => describeService(owner, r.stack, r.service),
     getSettings: async () => owner.getSettings(),
     setSettings: async (r) => owner.setSettings(r),
     watchResources: () => owner.watchResources(),

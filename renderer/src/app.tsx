@@ -242,7 +242,7 @@ export function App({ api }: { api: CorralApi }) {
       <main class={`panel-${route.view}`}>
         <div id={`panel-${route.view}`} role="tabpanel" aria-labelledby={`tab-${route.view}`} class="tabpanel">
         {route.view === 'status' ? (
-          <StatusView snapshot={snapshot} now={now} handlers={handlers} live={connection.connected} />
+          <StatusView snapshot={snapshot} now={now} handlers={handlers} api={api} live={connection.connected} />
         ) : route.view === 'settings' ? (
           <SettingsView snapshot={snapshot} onChange={changeSettings} />
         ) : (

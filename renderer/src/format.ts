@@ -1,5 +1,5 @@
 // Words and numbers the status view shows; pure functions of the snapshot.
-import type { ExitInfo, HealthResult, ServiceSnapshot, ServiceState } from '../../shared/state.js';
+import type { ExitInfo, HealthResult, ResourceUse, ServiceSnapshot, ServiceState } from '../../shared/state.js';
 import { formatDuration } from '../../shared/duration.js';
 
 export const STATE_LABEL: Record<ServiceState, string> = {
@@ -34,6 +34,26 @@ export function exitText(e: ExitInfo | null, now: number): string {
 export function healthText(h: HealthResult | null): string {
   if (!h) return '—';
   return `${h.ok ? 'ok' : 'failing'}${h.detail ? `: ${h.detail}` : ''}`;
+}
+
+/** Resident memory in the unit a user reads: "41 MB", "1.2 GB" (binary units, as top and Activity Monitor count). */
+export function bytesText(n: number): string {
+  const mb = n / (1024 * 1024);
+  if (mb < 10) return `${mb.toFixed(1)} MB`;
+  if (mb < 1024) return `${Math.round(mb)} MB`;
+  return `${(mb / 1024).toFixed(1)} GB`;
+}
+
+const cpuText = (r: ResourceUse) => `${r.cpuPercent < 10 ? r.cpuPercent.toFixed(1) : Math.round(r.cpuPercent)} %`;
+
+/** A row's resource cell: "3.2 % · 41 MB". */
+export function resourcesShort(r: ResourceUse | null): string {
+  return r ? `${cpuText(r)} · ${bytesText(r.memoryBytes)}` : '—';
+}
+
+/** The detail panel's line: "CPU 3.2 % · 41 MB · 3 processes". */
+export function resourcesText(r: ResourceUse): string {
+  return `CPU ${cpuText(r)} · ${bytesText(r.memoryBytes)} · ${r.processes} ${r.processes === 1 ? 'process' : 'processes'}`;
 }
 
 export function portsText(ports: readonly number[]): string {

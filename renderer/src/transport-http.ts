@@ -249,6 +249,7 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     openLogFolder: (req) => call('openLogFolder', req),
     openService: (req) => call('openService', req),
     applyStack: (req) => call('applyStack', req),
+    describeService: (req) => call('describeService', req),
     getSettings: (req) => call('getSettings', req),
     setSettings: (req) => call('setSettings', req),
     onSnapshot,

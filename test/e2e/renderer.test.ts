@@ -40,7 +40,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
   let errors: string[];
   let rendererDir: string;
 
-  const row = (name: string) => page.locator(`tbody[data-service="${name}"]`);
+  const row = (name: string) => page.locator(`[data-service="${name}"]`);
   const button = (name: string) => page.getByRole('button', { name, exact: true });
 
   before(async () => {
@@ -131,7 +131,7 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
 
   test('state changes do not move the layout', async () => {
     const boxes = async () =>
-      page.locator('tbody[data-service="worker"] tr:first-child > *, tbody[data-service="worker"] button, tbody[data-service="api"] tr:first-child > *').evaluateAll((els) =>
+      page.locator('[data-service="worker"] .svc-row [role=cell], [data-service="worker"] .svc-row [role=rowheader], [data-service="worker"] button, [data-service="api"] .svc-row > *').evaluateAll((els) =>
         els.map((e) => {
           const r = e.getBoundingClientRect();
           return `${Math.round(r.x)},${Math.round(r.y)},${Math.round(r.width)},${Math.round(r.height)}`;
@@ -163,11 +163,11 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
   });
 
   test('a running service does not show the stop the user asked for as its last exit', async () => {
-    const lastExit = () => row('worker').locator('tr:first-child > td:nth-of-type(7)');
-    fake.update('demo', 'worker', { state: 'stopped', pid: null, lastExit: { code: null, signal: 'SIGTERM', at: Date.now() - 200_000, reason: 'stopped' } });
-    await waitForText(lastExit(), /^stopped, 3m\d+s ago$/);
-    fake.update('demo', 'worker', { state: 'running', pid: 4101 });
-    await waitForText(lastExit(), /^—$/);
+    const note = () => row('worker').locator('.note');
+    fake.update('demo', 'worker', { state: 'stopped', desired: 'down', pid: null, lastExit: { code: null, signal: 'SIGTERM', at: Date.now() - 200_000, reason: 'stopped' } });
+    await waitForText(note(), /^stopped by you$/);
+    fake.update('demo', 'worker', { state: 'running', desired: 'up', pid: 4101 });
+    await waitForText(note(), /^$/);
   });
 
   test('keyboard: tab to a button and press it; arrows switch views; / filters', async () => {

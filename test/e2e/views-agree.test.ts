@@ -78,7 +78,7 @@ describe('every view says the same thing', { skip, timeout: 300_000 }, () => {
       if (why) assert.ok(details.includes(why), `${step}: tray details of ${s.name}: ${details.join(' | ')}`);
       if (['failed', 'unhealthy', 'backoff', 'held'].includes(s.state)) assert.ok(tooltip.includes(`${s.name}: ${s.state}${why ? ` (${why})` : ''}`), `${step}: tooltip names ${s.name}: ${tooltip}`);
       // Window: the row's state word and note.
-      const row = page.locator(`tbody[data-service="${s.name}"] tr`).first();
+      const row = page.locator(`[data-service="${s.name}"] .svc-row`).first();
       await waitForText(row.locator('.state'), new RegExp(s.state === 'backoff' ? 'backoff' : `^${STATE_LABEL[s.state].replace('…', '')}`, 'i'));
       if (why) await waitForText(row, why);
     }

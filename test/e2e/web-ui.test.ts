@@ -38,7 +38,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
   let webPort: number;
 
   const svcOf = (name: string): ServiceSnapshot => owner.snapshot().stacks[0]!.services.find((s) => s.name === name)!;
-  const row = (name: string) => page.locator(`tbody[data-service="${name}"]`);
+  const row = (name: string) => page.locator(`[data-service="${name}"]`);
   const stateOf = (name: string) => row(name).locator('.state');
 
   before(async () => {
@@ -103,7 +103,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
       const s = svcOf(name);
       assert.equal(s.state, 'running');
       assert.ok(s.pid && isLive(s.pid), `${name} runs`);
-      await waitForText(row(name).locator('td').nth(1), String(s.pid));
+      await waitForText(row(name).locator('.m-pid .v'), String(s.pid));
     }
   });
 
@@ -155,7 +155,7 @@ describe('web UI against a real owner', { skip, timeout: 300_000 }, () => {
     assert.notEqual(pid2, pid1);
     await page.getByRole('button', { name: 'Restart api' }).click();
     await waitFor(() => svcOf('api').pid !== pid2 && svcOf('api').state === 'running', 10_000, 'a new api instance');
-    await waitForText(row('api').locator('td').nth(1), String(svcOf('api').pid));
+    await waitForText(row('api').locator('.m-pid .v'), String(svcOf('api').pid));
     await waitForText(stateOf('api'), 'Running', 10_000);
     owner.off('snapshot', onSnap);
     await waitFor(() => !isLive(pid2), 10_000, 'the previous api instance gone');

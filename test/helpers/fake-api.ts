@@ -2,7 +2,7 @@
 // web server's unit tests (which check what the server lets through, not what
 // an owner does) and for renderer tests and benchmarks that need states a real
 // stack makes hard to reach on cue (survivors, a million lines).
-import type { ActionOutcome, ActionResult, CallName, CorralApi, LogBatch, LogLine, LogSubscription, Settings } from '../../shared/api.js';
+import type { ActionOutcome, ActionResult, CallName, CorralApi, LogBatch, LogLine, LogSubscription, ServiceDetail, Settings } from '../../shared/api.js';
 import { DEFAULT_SETTINGS } from '../../shared/api.js';
 import type { OwnerInfo, ServiceSnapshot, Snapshot, StackSnapshot } from '../../shared/state.js';
 
@@ -55,6 +55,8 @@ export class FakeOwner {
   private readonly logListeners = new Set<{ sub: LogSubscription; listener: (batch: LogBatch) => void }>();
   /** Makes the next call of that name throw this. */
   readonly failNext = new Map<CallName, unknown>();
+  /** What `describeService` answers beyond its defaults (the command `node NAME.js`, the leader alone, the latest exit and health), per `stack/service`. */
+  readonly details = new Map<string, Partial<ServiceDetail>>();
   /** Delays every action call (to see pending states). */
   actionDelayMs = 0;
   readonly api: CorralApi;
@@ -230,6 +232,21 @@ export class FakeOwner {
         st.pending = null;
         this.emit();
         return { stack: req.stack, outcomes, recreated: restart };
+      },
+      describeService: async (req) => {
+        record('describeService', req);
+        const s = this.service(req.stack, req.service);
+        return {
+          stack: req.stack,
+          service: req.service,
+          command: `node ${req.service}.js`,
+          cwd: `/home/dev/${req.stack}`,
+          healthCheck: null,
+          processes: s.pid === null ? [] : [{ pid: s.pid, ppid: 1, command: `node ${req.service}.js`, role: 'leader', depth: 0 }],
+          exits: s.lastExit ? [s.lastExit] : [],
+          healthResults: s.health ? [s.health] : [],
+          ...this.details.get(`${req.stack}/${req.service}`),
+        };
       },
       getSettings: async (req) => (record('getSettings', req), { ...this.settings }),
       setSettings: async (req) => {

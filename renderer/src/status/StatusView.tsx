@@ -1,28 +1,45 @@
-// What is running and what is wrong: one table per stack, one row per service.
-// Rows keep their shape whatever the state (every button is always there,
-// enabled or not; cells do not grow), so live updates never move the layout.
+// What is running and what is wrong: one table per stack, one row per service
+// (a card per service when the window is narrow), and a detail panel per
+// service. Nothing moves when a state changes: every row keeps its shape
+// (ServiceRow.tsx), the stack's summary has a line of its own, and changes are
+// announced to screen readers politely, in the words of shared/explain.ts.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../../shared/state.js';
-import { explainService, summarizeStack } from '../../../shared/explain.js';
-import { exitText, healthText, portsText, STATE_LABEL, uptime } from '../format.js';
-import { LineText } from '../logs/LineText.js';
+import { serviceLine, summarizeStack } from '../../../shared/explain.js';
+import { ServiceRow } from './ServiceRow.js';
+import { ServiceDetailPanel } from './ServiceDetailPanel.js';
+import { pendingKey, type DetailApi, type StatusHandlers } from './handlers.js';
 import { StackChangeBanner } from './StackChangeBanner.js';
 
-export type ServiceAction = 'start' | 'stop' | 'restart';
+export { pendingKey, type ServiceAction, type StatusHandlers } from './handlers.js';
 
-export interface StatusHandlers {
-  /** Keys of calls in flight: `${call}:${stack}:${service ?? '*'}`. */
-  pending: ReadonlySet<string>;
-  act: (call: ServiceAction, stack: string, service?: string) => void;
-  forceStop: (stack: string, service: string) => void;
-  askKillHolder: (s: ServiceSnapshot) => void;
-  openLogs: (stack: string, service: string) => void;
-  openService: (stack: string, service: string) => void;
+interface Props {
+  snapshot: Snapshot | null;
+  now: number;
+  handlers: StatusHandlers;
+  api: DetailApi;
+  /** false: the owner is not answering; the rows are its last known state, shown as such, and nothing can be clicked. */
+  live?: boolean;
 }
 
-export const pendingKey = (call: string, stack: string, service?: string): string => `${call}:${stack}:${service ?? '*'}`;
+interface Open {
+  stack: string;
+  name: string;
+  /** Where the focus goes back to when the panel closes. */
+  from: HTMLElement | null;
+}
 
-/** `live` false: the owner is not answering; the rows are its last known state, shown as such, and nothing can be clicked. */
-export function StatusView({ snapshot, now, handlers, live = true }: { snapshot: Snapshot | null; now: number; handlers: StatusHandlers; live?: boolean }) {
+export function StatusView({ snapshot, now, handlers, api, live = true }: Props) {
+  const [open, setOpen] = useState<Open | null>(null);
+  // While the modal panel is open the rest of the page is inert: its changes are announced from inside the panel.
+  const panelOpen = useRef(false);
+  panelOpen.current = open !== null;
+  const announced = useAnnouncements(snapshot, live, panelOpen);
+  // A stale row's uptime stops where the owner stopped answering.
+  const lastLive = useRef(now);
+  if (live) lastLive.current = now;
+  const shownNow = live ? now : lastLive.current;
+
   if (!snapshot) return <p class="empty-state">Connecting to Corral…</p>;
   if (snapshot.stacks.length === 0) {
     return (
@@ -34,30 +51,76 @@ export function StatusView({ snapshot, now, handlers, live = true }: { snapshot:
       </div>
     );
   }
+  const close = () => {
+    const from = open?.from;
+    setOpen(null);
+    // The opener was re-rendered in place (rows are keyed), so it is usually still there; else its row's name.
+    const target = from?.isConnected ? from : open ? document.querySelector<HTMLElement>(`[data-stack="${CSS.escape(open.stack)}"] [data-service="${CSS.escape(open.name)}"] .name-btn`) : null;
+    target?.focus();
+  };
+  const openService = open ? (snapshot.stacks.find((st) => st.name === open.stack)?.services.find((x) => x.name === open.name) ?? null) : null;
   return (
-    // A disabled fieldset disables every button inside it: a stale row cannot be acted on.
-    <fieldset class={`status${live ? '' : ' stale'}`} disabled={!live}>
-      {snapshot.stacks.map((st) => (
-        <StackSection key={st.name} stack={st} now={now} h={handlers} live={live} />
-      ))}
-    </fieldset>
+    <>
+      {/* A disabled fieldset disables every button inside it: a stale row cannot be acted on. */}
+      <fieldset class={`status${live ? '' : ' stale'}`} disabled={!live}>
+        {snapshot.stacks.map((st) => (
+          <StackSection key={st.name} stack={st} now={shownNow} h={handlers} live={live} onDetails={(s, from) => setOpen({ stack: s.stack, name: s.name, from })} />
+        ))}
+        {open && (
+          <ServiceDetailPanel
+            key={`${open.stack}/${open.name}`}
+            stack={open.stack}
+            name={open.name}
+            s={openService}
+            now={shownNow}
+            live={live}
+            h={handlers}
+            api={api}
+            announced={announced.inPanel ? announced.text : ''}
+            onClose={close}
+          />
+        )}
+      </fieldset>
+      <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
+        {announced.inPanel ? '' : announced.text}
+      </div>
+    </>
   );
 }
 
-function StackSection({ stack, now, h, live }: { stack: StackSnapshot; now: number; h: StatusHandlers; live: boolean }) {
+interface Announcement {
+  text: string;
+  /** Said while the detail panel was open: shown in the panel's live region. */
+  inPanel: boolean;
+}
+
+/** A sentence for each service whose state changed since the last snapshot (none for the first one). */
+function useAnnouncements(snapshot: Snapshot | null, live: boolean, panelOpen: { current: boolean }): Announcement {
+  const prev = useRef<Map<string, string> | null>(null);
+  const [said, setSaid] = useState<Announcement>({ text: '', inPanel: false });
+  useEffect(() => {
+    if (!snapshot || !live) return;
+    const states = new Map(snapshot.stacks.flatMap((st) => st.services.map((s) => [`${s.stack}/${s.name}`, s.state] as const)));
+    const before = prev.current;
+    prev.current = states;
+    if (!before) return;
+    const changed: ServiceSnapshot[] = snapshot.stacks.flatMap((st) => st.services.filter((s) => before.get(`${s.stack}/${s.name}`) !== s.state));
+    if (changed.length > 0) setSaid({ text: changed.map(serviceLine).join('. '), inPanel: panelOpen.current });
+  }, [snapshot, live]);
+  return said;
+}
+
+function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot; now: number; h: StatusHandlers; live: boolean; onDetails: (s: ServiceSnapshot, from: HTMLElement) => void }) {
   const summary = summarizeStack(stack.services);
   const allUp = stack.services.every((s) => s.state === 'running' || s.state === 'starting' || s.state === 'completed');
   const allDown = stack.services.every((s) => s.state === 'stopped');
   const busy = (call: string) => h.pending.has(pendingKey(call, stack.name));
   const headingId = `stack-${stack.name}`;
+  const summaryText = live ? summary.text[0]!.toUpperCase() + summary.text.slice(1) : `Last known: ${summary.text} (not live)`;
   return (
-    <section class="stack" aria-labelledby={headingId}>
+    <section class="stack" aria-labelledby={headingId} data-stack={stack.name}>
       <header class="stack-head">
         <h2 id={headingId}>{stack.name}</h2>
-        <span class={`badge ${live ? `agg-${summary.aggregate}` : 'stale'}`}>
-          <span class="dot" aria-hidden="true" />
-          {live ? summary.text[0]!.toUpperCase() + summary.text.slice(1) : `Last known: ${summary.text} (not live)`}
-        </span>
         {stack.file && (
           <span class="file" title={stack.file}>
             {stack.file}
@@ -74,169 +137,38 @@ function StackSection({ stack, now, h, live }: { stack: StackSnapshot; now: numb
             Restart all
           </button>
         </div>
+        {/* Its own line: a longer phrase never moves the buttons. */}
+        <p class={`badge summary ${live ? `agg-${summary.aggregate}` : 'stale'}`} title={summaryText}>
+          <span class="dot" aria-hidden="true" />
+          <span class="summary-text">{summaryText}</span>
+        </p>
       </header>
+      {/* The stack file changed on disk: what applying it would do, and Apply. */}
       <StackChangeBanner stack={stack} now={now} />
-      <table class="services">
-        <caption class="sr-only">Services of {stack.name}</caption>
-        <colgroup>
-          <col class="c-name" />
-          <col class="c-state" />
-          <col class="c-pid" />
-          <col class="c-uptime" />
-          <col class="c-restarts" />
-          <col class="c-ports" />
-          <col class="c-health" />
-          <col class="c-exit" />
-          <col class="c-actions" />
-        </colgroup>
-        <thead>
-          <tr>
-            <th scope="col">Service</th>
-            <th scope="col">State</th>
-            <th scope="col">PID</th>
-            <th scope="col">Uptime</th>
-            <th scope="col">Restarts</th>
-            <th scope="col">Ports</th>
-            <th scope="col">Health</th>
-            <th scope="col">Last exit</th>
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        {stack.services.map((s) => (
-          <ServiceRows key={s.name} s={s} now={now} h={h} />
-        ))}
-      </table>
-    </section>
-  );
-}
-
-function Cell({ text, cls }: { text: string; cls?: string }) {
-  return (
-    <td class={cls} title={text.length > 14 ? text : undefined}>
-      {text}
-    </td>
-  );
-}
-
-function ServiceRows({ s, now, h }: { s: ServiceSnapshot; now: number; h: StatusHandlers }) {
-  const busy = (call: string) => h.pending.has(pendingKey(call, s.stack, s.name));
-  const failed = s.state === 'failed';
-  // The note is the one explanation every view shows (shared/explain.ts), else the last health result.
-  const note = explainService(s) || healthText(s.health);
-  const hasDetail = failed || s.survivors.length > 0 || s.portHolder !== null;
-  return (
-    // One tbody per service keeps its detail panel with it.
-    <tbody class={`svc state-${s.state}`} data-service={s.name}>
-      <tr>
-        <th scope="row" class="name">
-          {s.name}
-          {s.adopted && (
-            <span class="tag-adopted" title="Started before this owner, adopted at launch">
-              adopted
-            </span>
-          )}
-        </th>
-        <td>
-          <span class={`state s-${s.state}`}>
-            <span class="dot" aria-hidden="true" />
-            {STATE_LABEL[s.state]}
-          </span>
-        </td>
-        <Cell text={s.pid === null ? '—' : String(s.pid)} cls="num" />
-        <Cell text={uptime(s, now)} cls="num" />
-        <Cell text={String(s.restarts)} cls="num" />
-        <Cell text={portsText(s.ports)} cls="num" />
-        <Cell text={note} cls={s.health && !s.health.ok ? 'warn' : undefined} />
-        {/* A stop the user asked for says nothing about an instance that runs now. */}
-        <Cell text={s.pid !== null && s.lastExit?.reason === 'stopped' ? '—' : exitText(s.lastExit, now)} />
-        <td class="actions">
-          <button type="button" aria-label={`Start ${s.name}`} disabled={s.state === 'running' || s.state === 'starting' || s.state === 'held' || busy('start')} aria-busy={busy('start')} onClick={() => h.act('start', s.stack, s.name)}>
-            Start
-          </button>
-          <button type="button" aria-label={`Stop ${s.name}`} disabled={s.state === 'stopped' || s.state === 'completed' || busy('stop')} aria-busy={busy('stop')} onClick={() => h.act('stop', s.stack, s.name)}>
-            Stop
-          </button>
-          <button
-            type="button"
-            class={failed ? 'primary' : undefined}
-            aria-label={`Restart ${s.name}`}
-            disabled={busy('restart')}
-            aria-busy={busy('restart')}
-            onClick={() => h.act('restart', s.stack, s.name)}
-          >
-            Restart
-          </button>
-          <button type="button" aria-label={`Logs of ${s.name}`} onClick={() => h.openLogs(s.stack, s.name)}>
-            Logs
-          </button>
-          {/* Always there (the row keeps its shape); enabled where the service has an address. */}
-          <button type="button" aria-label={`Open ${s.name} in the browser`} title={s.url ?? `${s.name} has no url`} disabled={!s.url || s.pid === null} onClick={() => h.openService(s.stack, s.name)}>
-            Open
-          </button>
-        </td>
-      </tr>
-      {hasDetail && (
-        <tr class="detail">
-          <td colSpan={9}>
-            {failed && !s.portHolder && <FailedPanel s={s} now={now} />}
-            {s.portHolder && (
-              <div class="panel warn" role="group" aria-label={`Port ${s.portHolder.port} of ${s.name} is taken`}>
-                <p>
-                  {failed ? `${s.name} cannot start: port ` : 'Port '}
-                  <strong>{s.portHolder.port}</strong> is held by process <strong>{s.portHolder.pid}</strong> (<code>{s.portHolder.command}</code>
-                  {s.portHolder.user ? `, user ${s.portHolder.user}` : ''}), which Corral did not start. Stop it here, or change the port in the stack file; then press{' '}
-                  <em>Restart</em>.
-                </p>
-                <button type="button" class="danger" onClick={() => h.askKillHolder(s)}>
-                  Stop process {s.portHolder.pid}
-                </button>
-              </div>
-            )}
-            {s.survivors.length > 0 && (
-              <div class="panel error" role="group" aria-label={`Processes of ${s.name} still running`}>
-                <p>
-                  Stopping {s.name} left {s.survivors.length === 1 ? 'a process' : `${s.survivors.length} processes`} running:
-                </p>
-                <ul class="procs">
-                  {s.survivors.map((p) => (
-                    <li key={p.pid}>
-                      <strong>{p.pid}</strong> <code>{p.command}</code>
-                      {p.user ? ` (${p.user})` : ''}
-                    </li>
-                  ))}
-                </ul>
-                <button type="button" class="danger" disabled={busy('forceStop')} aria-busy={busy('forceStop')} onClick={() => h.forceStop(s.stack, s.name)}>
-                  Force stop {s.name}
-                </button>
-              </div>
-            )}
-          </td>
-        </tr>
-      )}
-    </tbody>
-  );
-}
-
-function FailedPanel({ s, now }: { s: ServiceSnapshot; now: number }) {
-  return (
-    <div class="panel error" role="group" aria-label={`${s.name} failed`}>
-      <p>
-        <strong>{s.name} failed:</strong> {s.reason ?? exitText(s.lastExit, now)}
-      </p>
-      <p>
-        Corral will not restart it on its own. Fix the cause, then press <em>Restart</em>.
-      </p>
-      {s.lastLogLines.length > 0 && (
-        <pre class="last-lines" role="group" tabIndex={0} aria-label={`Last log lines of ${s.name}`}>
-          {s.lastLogLines.map((l) => (
-            <div>
-              <LineText text={l} highlight={null} />
+      <div role="table" class="services" aria-label={`Services of ${stack.name}`}>
+        <div role="rowgroup" class="svc-head">
+          <div role="row" class="svc-row">
+            <div role="columnheader" class="name">Service</div>
+            <div role="columnheader" class="c-state">State</div>
+            <div role="none" class="metrics">
+              <div role="columnheader" class="m m-pid">PID</div>
+              <div role="columnheader" class="m m-uptime">Uptime</div>
+              <div role="columnheader" class="m m-restarts">Restarts</div>
+              <div role="columnheader" class="m m-ports">Ports</div>
+              <div role="columnheader" class="m m-res">CPU · Mem</div>
             </div>
-          ))}
-        </pre>
-      )}
-    </div>
+            <div role="columnheader" class="note">
+              <span class="sr-only">Explanation</span>
+            </div>
+            <div role="columnheader" class="actions">
+              <span class="sr-only">Actions</span>
+            </div>
+          </div>
+        </div>
+        {stack.services.map((s) => (
+          <ServiceRow key={s.name} s={s} now={now} h={h} live={live} onDetails={onDetails} />
+        ))}
+      </div>
+    </section>
   );
 }
