@@ -250,7 +250,7 @@ describe('accessibility of the window', { skip, timeout: 300_000 }, () => {
       }
       assert.fail(`could not reach ${label} with Tab: ${trail.slice(-10).join(' → ')}`);
     };
-    const stateOf = (name: string) => page.locator(`tbody[data-service="${name}"] .state`);
+    const stateOf = (name: string) => page.locator(`[data-service="${name}"] .state`);
 
     // mailer is stopped: start it.
     await tabTo('Start mailer');
