@@ -17,7 +17,8 @@ import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-l
 import { ServiceSupervisor } from './supervisor.js';
 import { loadRegistry, saveRegistry, type Registry } from './state/registry.js';
 import { platform } from './process/platform/index.js';
-import { takeSnapshot } from './process/process-scan.js';
+import { takeSnapshot, takeTreeSnapshot } from './process/process-scan.js';
+import { every } from './scheduler.js';
 import { watchForWake, type WakeInfo } from './wake.js';
 import { Reconciler } from './reconcile.js';
 import { readJson, writeFileAtomic } from './state/atomic-file.js';
@@ -72,7 +73,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private snapshotQueued = false;
   private reconcileQueued = false;
   private stopWake: (() => void) | null = null;
-  private snapshotTimer: NodeJS.Timeout | null = null;
+  private stopRecording: (() => void) | null = null;
   private recording = false;
   private closed = false;
   /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
@@ -121,8 +122,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
       owner.opening = false;
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
-      owner.snapshotTimer = setInterval(() => void owner.recordDescendants(), opts.descendantSnapshotMs ?? 10_000);
-      owner.snapshotTimer.unref();
+      // Up to a second late: it shares the owner's wake with the other periodic jobs.
+      owner.stopRecording = every(opts.descendantSnapshotMs ?? 10_000, () => owner.recordDescendants(), { slackMs: 1000, ref: false });
       owner.kickReconciler();
       return owner;
     } catch (e) {
@@ -291,14 +292,18 @@ export class Owner extends EventEmitter<OwnerEvents> {
     });
   }
 
-  /** One read of the process table for every running service's descendant record. */
+  /**
+   * Every running service's descendant record, from its own process tree (its leader's
+   * children, theirs, and the descendants recorded before), not from a scan of the whole
+   * process table: on a laptop with a thousand processes that scan was most of an idle owner's CPU.
+   */
   private async recordDescendants(): Promise<void> {
     if (this.recording || this.closed) return;
     const sups = [...this.stacks.values()].flatMap((rt) => [...rt.services.values()]).filter((s) => s.pid !== null);
     if (sups.length === 0) return;
     this.recording = true;
     try {
-      const snap = await takeSnapshot();
+      const snap = await takeTreeSnapshot(sups.flatMap((s) => s.treeRoots()));
       for (const s of sups) s.recordDescendants(snap);
       for (const s of sups) s.checkLogFile();
     } catch (e) {
@@ -545,7 +550,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
     }
     this.closed = true;
     this.stopWake?.();
-    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.stopRecording?.();
     this.logs.close();
     for (const rt of this.stacks.values()) for (const s of rt.services.values()) s.dispose();
     this.log(`owner ${this.opts.kind} closed (services ${opts.stopServices ? 'stopped' : 'left running'})`);

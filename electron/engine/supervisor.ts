@@ -36,6 +36,7 @@ import { LogMatcher } from './log-ready.js';
 import { isAlive, platform } from './process/platform/index.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
+import { tickAfter } from './scheduler.js';
 import type { DataDir } from './state/paths.js';
 
 export interface SupervisorContext {
@@ -258,6 +259,12 @@ export class ServiceSupervisor {
     }
   }
 
+  /** The processes whose trees hold the running instance: its leader and the descendants recorded so far. */
+  treeRoots(): number[] {
+    const rec = this.inst?.rec;
+    return rec ? [rec.pid, ...(rec.descendants ?? []).map((d) => d.pid)] : [];
+  }
+
   /** What would keep a start from working (its log file cannot be written, its cwd is gone), or null. */
   startProblem(): string | null {
     try {
@@ -415,7 +422,7 @@ export class ServiceSupervisor {
     this.setState('running', null);
     this.fire({ type: 'healthy', detail: this.health?.detail ?? 'process started' });
     // A stable uptime resets the backoff and the crash count.
-    void delayMs(this.spec.restart.resetAfterMs, inst.ac.signal).then(() => {
+    void tickAfter(this.spec.restart.resetAfterMs, inst.ac.signal, 1000).then(() => {
       if (!inst.ac.signal.aborted && this.inst === inst && this.state === 'running') this.crashes.reset();
     });
     const health = this.spec.health;
@@ -731,7 +738,8 @@ export class ServiceSupervisor {
 
   private async pollAdopted(rec: InstanceRecord, signal: AbortSignal, onGone: () => void): Promise<void> {
     while (!signal.aborted) {
-      await delayMs(this.ctx.adoptPollMs, signal);
+      // A quarter of the interval of slack (at most 250 ms): the polls of every adopted process share one wake.
+      await tickAfter(this.ctx.adoptPollMs, signal, Math.min(this.ctx.adoptPollMs / 4, 250));
       if (signal.aborted) return;
       // Out of descriptors, /proc cannot be read: that says nothing about the process; ask again next tick.
       if (!(await isAlive(identityOfRecord(rec)).catch(() => true))) return onGone();
@@ -764,7 +772,7 @@ export class ServiceSupervisor {
       const p = await platform();
       const first = await p.processInfo(holder.pid);
       while (!ac.signal.aborted) {
-        await delayMs(HOLDER_POLL_MS, ac.signal);
+        await tickAfter(HOLDER_POLL_MS, ac.signal, 500);
         if (ac.signal.aborted) return;
         const now = await p.processInfo(holder.pid);
         if (now && first && now.start === first.start) continue;

@@ -1,6 +1,6 @@
 // One state file per running service instance: enough to find, prove and stop it
 // after the owner that started it is gone.
-import { z } from 'zod';
+import { z } from '../../../shared/valid.js';
 import { readdirSync } from 'node:fs';
 import { readJson, removeFile, writeFileAtomic, type JsonRead } from './atomic-file.js';
 import type { DataDir } from './paths.js';

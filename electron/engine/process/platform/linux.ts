@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { rethrowIfOutOfDescriptors } from '../transient.js';
 import type { Platform, PortListener, ProcessIdentity, ProcessInfo, SignalOutcome } from './types.js';
 import { MARKER_VAR } from './types.js';
@@ -122,6 +122,30 @@ function matches(id: ProcessIdentity): boolean {
   return st !== null && !isDead(id.pid, st) && st.start === id.start;
 }
 
+/** Children of every thread of `pid` ([] when it is gone); null when the kernel has no children files (CONFIG_PROC_CHILDREN). */
+function childrenSync(pid: number): number[] | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch (e) {
+    rethrowIfOutOfDescriptors(e);
+    return [];
+  }
+  const out: number[] = [];
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+    } catch (e) {
+      rethrowIfOutOfDescriptors(e);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && tid === String(pid) && existsSync(`/proc/${pid}`)) return null;
+      continue;
+    }
+    for (const c of text.split(' ')) if (c) out.push(Number(c));
+  }
+  return out;
+}
+
 function allPids(): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -173,6 +197,23 @@ export const linuxPlatform: Platform = {
     const procs = await linuxPlatform.listProcesses();
     const markers = new Map<number, string | null>();
     for (const proc of procs) markers.set(proc.pid, await linuxPlatform.readMarker(proc.pid));
+    return { procs, markers };
+  },
+  async scanTrees(roots) {
+    const procs: ProcessInfo[] = [];
+    const markers = new Map<number, string | null>();
+    const todo = [...roots];
+    while (todo.length > 0) {
+      const pid = todo.pop()!;
+      if (markers.has(pid)) continue;
+      const info = scanInfoSync(pid);
+      if (!info) continue;
+      const kids = childrenSync(pid);
+      if (kids === null) return null;
+      procs.push(info);
+      markers.set(pid, await linuxPlatform.readMarker(pid));
+      todo.push(...kids);
+    }
     return { procs, markers };
   },
   async readMarker(pid) {
