@@ -30,6 +30,12 @@ import { DEFAULT_RETENTION, type Retention } from './logs/log-files.js';
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
 const boundMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/**
+ * Snapshots go out at most this often: 200 services starting at once change state 600
+ * times, and each snapshot (all 200 services) went to every view, which made `up` and
+ * `down` of many services slow and the owner's heap grow. The last change is always sent.
+ */
+const SNAPSHOT_GAP_MS = 40;
 
 export interface OwnerOptions {
   home?: string;
@@ -71,6 +77,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private readonly stacks = new Map<string, StackRuntime>();
   private seq = 0;
   private snapshotQueued = false;
+  private lastSnapshotAt = -Infinity;
   private reconcileQueued = false;
   private stopWake: (() => void) | null = null;
   private stopRecording: (() => void) | null = null;
@@ -488,11 +495,16 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private queueSnapshot(): void {
     if (this.snapshotQueued || this.closed) return;
     this.snapshotQueued = true;
-    queueMicrotask(() => {
+    const send = () => {
       this.snapshotQueued = false;
+      if (this.closed) return;
+      this.lastSnapshotAt = performance.now();
       this.seq++;
       this.emit('snapshot', this.snapshot());
-    });
+    };
+    const wait = this.lastSnapshotAt + SNAPSHOT_GAP_MS - performance.now();
+    if (wait <= 0) queueMicrotask(send);
+    else setTimeout(send, wait);
   }
 
   private persist(): void {

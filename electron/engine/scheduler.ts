@@ -18,16 +18,44 @@ export class Scheduler {
   private readonly jobs = new Set<Job>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
+  private refs = 0;
+  private readonly busyListeners = new Set<() => void>();
 
   /** Runs `fn` once, `ms` from now, or up to `slackMs` later to share a wake with other jobs. Returns the cancel. */
   after(ms: number, fn: () => void, opts: { slackMs?: number; ref?: boolean } = {}): () => void {
     const due = performance.now() + Math.max(0, ms);
     const job: Job = { due, latest: due + Math.max(0, opts.slackMs ?? 0), run: fn, ref: opts.ref ?? true };
-    this.jobs.add(job);
+    this.add(job);
     this.arm();
     return () => {
-      if (this.jobs.delete(job)) this.arm();
+      if (this.remove(job)) this.arm();
     };
+  }
+
+  /**
+   * True while some job keeps the process alive: a probe, a poll, a wait of a service. Only
+   * then can a sleep of the machine make the owner's view stale, so only then does the wake
+   * watch tick (wake.ts): an owner whose services need no probe or poll does not wake at all.
+   */
+  get busy(): boolean {
+    return this.refs > 0;
+  }
+
+  /** Calls `fn` each time the scheduler becomes busy; returns the unsubscribe. */
+  onBusy(fn: () => void): () => void {
+    this.busyListeners.add(fn);
+    return () => this.busyListeners.delete(fn);
+  }
+
+  private add(job: Job): void {
+    this.jobs.add(job);
+    if (job.ref && ++this.refs === 1) for (const fn of [...this.busyListeners]) fn();
+  }
+
+  private remove(job: Job): boolean {
+    if (!this.jobs.delete(job)) return false;
+    if (job.ref) this.refs--;
+    return true;
   }
 
   /** How many jobs wait (for tests and diagnostics). */
@@ -63,7 +91,7 @@ export class Scheduler {
     const now = performance.now();
     const due: Job[] = [];
     for (const j of this.jobs) if (j.due <= now) due.push(j);
-    for (const j of due) this.jobs.delete(j);
+    for (const j of due) this.remove(j);
     for (const j of due) {
       try {
         j.run();
@@ -79,10 +107,10 @@ export class Scheduler {
 export const scheduler = new Scheduler();
 
 /** A periodic job's wait: `ms`, or up to `slackMs` more to share a wake; ends early when `signal` aborts. */
-export function tickAfter(ms: number, signal?: AbortSignal, slackMs = 0): Promise<void> {
+export function tickAfter(ms: number, signal?: AbortSignal, slackMs = 0, opts: { ref?: boolean } = {}): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const cancel = scheduler.after(ms, done, { slackMs });
+    const cancel = scheduler.after(ms, done, { slackMs, ref: opts.ref ?? true });
     function done() {
       cancel();
       signal?.removeEventListener('abort', done);

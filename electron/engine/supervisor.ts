@@ -422,7 +422,7 @@ export class ServiceSupervisor {
     this.setState('running', null);
     this.fire({ type: 'healthy', detail: this.health?.detail ?? 'process started' });
     // A stable uptime resets the backoff and the crash count.
-    void tickAfter(this.spec.restart.resetAfterMs, inst.ac.signal, 1000).then(() => {
+    void tickAfter(this.spec.restart.resetAfterMs, inst.ac.signal, 1000, { ref: false }).then(() => {
       if (!inst.ac.signal.aborted && this.inst === inst && this.state === 'running') this.crashes.reset();
     });
     const health = this.spec.health;
