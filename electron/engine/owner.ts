@@ -82,6 +82,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private stopWake: (() => void) | null = null;
   private stopRecording: (() => void) | null = null;
   private recording = false;
+  private recordPass = 0;
   private closed = false;
   /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
   private opening = true;
@@ -309,9 +310,13 @@ export class Owner extends EventEmitter<OwnerEvents> {
     const sups = [...this.stacks.values()].flatMap((rt) => [...rt.services.values()]).filter((s) => s.pid !== null);
     if (sups.length === 0) return;
     this.recording = true;
+    const pass = ++this.recordPass;
     try {
-      const snap = await takeTreeSnapshot(sups.flatMap((s) => s.treeRoots()));
-      for (const s of sups) s.recordDescendants(snap);
+      const due = sups.filter((s) => s.recordDue(pass));
+      if (due.length > 0) {
+        const snap = await takeTreeSnapshot(due.flatMap((s) => s.treeRoots()));
+        for (const s of due) s.recordDescendants(snap);
+      }
       for (const s of sups) s.checkLogFile();
     } catch (e) {
       // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.

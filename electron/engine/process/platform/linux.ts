@@ -10,7 +10,7 @@ function bootIdSync(): string {
 }
 
 /** Parses /proc/<pid>/stat. The command (field 2) may hold spaces and parentheses: split after the last ')'. */
-export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { comm: string } {
+export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { comm: string; threads: number } {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error(`Unreadable /proc stat line: ${text.slice(0, 80)}`);
@@ -25,6 +25,7 @@ export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { co
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
     sid: Number(rest[3]),
+    threads: Number(rest[17]), // field 20: num_threads
     start: rest[19]!, // field 22: starttime in clock ticks since boot
   };
 }
@@ -90,7 +91,7 @@ function userOf(pid: number): string | undefined {
 function infoSync(pid: number): ProcessInfo | null {
   const st = statSync(pid);
   if (!st || isDead(pid, st)) return null;
-  const { comm, ...rest } = st;
+  const { comm, threads: _threads, ...rest } = st;
   const user = userOf(pid);
   return { ...rest, command: commandOf(pid, comm), ...(user ? { user } : {}) };
 }
@@ -103,7 +104,7 @@ function infoSync(pid: number): ProcessInfo | null {
 function scanInfoSync(pid: number): ProcessInfo | null {
   const st = statSync(pid);
   if (!st || isDead(pid, st)) return null;
-  const { comm, ...rest } = st;
+  const { comm, threads: _threads, ...rest } = st;
   let command: string | undefined;
   return {
     ...rest,
@@ -123,10 +124,11 @@ function matches(id: ProcessIdentity): boolean {
 }
 
 /** Children of every thread of `pid` ([] when it is gone); null when the kernel has no children files (CONFIG_PROC_CHILDREN). */
-function childrenSync(pid: number): number[] | null {
+function childrenSync(pid: number, threads: number): number[] | null {
   let tids: string[];
   try {
-    tids = readdirSync(`/proc/${pid}/task`);
+    // Most services are one thread: its children file is all there is, no directory to list.
+    tids = threads === 1 ? [String(pid)] : readdirSync(`/proc/${pid}/task`);
   } catch (e) {
     rethrowIfOutOfDescriptors(e);
     return [];
@@ -201,20 +203,28 @@ export const linuxPlatform: Platform = {
   },
   async scanTrees(roots) {
     const procs: ProcessInfo[] = [];
-    const markers = new Map<number, string | null>();
+    const seen = new Set<number>();
     const todo = [...roots];
     while (todo.length > 0) {
       const pid = todo.pop()!;
-      if (markers.has(pid)) continue;
-      const info = scanInfoSync(pid);
-      if (!info) continue;
-      const kids = childrenSync(pid);
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const st = statSync(pid);
+      if (!st || isDead(pid, st)) continue;
+      const kids = childrenSync(pid, st.threads);
       if (kids === null) return null;
-      procs.push(info);
-      markers.set(pid, await linuxPlatform.readMarker(pid));
+      const { comm, threads: _threads, ...rest } = st;
+      let command: string | undefined;
+      procs.push({
+        ...rest,
+        get command() {
+          return (command ??= commandOf(pid, comm));
+        },
+      });
       todo.push(...kids);
     }
-    return { procs, markers };
+    // No environment is read: what a tree holds is known by where it hangs, not by its marker.
+    return { procs, markers: new Map() };
   },
   async readMarker(pid) {
     let env: Buffer;
