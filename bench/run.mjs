@@ -4,6 +4,7 @@
 //
 //   node bench/run.mjs [--only P1,P3,F] [--runs N] [--skip pm2,supervisord]
 //                      [--p5-seconds S] [--p6-lines N] [--p4-procs N] [--no-write]
+//                      [--g-sizes 10,50,100,200] [--g-seconds S]
 //
 // Prints a table (median of several runs; Corral / peer ratio, below 1 means
 // Corral is faster or smaller) and writes bench/results/latest.json. Not a
@@ -16,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ROOT, RUN_ID, now, round, runCleanups, endSurvivors, removeTemp, benchEnv, run, taggedProcesses, cmdline } from './lib/util.mjs';
 import { TOOLS } from './lib/tools.mjs';
-import { p1, p2, p3, p4, p5, p6, p8, faults } from './lib/figures.mjs';
+import { p1, p2, p3, p4, p5, p6, p8, faults, growth } from './lib/figures.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -26,6 +27,8 @@ const { values: opts } = parseArgs({
     'p5-seconds': { type: 'string', default: '60' },
     'p6-lines': { type: 'string', default: '1000000' },
     'p4-procs': { type: 'string', default: '1000' },
+    'g-sizes': { type: 'string', default: '10,50,100,200' },
+    'g-seconds': { type: 'string', default: '30' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -39,6 +42,7 @@ if (opts.help) {
 const runs = Math.max(1, Number(opts.runs));
 const only = opts.only ? new Set(opts.only.split(',').map((s) => s.trim().toUpperCase())) : null;
 const skip = new Set(opts.skip.split(',').filter(Boolean));
+const gSizes = opts['g-sizes'].split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const log = (s) => console.log(s);
 const t0 = now();
 let finishing = false;
@@ -84,6 +88,20 @@ const machine = {
 // The managers' default data directories must stay untouched: every instance here has a private one.
 const defaultHomes = [join(homedir(), '.pm2'), join(homedir(), '.local', 'state', 'corral')];
 const preexisting = new Set(defaultHomes.filter((d) => existsSync(d)));
+
+// supervisord comes from the OS: a fresh machine gets it here, so all three managers are measured (one line says so).
+if (!skip.has('supervisord') && TOOLS.supervisord.available()) {
+  const asRoot = process.getuid?.() === 0;
+  const [cmd, args] = asRoot ? ['apt-get', ['install', '-y', '-q', 'supervisor']] : ['sudo', ['-n', 'apt-get', 'install', '-y', '-q', 'supervisor']];
+  console.log(`supervisord is missing: running \`${[cmd, ...args].join(' ')}\`…`);
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+    // The package starts its system service; the bench uses its own private instances only.
+    console.log(TOOLS.supervisord.available() ? 'supervisor installed, but supervisord is still not on PATH' : 'supervisor installed');
+  } catch (e) {
+    console.log(`could not install supervisor (${String(e.stderr ?? e.message).trim().split('\n').pop()}); supervisord is skipped`);
+  }
+}
 
 const tools = [];
 const skipped = {};
@@ -169,6 +187,7 @@ const plan = [
   ['P7', 'P7 log viewer (Chromium)', () => p7()],
   ['P8', 'P8 status round trip', () => p8({ tools, runs, log })],
   ['F', 'Fault scenarios', () => faults({ tools, runs, log })],
+  ['G', 'G growth: N independent services without health checks', () => growth({ tools, log, sizes: gSizes, seconds: Number(opts['g-seconds']) })],
 ];
 
 const names = tools.map(([n]) => n);
@@ -228,6 +247,7 @@ const fmt = (v, unit) => {
   if (unit === 'lines' || unit === 'count') return Math.round(v).toLocaleString('en');
   if (unit === 's') return v < 10 ? v.toFixed(2) : v.toFixed(1);
   if (unit === 'MB') return v.toFixed(0);
+  if (unit === '%') return v.toFixed(2);
   return Math.abs(v) < 10 ? v.toFixed(1) : v.toFixed(0);
 };
 function ratioOf(r, peer) {
@@ -250,6 +270,39 @@ function table() {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
   const line = (cells) => `| ${cells.map((c, i) => (i < 2 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' | ')} |`;
   return [line(head), `|${w.map((x, i) => (i < 2 ? ':' + '-'.repeat(x + 1) : '-'.repeat(x + 1) + ':')).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** The G rows as the growth table: one line per N, up / status / idle CPU / RSS / down per manager, then Corral / peer. */
+function growthTable() {
+  const sizes = [...new Set(rows.map((r) => /^G(\d+)[uscmd]$/.exec(r.id)?.[1]).filter(Boolean))];
+  if (sizes.length === 0) return null;
+  const keys = ['u', 's', 'c', 'm', 'd'];
+  const cell = (n, tool) =>
+    keys
+      .map((k) => {
+        const r = rows.find((x) => x.id === `G${n}${k}`);
+        const v = r?.values[tool];
+        return v === null || v === undefined ? '–' : k === 'c' ? `${v.toFixed(2)} %` : k === 'm' ? v.toFixed(0) : v.toFixed(0);
+      })
+      .join(' / ');
+  const ratio = (n, tool) =>
+    keys
+      .map((k) => {
+        const r = rows.find((x) => x.id === `G${n}${k}`);
+        const a = r?.values.corral;
+        const b = r?.values[tool];
+        if (a === null || a === undefined || b === null || b === undefined) return '–';
+        // Idle CPU near zero makes a ratio meaningless: the difference in % of a core instead.
+        if (k === 'c') return `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)}`;
+        return b > 0 ? (a / b).toFixed(2) : '–';
+      })
+      .join(' / ');
+  const label = (t) => (t === 'corral' ? 'Corral' : t === 'pm2' ? 'PM2' : t);
+  const head = ['N', ...names.map((t) => `${label(t)} up / status ms / idle CPU / RSS MB / down ms`), ...peers.map((p) => `Corral vs ${label(p)} (÷, CPU as +%)`)];
+  const body = sizes.map((n) => [n, ...names.map((t) => cell(n, t)), ...peers.map((p) => ratio(n, p))]);
+  const w = head.map((h, i) => Math.max(String(h).length, ...body.map((b) => String(b[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padStart(w[i])).join(' | ')} |`;
+  return ['Growth (G): N independent services, no health checks', line(head), `|${w.map((x) => '-'.repeat(x + 1) + ':').join('|')}|`, ...body.map(line)].join('\n');
 }
 
 function notes() {
@@ -290,6 +343,8 @@ function report(code, survivors) {
   const elapsed = (now() - t0) / 1000;
   if (rows.length > 0) {
     console.log('\n' + table());
+    const g = growthTable();
+    if (g) console.log('\n' + g);
     console.log(`\nRatio = Corral / peer; below 1 is better for Corral, except for 'lines kept'.${rows.some((r) => r.ratio === 'flag') ? ' *: not comparable, the peer ignores the dependency order (see the note).' : ''}`);
     for (const n of notes()) console.log(`- ${n}`);
   }

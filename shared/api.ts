@@ -2,7 +2,7 @@
 // Each call has a request schema (validated at every entry: IPC, HTTP, control
 // socket) and a response type; `CorralApi` is derived from this table, so a
 // call without both fails to compile.
-import { z } from 'zod';
+import { z } from './valid.js';
 import type { Snapshot, ProcessRef, ServiceState, Settings, ExitInfo, HealthResult } from './state.js';
 import { apiError, type ApiError } from './errors.js';
 

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, openSync, readSync, closeSync, existsSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { connect } from 'node:net';
+import { loadavg } from 'node:os';
 import {
   NODE,
   SVC,
@@ -795,4 +796,113 @@ export async function faults({ tools, runs, log, stormSeconds = 10 }) {
   dups.note = 'Then the stack is started again the usual way (`corral up`, `pm2 start <ecosystem>`, `supervisord -c`): extra instances alive 3 s later.';
   storm.note = `A foreign process listens on the service's port; each start attempt is counted (a wrapper appends to a file, then execs the service). Window ${stormSeconds} s from the start command. The managers run these scenarios at the same time.`;
   return [orphans, died, dups, storm];
+}
+
+// ---- G: growth ------------------------------------------------------------------
+
+/**
+ * CPU time of a process in seconds, to the nanosecond: the sum over its threads of
+ * /proc/<pid>/task/<tid>/schedstat (the first field is time on a CPU, in ns). utime +
+ * stime count in 10 ms ticks, too coarse for an idle owner (0.02 % of a core over 30 s
+ * is 6 ms). Threads that exited during the window are not counted (an idle owner keeps its threads).
+ */
+export function cpuSecondsFine(pid) {
+  let total = 0;
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tids) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {}
+  }
+  return total / 1e9;
+}
+
+const SLEEP_SECONDS = '1000000';
+
+/**
+ * N independent `sleep` services without health checks, for each N: up (until the command
+ * has returned and all N run), status, idle CPU and RSS of the manager after settling,
+ * down (until the command has returned and none is left). For each N the managers start one
+ * after the other, idle at the same time, then stop one after the other.
+ */
+export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds = 30, settleS = 5, statusRuns = 5 }) {
+  const rows = [];
+  const figure = (n, key, label, unit) => row(`G${n}${key}`, `${label}`, unit);
+  for (const n of sizes) {
+    const up = figure(n, 'u', `${n} services: up, until all run`, 'ms');
+    const st = figure(n, 's', '  status round trip', 'ms');
+    const cpu = figure(n, 'c', '  idle manager CPU (% of a core)', '%');
+    const rss = figure(n, 'm', '  idle manager RSS', 'MB');
+    const down = figure(n, 'd', '  down, until none left', 'ms');
+    up.label = `${n} services: up, until all run`;
+    const insts = [];
+    try {
+      for (const [name, Cls] of tools) {
+        const t = new Cls(`g${n}`);
+        const inst = { name, t, off: atEnd(async () => {
+          await t.shutdown();
+          await reapTagged(t);
+        }) };
+        insts.push(inst);
+        const stack = { name: `g${n}`, services: Array.from({ length: n }, (_, k) => ({ name: `s${k + 1}`, command: ['sleep', SLEEP_SECONDS], graceMs: 2000 })) };
+        inst.stack = stack;
+        const t0 = now();
+        const res = await t.up(stack);
+        const tCmd = now();
+        const all = await waitUntil(() => t.processes(stack.name).length >= n, 120_000, 20);
+        const tAll = now();
+        if (!all) throw new Error(`${name}: ${n} services never all ran: ${res.stdout}${res.stderr}`);
+        setVal(up, name, [Math.max(tCmd, tAll) - t0]);
+        if (name === 'supervisord') await t.waitAnswering();
+        const times = [];
+        for (let k = 0; k < statusRuns; k++) times.push((await t.status()).ms);
+        setVal(st, name, times);
+        inst.pid = t.daemonPid();
+        if (!inst.pid) throw new Error(`${name}: no daemon pid for G${n}`);
+        log(`  N=${n} ${name}: up ${(Math.max(tCmd, tAll) - t0).toFixed(0)} ms (command returned after ${(tCmd - t0).toFixed(0)} ms), status ${median(times).toFixed(0)} ms`);
+      }
+      await sleep(settleS * 1000);
+      const load = loadavg()[0];
+      const c0 = insts.map((i) => cpuSecondsFine(i.pid));
+      const w0 = now();
+      await sleep(seconds * 1000);
+      const c1 = insts.map((i) => cpuSecondsFine(i.pid));
+      const wall = (now() - w0) / 1000;
+      insts.forEach((i, k) => {
+        setVal(cpu, i.name, [((c1[k] - c0[k]) / wall) * 100]);
+        setVal(rss, i.name, [rssMb(i.pid)]);
+      });
+      cpu.extra = { loadAverage1m: Math.round(load * 100) / 100 };
+      log(`  N=${n} idle over ${seconds} s (load ${load.toFixed(2)}): ${insts.map((i, k) => `${i.name} ${(((c1[k] - c0[k]) / wall) * 100).toFixed(3)} % / ${rssMb(i.pid)?.toFixed(0)} MB`).join(', ')}`);
+      for (const i of insts) {
+        const procs = i.t.processes(i.stack.name);
+        const t0 = now();
+        const res = await i.t.stop(i.stack);
+        const tCmd = now();
+        await waitGone(procs, 60_000, 5);
+        const tGone = now();
+        if (res.code !== 0 && !(i.name === 'supervisord' && res.code === 3)) log(`    ${i.name} down exited ${res.code}: ${(res.stdout + res.stderr).trim().slice(-300)}`);
+        setVal(down, i.name, [Math.max(tCmd, tGone) - t0]);
+        log(`  N=${n} ${i.name}: down ${(Math.max(tCmd, tGone) - t0).toFixed(0)} ms (command returned after ${(tCmd - t0).toFixed(0)} ms)`);
+      }
+    } finally {
+      for (const i of insts) {
+        await i.t.shutdown();
+        const left = await reapTagged(i.t);
+        if (left > 0) log(`    note: ${i.name} left ${left} process(es) after its shutdown; ended by pid`);
+        i.off();
+      }
+    }
+    rows.push(up, st, cpu, rss, down);
+  }
+  const first = rows[0];
+  if (first) {
+    first.note = `N independent \`sleep ${SLEEP_SECONDS}\` services, no health checks, one run per N. Up: from the start command until it has returned and all N processes run (supervisord's \`supervisord -c\` returns before its programs start). Status: \`corral status --json\`, \`pm2 jlist\`, \`supervisorctl status\`, median of ${statusRuns}. Idle CPU: the owner / daemon over ${seconds} s, ${settleS} s after the last start, all managers at the same time (CPU time from /proc/<pid>/task/*/schedstat, in ns). Down: from the stop command until it has returned and no process of the stack is left.`;
+  }
+  return rows;
 }

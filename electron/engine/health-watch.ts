@@ -4,7 +4,7 @@
 // then ends the instance, where its restart policy allows).
 import type { HealthSpec } from '../../shared/stack.js';
 import { probe, type ProbeResult } from './probes/index.js';
-import { delayMs } from './wait.js';
+import { tickAfter } from './scheduler.js';
 import { raceAbort } from './abort.js';
 
 /** How late past its timeout a failed probe may finish before it is taken for the owner's stall, not the service's. */
@@ -28,7 +28,8 @@ export class HealthWatch {
   start(): void {
     void (async () => {
       while (!this.signal.aborted) {
-        await delayMs(this.health.intervalMs, this.signal);
+        // Up to a tenth of the interval (at most 500 ms) late, to share the owner's wakes with other jobs.
+        await tickAfter(this.health.intervalMs, this.signal, Math.min(this.health.intervalMs / 10, 500));
         if (this.signal.aborted) return;
         await this.once();
       }

@@ -17,7 +17,8 @@ import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-l
 import { ServiceSupervisor } from './supervisor.js';
 import { loadRegistry, saveRegistry, type Registry } from './state/registry.js';
 import { platform } from './process/platform/index.js';
-import { takeSnapshot } from './process/process-scan.js';
+import { takeSnapshot, takeTreeSnapshot } from './process/process-scan.js';
+import { every } from './scheduler.js';
 import { watchForWake, type WakeInfo } from './wake.js';
 import { Reconciler } from './reconcile.js';
 import { readJson, writeFileAtomic } from './state/atomic-file.js';
@@ -31,6 +32,12 @@ import { StackWatch } from './stack-watch.js';
 /** How long opening waits for adopted services' first probe before serving anyway. */
 const ADOPT_WAIT_MS = 2000;
 const boundMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/**
+ * Snapshots go out at most this often: 200 services starting at once change state 600
+ * times, and each snapshot (all 200 services) went to every view, which made `up` and
+ * `down` of many services slow and the owner's heap grow. The last change is always sent.
+ */
+const SNAPSHOT_GAP_MS = 40;
 
 export interface OwnerOptions {
   home?: string;
@@ -79,10 +86,12 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private readonly stacks = new Map<string, StackRuntime>();
   private seq = 0;
   private snapshotQueued = false;
+  private lastSnapshotAt = -Infinity;
   private reconcileQueued = false;
   private stopWake: (() => void) | null = null;
-  private snapshotTimer: NodeJS.Timeout | null = null;
+  private stopRecording: (() => void) | null = null;
   private recording = false;
+  private recordPass = 0;
   private closed = false;
   /** True until the first reconcile is done: services not yet adopted must not be started over by the reconciler. */
   private opening = true;
@@ -146,8 +155,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
       owner.opening = false;
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
-      owner.snapshotTimer = setInterval(() => void owner.recordDescendants(), opts.descendantSnapshotMs ?? 10_000);
-      owner.snapshotTimer.unref();
+      // Up to a second late: it shares the owner's wake with the other periodic jobs.
+      owner.stopRecording = every(opts.descendantSnapshotMs ?? 10_000, () => owner.recordDescendants(), { slackMs: 1000, ref: false });
       owner.kickReconciler();
       return owner;
     } catch (e) {
@@ -329,15 +338,23 @@ export class Owner extends EventEmitter<OwnerEvents> {
     });
   }
 
-  /** One read of the process table for every running service's descendant record. */
+  /**
+   * Every running service's descendant record, from its own process tree (its leader's
+   * children, theirs, and the descendants recorded before), not from a scan of the whole
+   * process table: on a laptop with a thousand processes that scan was most of an idle owner's CPU.
+   */
   private async recordDescendants(): Promise<void> {
     if (this.recording || this.closed) return;
     const sups = [...this.stacks.values()].flatMap((rt) => [...rt.services.values()]).filter((s) => s.pid !== null);
     if (sups.length === 0) return;
     this.recording = true;
+    const pass = ++this.recordPass;
     try {
-      const snap = await takeSnapshot();
-      for (const s of sups) s.recordDescendants(snap);
+      const due = sups.filter((s) => s.recordDue(pass));
+      if (due.length > 0) {
+        const snap = await takeTreeSnapshot(due.flatMap((s) => s.treeRoots()));
+        for (const s of due) s.recordDescendants(snap);
+      }
       for (const s of sups) s.checkLogFile();
     } catch (e) {
       // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.
@@ -538,11 +555,16 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private queueSnapshot(): void {
     if (this.snapshotQueued || this.closed) return;
     this.snapshotQueued = true;
-    queueMicrotask(() => {
+    const send = () => {
       this.snapshotQueued = false;
+      if (this.closed) return;
+      this.lastSnapshotAt = performance.now();
       this.seq++;
       this.emit('snapshot', this.snapshot());
-    });
+    };
+    const wait = this.lastSnapshotAt + SNAPSHOT_GAP_MS - performance.now();
+    if (wait <= 0) queueMicrotask(send);
+    else setTimeout(send, wait);
   }
 
   private persist(): void {
@@ -600,7 +622,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
     }
     this.closed = true;
     this.stopWake?.();
-    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.stopRecording?.();
     this.resources.dispose();
     this.logs.close();
     for (const rt of this.stacks.values()) for (const s of rt.services.values()) s.dispose();

@@ -2,6 +2,8 @@
 // monotonic clock stops while the wall clock runs on; during a stall (SIGSTOP,
 // a blocked loop) the tick itself arrives late. Either way every service is
 // re-checked at once instead of waiting for timers that fired late (F22).
+import { scheduler } from './scheduler.js';
+
 export interface WakeInfo {
   kind: 'clock-jump' | 'stall';
   gapMs: number;
@@ -10,9 +12,23 @@ export interface WakeInfo {
 export function watchForWake(onWake: (info: WakeInfo) => void, opts: { tickMs?: number; thresholdMs?: number } = {}): () => void {
   const tickMs = opts.tickMs ?? 1000;
   const thresholdMs = opts.thresholdMs ?? Math.max(3 * tickMs, 3000);
-  let lastWall = Date.now();
-  let lastMono = performance.now();
-  const timer = setInterval(() => {
+  let lastWall = 0;
+  let lastMono = 0;
+  let cancel: (() => void) | null = null;
+  let stopped = false;
+  const next = () => {
+    cancel = scheduler.after(tickMs, tick, { ref: false });
+  };
+  // Ticks only while the scheduler has work a sleep could make stale (a probe, a poll): an
+  // owner of services that need neither has nothing to re-check, and does not wake each second.
+  const resume = () => {
+    if (stopped || cancel) return;
+    lastWall = Date.now();
+    lastMono = performance.now();
+    next();
+  };
+  function tick() {
+    cancel = null;
     const wall = Date.now();
     const mono = performance.now();
     const wallGap = wall - lastWall;
@@ -21,7 +37,13 @@ export function watchForWake(onWake: (info: WakeInfo) => void, opts: { tickMs?: 
     lastMono = mono;
     if (wallGap - monoGap > thresholdMs) onWake({ kind: 'clock-jump', gapMs: wallGap - monoGap });
     else if (monoGap - tickMs > thresholdMs) onWake({ kind: 'stall', gapMs: monoGap });
-  }, tickMs);
-  timer.unref();
-  return () => clearInterval(timer);
+    if (!stopped && scheduler.busy) next();
+  }
+  const offBusy = scheduler.onBusy(resume);
+  if (scheduler.busy) resume();
+  return () => {
+    stopped = true;
+    cancel?.();
+    offBusy();
+  };
 }

@@ -13,7 +13,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import { controlSocketPath } from './control/socket-path.js';
 import { LogRotator, type RotationOptions } from '../engine/logs/log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
-import { startWebUi, defaultRendererDir, type WebUi } from './web/server.js';
+import type { WebUi } from './web/server.js';
 import { createApi, type HostApi } from './api.js';
 
 export interface DaemonOptions {
@@ -109,10 +109,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
   let ending: Promise<DaemonEnd> | null = null;
   let control: ControlServer | null = null;
-  // The web UI starts on the first `corral ui` (or `webUi()`), not before: no open port nobody asked for.
+  // The web UI starts on the first `corral ui` (or `webUi()`), not before: no open port nobody asked
+  // for, and its code (node:http, sessions, static files) is not even loaded until then.
   let web: Promise<WebUi> | null = null;
   const webUi = async () => {
-    web ??= startWebUi(api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) });
+    web ??= import('./web/server.js').then(({ startWebUi, defaultRendererDir }) => startWebUi(api, { rendererDir: defaultRendererDir(), log: (l) => owner.log(`web: ${l}`) }));
     try {
       return { url: (await web).openUrl() };
     } catch (e) {

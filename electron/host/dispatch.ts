@@ -2,7 +2,7 @@
 // control socket, the web UI's HTTP and SSE, Electron IPC): validate against
 // the contract's schema → call → map what was thrown with shared/errors.ts.
 // A face adds only its own checks (who is asking) and its own framing.
-import type { z } from 'zod';
+import type { z } from '../../shared/valid.js';
 import { calls, logSubscriptionSchema, type CallName, type CallRequest, type CallResponse, type LogBatch, type LogSubscription, type Unsubscribe } from '../../shared/api.js';
 import { apiError, toApiError, type ApiError } from '../../shared/errors.js';
 import type { HostApi } from './api.js';

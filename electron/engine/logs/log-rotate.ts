@@ -8,7 +8,7 @@
 //
 // If the owner dies during that pause, the service stays stopped until the
 // next owner starts: `resumePausedServices` runs before it adopts anything.
-import { openSync, closeSync, readSync, writeSync, ftruncateSync, fstatSync, statSync, renameSync, unlinkSync, readdirSync } from 'node:fs';
+import { openSync, closeSync, readSync, writeSync, ftruncateSync, fstatSync, statSync, renameSync, unlinkSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Owner } from '../owner.js';
 import type { DataDir } from '../state/paths.js';
@@ -17,6 +17,10 @@ import { readInstance, type InstanceRecord } from '../state/state-file.js';
 import { platform, type ProcessIdentity } from '../process/platform/index.js';
 import { readJson, removeFile, writeFileAtomic } from '../state/atomic-file.js';
 import { waitUntil } from '../wait.js';
+import { every, scheduler } from '../scheduler.js';
+
+/** The full pass that catches what no watch reported (the owner's log, pruning by age). */
+const SAFETY_PASS_MS = 60_000;
 
 export interface RotationOptions {
   /** A service log above this size is rotated while the service runs. */
@@ -240,12 +244,24 @@ export async function resumePausedServices(dir: DataDir, log: (msg: string) => v
   return resumed;
 }
 
-/** Checks log sizes periodically and rotates; prunes by count and age. */
+/**
+ * Rotates logs that passed their size, and prunes by count and age. Woken by the
+ * log directories themselves: a watch on each stack's log directory says a file
+ * there changed; the watch is then closed and the stack's files are checked
+ * `checkMs` later (re-armed first), so a quiet stack costs nothing and a chatty
+ * one one check per `checkMs`. A full pass every minute is the safety net (a
+ * missed event, the owner's own log, pruning by age).
+ */
 export class LogRotator {
-  private timer: NodeJS.Timeout | null = null;
   private running: Promise<RotationReport[]> | null = null;
   private lastPrune = 0;
   private readonly skips = new Map<string, number>();
+  private readonly watches = new Map<string, FSWatcher>();
+  private readonly dirty = new Set<string>();
+  private cancelDue: (() => void) | null = null;
+  private stopSafety: (() => void) | null = null;
+  private started = false;
+  private readonly onSnapshot = () => this.arm();
   readonly opts: RotationOptions;
 
   constructor(
@@ -256,28 +272,94 @@ export class LogRotator {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.check().catch((e: Error) => this.owner.log(`warning: log rotation pass failed: ${e.message}`)), this.opts.checkMs);
-    this.timer.unref();
+    if (this.started) return;
+    this.started = true;
+    const report = (e: Error) => this.owner.log(`warning: log rotation pass failed: ${e.message}`);
+    this.stopSafety = every(Math.max(this.opts.checkMs, SAFETY_PASS_MS), () => this.check().then(() => undefined, report), { slackMs: 1000, ref: false });
+    // A stack added, or a service started for the first time (its log directory appears): watch it.
+    this.owner.on('snapshot', this.onSnapshot);
+    this.arm();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.started = false;
+    this.stopSafety?.();
+    this.stopSafety = null;
+    this.cancelDue?.();
+    this.cancelDue = null;
+    this.owner.off('snapshot', this.onSnapshot);
+    for (const w of this.watches.values()) w.close();
+    this.watches.clear();
     await this.running;
   }
 
-  /** One pass; concurrent calls share it. */
-  check(): Promise<RotationReport[]> {
-    this.running ??= this.pass().finally(() => (this.running = null));
+  /** One pass over every stack (or only `stacks`); concurrent calls share a pass. */
+  check(stacks?: ReadonlySet<string>): Promise<RotationReport[]> {
+    this.running ??= this.pass(stacks).finally(() => (this.running = null));
     return this.running;
   }
 
-  private async pass(): Promise<RotationReport[]> {
+  /** Watches the log directory of every registered stack that is not watched (and not waiting for its check). */
+  private arm(): void {
+    if (!this.started) return;
+    const names = new Set(this.owner.stackNames());
+    for (const [name, w] of this.watches) {
+      if (names.has(name)) continue;
+      w.close();
+      this.watches.delete(name);
+    }
+    for (const name of names) {
+      if (this.watches.has(name) || this.dirty.has(name)) continue;
+      let w: FSWatcher;
+      try {
+        w = watch(join(this.owner.dir.home, 'logs', name), { persistent: false }, () => this.changed(name));
+      } catch {
+        continue; // No log directory yet: the next snapshot (its first start) or the safety pass arms it.
+      }
+      w.on('error', () => {
+        w.close();
+        if (this.watches.get(name) === w) this.watches.delete(name);
+      });
+      this.watches.set(name, w);
+    }
+  }
+
+  /** A file of the stack changed: stop listening (a chatty service writes all the time) and check it soon. */
+  private changed(stack: string): void {
+    this.watches.get(stack)?.close();
+    this.watches.delete(stack);
+    this.dirty.add(stack);
+    this.cancelDue ??= scheduler.after(
+      this.opts.checkMs,
+      () => {
+        this.cancelDue = null;
+        // After a pass under way (it may have begun before these changes), not folded into it.
+        void (this.running ?? Promise.resolve())
+          .catch(() => undefined)
+          .then(() => this.check(new Set(this.dirty)))
+          .catch((e: Error) => this.owner.log(`warning: log rotation pass failed: ${e.message}`));
+      },
+      { slackMs: Math.min(this.opts.checkMs / 4, 500), ref: false },
+    );
+  }
+
+  private async pass(only?: ReadonlySet<string>): Promise<RotationReport[]> {
     const { owner, opts } = this;
     const done: RotationReport[] = [];
-    for (const stack of owner.snapshot().stacks) {
-      for (const svc of stack.services) {
+    // Watch again before reading sizes: a write from now on wakes the next check.
+    for (const name of only ?? owner.stackNames()) this.dirty.delete(name);
+    this.arm();
+    for (const stackName of only ?? owner.stackNames()) {
+      const spec = owner.stack(stackName);
+      if (!spec) continue;
+      const stack = { name: stackName };
+      for (const { name } of spec.services) {
+        let svc;
+        try {
+          svc = owner.supervisor(stackName, name);
+        } catch {
+          continue;
+        }
         const file = owner.dir.logFile(stack.name, svc.name);
         let size: number;
         try {
@@ -286,14 +368,8 @@ export class LogRotator {
           continue;
         }
         if (size < opts.maxBytes) continue;
-        let sup;
-        try {
-          sup = owner.supervisor(stack.name, svc.name);
-        } catch {
-          continue;
-        }
         // Mid-start or mid-stop: the next pass.
-        if (sup.busy || svc.state === 'stopping') continue;
+        if (svc.busy || svc.state === 'stopping') continue;
         try {
           if (svc.pid === null) {
             // Nobody writes it: a rename is lossless.

@@ -5,8 +5,6 @@ import type { HealthCheck } from '../../../shared/stack.js';
 import type { ProbeOptions, ProbeResult } from './types.js';
 import { errorMessage } from './bounded.js';
 import { probeTcp } from './tcp.js';
-import { probeHttp } from './http.js';
-import { probeGrpc } from './grpc.js';
 import { probeExec } from './exec.js';
 
 export type { ProbeOptions, ProbeResult } from './types.js';
@@ -30,10 +28,11 @@ async function attempt(check: HealthCheck, opts: ProbeOptions): Promise<ProbeRes
     switch (check.kind) {
       case 'tcp':
         return await probeTcp(check, timeoutMs);
+      // Loaded on first use: node:http and node:http2 cost an owner without such checks ~7 MB.
       case 'http':
-        return await probeHttp(check, timeoutMs);
+        return await (await import('./http.js')).probeHttp(check, timeoutMs);
       case 'grpc':
-        return await probeGrpc(check, timeoutMs);
+        return await (await import('./grpc.js')).probeGrpc(check, timeoutMs);
       case 'exec':
         return await probeExec(check, opts);
       case 'log':

@@ -11,11 +11,40 @@ export interface ProcessSnapshot {
   markers: Map<number, string | null>;
 }
 
-export async function takeSnapshot(): Promise<ProcessSnapshot> {
+/**
+ * One read of the table for every caller of the same moment: 200 services stopping at once
+ * each ask for a scan (before signalling, after the grace), and each scan reads every
+ * process's stat and environment. Callers that ask before the next scan begins share it;
+ * it begins after all of them asked, so each gets a table read after its request.
+ */
+let pending: Promise<ProcessSnapshot> | null = null;
+
+export function takeSnapshot(): Promise<ProcessSnapshot> {
+  pending ??= new Promise<void>((r) => setImmediate(r)).then(() => {
+    pending = null;
+    return scanNow();
+  });
+  return pending;
+}
+
+async function scanNow(): Promise<ProcessSnapshot> {
   const p = await platform();
   const boot = await p.bootId();
   const { procs, markers } = await p.scan();
   return { boot, procs: procs.filter((proc) => proc.pid !== process.pid), markers };
+}
+
+/**
+ * The processes of these trees (each root and its descendants) with their markers, as a
+ * snapshot: read directly where the platform can (a few files per process, not the whole
+ * table), else one scan of the table.
+ */
+export async function takeTreeSnapshot(roots: readonly number[]): Promise<ProcessSnapshot> {
+  const p = await platform();
+  const trees = p.scanTrees ? await p.scanTrees(roots) : null;
+  if (!trees) return takeSnapshot();
+  const boot = await p.bootId();
+  return { boot, procs: trees.procs.filter((proc) => proc.pid !== process.pid), markers: trees.markers };
 }
 
 /** Processes whose marker starts with `prefix`, grouped by full marker (one instance each). */

@@ -55,41 +55,71 @@ export async function findMembers(target: StopTarget): Promise<Member[]> {
   return membersIn(await takeSnapshot(), target);
 }
 
+/** A snapshot's processes by pid, by group, by parent, and those that carry a marker: built once per snapshot, shared by every target. */
+interface ScanIndex {
+  byPid: Map<number, ProcessInfo>;
+  byPgid: Map<number, ProcessInfo[]>;
+  byPpid: Map<number, ProcessInfo[]>;
+  marked: ProcessInfo[];
+}
+const indexes = new WeakMap<ProcessSnapshot, ScanIndex>();
+
+function indexOf(snap: ProcessSnapshot): ScanIndex {
+  let ix = indexes.get(snap);
+  if (ix) return ix;
+  ix = { byPid: new Map(), byPgid: new Map(), byPpid: new Map(), marked: [] };
+  const push = (m: Map<number, ProcessInfo[]>, k: number, p: ProcessInfo) => {
+    const l = m.get(k);
+    if (l) l.push(p);
+    else m.set(k, [p]);
+  };
+  for (const proc of snap.procs) {
+    ix.byPid.set(proc.pid, proc);
+    push(ix.byPgid, proc.pgid, proc);
+    push(ix.byPpid, proc.ppid, proc);
+    if (snap.markers.get(proc.pid)) ix.marked.push(proc);
+  }
+  indexes.set(snap, ix);
+  return ix;
+}
+
 export function membersIn(snap: ProcessSnapshot, target: StopTarget): Member[] {
-  const { boot, procs } = snap;
+  const { boot } = snap;
+  // 200 services stopping at once share one snapshot: each looks up its own processes, never the whole table.
+  const ix = indexOf(snap);
   const pgid = target.leader?.pid ?? null;
   const marked = new Set<number>();
-  for (const proc of procs) {
+  for (const proc of ix.marked) {
     const m = snap.markers.get(proc.pid);
     if (m && m.startsWith(target.markerPrefix)) marked.add(proc.pid);
   }
-  const known = new Set((target.known ?? []).filter((k) => k.boot === boot).map((k) => `${k.pid}:${k.start}`));
+  const group = pgid !== null ? (ix.byPgid.get(pgid) ?? []) : [];
   // The group is ours if its recorded leader is alive, or a marked process is in it:
   // a pgid cannot be reused while any member of the group lives.
-  const groupProven =
-    pgid !== null &&
-    procs.some((proc) => proc.pgid === pgid && ((proc.pid === pgid && proc.start === target.leader!.start && target.leader!.boot === boot) || marked.has(proc.pid)));
-  const members = new Set<number>();
-  for (const proc of procs) {
-    if ((groupProven && proc.pgid === pgid) || marked.has(proc.pid) || known.has(`${proc.pid}:${proc.start}`)) members.add(proc.pid);
+  const groupProven = group.some((proc) => (proc.pid === pgid && proc.start === target.leader!.start && target.leader!.boot === boot) || marked.has(proc.pid));
+  const members = new Set<number>(marked);
+  if (groupProven) for (const proc of group) members.add(proc.pid);
+  for (const k of target.known ?? []) {
+    const proc = k.boot === boot ? ix.byPid.get(k.pid) : undefined;
+    if (proc && proc.start === k.start) members.add(proc.pid);
   }
   // Children of our processes are ours even when they left the group and lost the marker
   // (servers that call setsid and rewrite their environment for a process title).
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const proc of procs) {
-      if (!members.has(proc.pid) && members.has(proc.ppid)) {
-        members.add(proc.pid);
-        grew = true;
-      }
+  const todo = [...members];
+  while (todo.length > 0) {
+    for (const child of ix.byPpid.get(todo.pop()!) ?? []) {
+      if (members.has(child.pid)) continue;
+      members.add(child.pid);
+      todo.push(child.pid);
     }
   }
   const out: Member[] = [];
-  for (const proc of procs) {
-    if (!members.has(proc.pid)) continue;
+  for (const pid of members) {
+    const proc = ix.byPid.get(pid)!;
     out.push({ id: { pid: proc.pid, start: proc.start, boot }, info: proc, inGroup: groupProven && proc.pgid === pgid });
   }
-  return out;
+  // In the table's order (by pid), as before the index.
+  return out.sort((a, b) => a.id.pid - b.id.pid);
 }
 
 async function signalAll(members: Member[], pgid: number | null, signal: NodeJS.Signals): Promise<void> {

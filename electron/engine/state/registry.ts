@@ -1,6 +1,6 @@
 // The stacks an owner knows and what the user last asked of each service, so
 // the next owner (after a crash, a quit or a reboot) reaches the same state.
-import { z } from 'zod';
+import { z } from '../../../shared/valid.js';
 import { readJson, writeFileAtomic } from './atomic-file.js';
 import type { StackSpec } from '../../../shared/stack.js';
 

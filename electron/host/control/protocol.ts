@@ -4,7 +4,7 @@
 // `{id, event}`. The calls of the API contract (shared/api.ts) are validated by
 // its schemas; the calls only the CLI and the app need (ping, up, ps, doctor,
 // handover, shutdown…) are defined here, with their own schemas.
-import { z } from 'zod';
+import { z } from '../../../shared/valid.js';
 import { logSubscriptionSchema, type StackApplied, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
 

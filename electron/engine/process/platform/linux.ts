@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { rethrowIfOutOfDescriptors } from '../transient.js';
 import type { Platform, PortListener, ProcessIdentity, ProcessInfo, ProcessUsage, SignalOutcome } from './types.js';
 import { MARKER_VAR } from './types.js';
@@ -10,7 +10,7 @@ function bootIdSync(): string {
 }
 
 /** Parses /proc/<pid>/stat. The command (field 2) may hold spaces and parentheses: split after the last ')'. */
-export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { comm: string } {
+export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { comm: string; threads: number } {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error(`Unreadable /proc stat line: ${text.slice(0, 80)}`);
@@ -25,6 +25,7 @@ export function parseProcStat(text: string): Omit<ProcessInfo, 'command'> & { co
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
     sid: Number(rest[3]),
+    threads: Number(rest[17]), // field 20: num_threads
     start: rest[19]!, // field 22: starttime in clock ticks since boot
   };
 }
@@ -119,7 +120,7 @@ function userOf(pid: number): string | undefined {
 function infoSync(pid: number): ProcessInfo | null {
   const st = statSync(pid);
   if (!st || isDead(pid, st)) return null;
-  const { comm, ...rest } = st;
+  const { comm, threads: _threads, ...rest } = st;
   const user = userOf(pid);
   return { ...rest, command: commandOf(pid, comm), ...(user ? { user } : {}) };
 }
@@ -132,7 +133,7 @@ function infoSync(pid: number): ProcessInfo | null {
 function scanInfoSync(pid: number): ProcessInfo | null {
   const st = statSync(pid);
   if (!st || isDead(pid, st)) return null;
-  const { comm, ...rest } = st;
+  const { comm, threads: _threads, ...rest } = st;
   let command: string | undefined;
   return {
     ...rest,
@@ -149,6 +150,31 @@ function matches(id: ProcessIdentity): boolean {
   if (id.boot !== bootIdSync()) return false;
   const st = statSync(id.pid);
   return st !== null && !isDead(id.pid, st) && st.start === id.start;
+}
+
+/** Children of every thread of `pid` ([] when it is gone); null when the kernel has no children files (CONFIG_PROC_CHILDREN). */
+function childrenSync(pid: number, threads: number): number[] | null {
+  let tids: string[];
+  try {
+    // Most services are one thread: its children file is all there is, no directory to list.
+    tids = threads === 1 ? [String(pid)] : readdirSync(`/proc/${pid}/task`);
+  } catch (e) {
+    rethrowIfOutOfDescriptors(e);
+    return [];
+  }
+  const out: number[] = [];
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+    } catch (e) {
+      rethrowIfOutOfDescriptors(e);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && tid === String(pid) && existsSync(`/proc/${pid}`)) return null;
+      continue;
+    }
+    for (const c of text.split(' ')) if (c) out.push(Number(c));
+  }
+  return out;
 }
 
 function allPids(): number[] {
@@ -226,6 +252,31 @@ export const linuxPlatform: Platform = {
     const markers = new Map<number, string | null>();
     for (const proc of procs) markers.set(proc.pid, await linuxPlatform.readMarker(proc.pid));
     return { procs, markers };
+  },
+  async scanTrees(roots) {
+    const procs: ProcessInfo[] = [];
+    const seen = new Set<number>();
+    const todo = [...roots];
+    while (todo.length > 0) {
+      const pid = todo.pop()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const st = statSync(pid);
+      if (!st || isDead(pid, st)) continue;
+      const kids = childrenSync(pid, st.threads);
+      if (kids === null) return null;
+      const { comm, threads: _threads, ...rest } = st;
+      let command: string | undefined;
+      procs.push({
+        ...rest,
+        get command() {
+          return (command ??= commandOf(pid, comm));
+        },
+      });
+      todo.push(...kids);
+    }
+    // No environment is read: what a tree holds is known by where it hangs, not by its marker.
+    return { procs, markers: new Map() };
   },
   async readMarker(pid) {
     let env: Buffer;

@@ -63,6 +63,12 @@ export interface Platform {
   /** Markers of these processes (see readMarker), in as few tool calls as the platform allows. */
   readMarkers(pids: readonly number[]): Promise<Map<number, string | null>>;
   /**
+   * The live processes of these trees (each root and its descendants) with their markers,
+   * read without the rest of the table (Linux: /proc/<pid>/task/<tid>/children); null where
+   * the platform cannot (then the caller scans the table).
+   */
+  scanTrees?(roots: readonly number[]): Promise<ProcessScan | null>;
+  /**
    * Value of CORRAL_INSTANCE in the process's environment: '' when the environment
    * is readable and has none (not ours), null when it cannot be read (macOS, another user).
    */

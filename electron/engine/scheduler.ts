@@ -1,0 +1,145 @@
+// One timer for the owner's periodic work: liveness probes, polls of adopted
+// processes and of foreign port holders, descendant records, the safety pass
+// of log rotation, the wake tick. Each job says how late it may run (its
+// slack); the timer fires at the earliest deadline and runs every job already
+// due, so an owner with 200 services wakes about once a second for all of them
+// instead of once per service and per timer (a laptop's CPU sleeps between).
+// Crash detection never waits here: our own children end with an exit event.
+
+interface Job {
+  due: number;
+  latest: number;
+  run: () => void;
+  /** Keeps the process alive while pending (like a plain timer); the owner's own ticks do not. */
+  ref: boolean;
+}
+
+export class Scheduler {
+  private readonly jobs = new Set<Job>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private refs = 0;
+  private readonly busyListeners = new Set<() => void>();
+
+  /** Runs `fn` once, `ms` from now, or up to `slackMs` later to share a wake with other jobs. Returns the cancel. */
+  after(ms: number, fn: () => void, opts: { slackMs?: number; ref?: boolean } = {}): () => void {
+    const due = performance.now() + Math.max(0, ms);
+    const job: Job = { due, latest: due + Math.max(0, opts.slackMs ?? 0), run: fn, ref: opts.ref ?? true };
+    this.add(job);
+    this.arm();
+    return () => {
+      if (this.remove(job)) this.arm();
+    };
+  }
+
+  /**
+   * True while some job keeps the process alive: a probe, a poll, a wait of a service. Only
+   * then can a sleep of the machine make the owner's view stale, so only then does the wake
+   * watch tick (wake.ts): an owner whose services need no probe or poll does not wake at all.
+   */
+  get busy(): boolean {
+    return this.refs > 0;
+  }
+
+  /** Calls `fn` each time the scheduler becomes busy; returns the unsubscribe. */
+  onBusy(fn: () => void): () => void {
+    this.busyListeners.add(fn);
+    return () => this.busyListeners.delete(fn);
+  }
+
+  private add(job: Job): void {
+    this.jobs.add(job);
+    if (job.ref && ++this.refs === 1) for (const fn of [...this.busyListeners]) fn();
+  }
+
+  private remove(job: Job): boolean {
+    if (!this.jobs.delete(job)) return false;
+    if (job.ref) this.refs--;
+    return true;
+  }
+
+  /** How many jobs wait (for tests and diagnostics). */
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  private arm(): void {
+    let at = Infinity;
+    let ref = false;
+    for (const j of this.jobs) {
+      if (j.latest < at) at = j.latest;
+      ref ||= j.ref;
+    }
+    if (at === Infinity) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (!this.timer || at < this.timerAt - 1) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timerAt = at;
+      this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
+    }
+    if (ref) this.timer.ref();
+    else this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    const due: Job[] = [];
+    for (const j of this.jobs) if (j.due <= now) due.push(j);
+    for (const j of due) this.remove(j);
+    for (const j of due) {
+      try {
+        j.run();
+      } catch {
+        // A job must not take the others down; each one handles its own errors.
+      }
+    }
+    this.arm();
+  }
+}
+
+/** The owner's one scheduler. */
+export const scheduler = new Scheduler();
+
+/** A periodic job's wait: `ms`, or up to `slackMs` more to share a wake; ends early when `signal` aborts. */
+export function tickAfter(ms: number, signal?: AbortSignal, slackMs = 0, opts: { ref?: boolean } = {}): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const cancel = scheduler.after(ms, done, { slackMs, ref: opts.ref ?? true });
+    function done() {
+      cancel();
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Runs `fn` every `ms` (each run up to `slackMs` late) until the returned stop is called; `fn` is never run twice at once. */
+export function every(ms: number, fn: () => void | Promise<void>, opts: { slackMs?: number; ref?: boolean } = {}): () => void {
+  let stopped = false;
+  let cancel: () => void = () => {};
+  const next = () => {
+    if (stopped) return;
+    cancel = scheduler.after(ms, () => {
+      void (async () => {
+        try {
+          await fn();
+        } catch {
+          // The job reports its own failures; the next run still comes.
+        }
+        next();
+      })();
+    }, opts);
+  };
+  next();
+  return () => {
+    stopped = true;
+    cancel();
+  };
+}
