@@ -126,6 +126,41 @@ ${svcYaml('api', ['--tick', '1000'], `    env: { MODE: "${api}" }\n`)}${svcYaml(
   }
 });
 
+test('corral up SERVICE applies the change of that service only: the others\' changes stay pending', async () => {
+  const h = harness('stack-change-partial');
+  try {
+    const dir = h.project('duo');
+    const file = (a: string, b: string) =>
+      `version: 1
+name: duo
+services:
+${svcYaml('app', ['--tick', '1000'], `    env: { MODE: "${a}" }\n`)}${svcYaml('app2', ['--tick', '1000'], `    env: { MODE: "${b}" }\n`)}`;
+    h.writeStack(dir, file('one', 'one'));
+    assert.equal((await h.run(['up'], { cwd: dir })).code, 0);
+    const running = pids(await stackOf(h, dir));
+
+    h.writeStack(dir, file('two', 'two'));
+    await waitFor(async () => (await stackOf(h, dir)).pending?.restart.length === 2, NOTICE_MS, 'both changes pending');
+    const up = await h.run(['up', 'app2'], { cwd: dir });
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const after = await stackOf(h, dir);
+    assert.notEqual(after.services.find((s) => s.name === 'app2')!.pid, running.app2, 'app2 restarted');
+    assert.equal(after.services.find((s) => s.name === 'app')!.pid, running.app, 'app left alone');
+    // app still runs its old definition: its change is still to be applied, and a plain `corral up` applies it.
+    const still = await waitFor(async () => {
+      const s = await stackOf(h, dir);
+      return s.pending?.restart.length === 1 ? s : null;
+    }, NOTICE_MS, "app's change to stay pending");
+    assert.deepEqual(still.pending!.restart, ['app']);
+    const upAll = await h.run(['up'], { cwd: dir });
+    assert.equal(upAll.code, 0, upAll.stdout + upAll.stderr);
+    assert.notEqual(pids(await stackOf(h, dir)).app, running.app, 'a plain up restarts app');
+    await waitFor(async () => (await stackOf(h, dir)).pending === null, NOTICE_MS, 'nothing pending after a plain up');
+  } finally {
+    await h.cleanup();
+  }
+});
+
 test('watch: a change under a watched path restarts the service once per burst; node_modules, .git and a stopped service are left alone', async () => {
   const h = harness('watch');
   try {

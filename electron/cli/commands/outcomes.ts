@@ -55,6 +55,8 @@ export class Progress {
   constructor(
     private readonly out: Output,
     private readonly stack: string,
+    /** The services of the file being applied, when known: another one is stopped because it left the file, not by the user. */
+    private readonly inFile?: ReadonlySet<string>,
   ) {}
 
   update(s: Snapshot): void {
@@ -62,7 +64,8 @@ export class Progress {
     if (!st) return;
     const w = Math.max(...st.services.map((x) => x.name.length));
     for (const svc of st.services) {
-      const detail = progressDetail(svc);
+      const removed = this.inFile !== undefined && !this.inFile.has(svc.name);
+      const detail = removed ? `no longer in the stack file: ${svc.state === 'stopped' ? 'stopped' : 'stopping'}` : progressDetail(svc);
       // A new line when what it waits on changes, not at every failed try of the same check.
       const key = `${svc.state}|${svc.state === 'running' ? svc.pid : detail.replace(/, \d+ tr(?:y|ies)$/, '')}`;
       const prev = this.last.get(svc.name);

@@ -44,8 +44,10 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     const connecting = ctx.connect({ fileNext: true, note: (m) => (parsed ? ctx.out.note(ctx.out.paint('dim', m)) : notes.push(m)) });
     connecting.catch(() => {});
     let stackName: string | null = null;
+    let inFile: Set<string> | undefined;
     if (file) {
       const spec = await loadForCli(file, callerEnv(ctx.env));
+      inFile = new Set(spec.services.map((s) => s.name));
       const unknown = positionals.filter((p) => !spec.services.some((s) => s.name === p));
       if (unknown.length > 0) throw new CliError(EXIT.usage, `Stack \`${spec.name}\` (${file}) has no service ${unknown.map((u) => `\`${u}\``).join(', ')}. Its services: ${spec.services.map((s) => s.name).join(', ')}.`);
       stackName = spec.name;
@@ -60,7 +62,7 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     }
     if (!file) throw new CliError(EXIT.stackFile, `Stack \`${values.stack}\` has no stack file on record; run \`corral up -f FILE\`.`);
     stackName ??= (await loadForCli(file, callerEnv(ctx.env))).name;
-    const progress = new Progress(ctx.out, stackName);
+    const progress = new Progress(ctx.out, stackName, inFile);
     const unsubscribe = await client.subscribe('snapshot', {}, (s) => progress.update(s));
     ctx.onInterrupt = () => {
       ctx.out.note(`\nInterrupted. The owner goes on starting what was asked; \`corral status\` shows it, \`corral down\` stops it.`);

@@ -58,24 +58,40 @@ export async function applyStackFile(owner: Owner, stack: string): Promise<Stack
 }
 
 async function applySpec(owner: Owner, spec: StackSpec, services: string[] | undefined): Promise<UpResult> {
-  const diff = diffStacks(owner.stack(spec.name), spec);
-  await owner.addStack(spec);
+  const before = owner.stack(spec.name);
+  const diff = diffStacks(before, spec);
+  const wanted = new Set(services ?? spec.services.map((s) => s.name));
+  // A changed service that runs is restarted; a changed one-shot task runs again.
+  const recreate = restartsOf(spec, diff, wanted, (n) => serviceNow(owner, spec.name, n));
+  await owner.addStack(keepUnasked(spec, before, diff, recreate, (n) => serviceNow(owner, spec.name, n)?.running === true));
   const logProblem = checkLogDir(owner.dir, spec.name);
   if (logProblem && logProblem.level === 'error') {
     throw Object.assign(new Error(`Cannot start stack \`${spec.name}\`: ${logProblem.message} ${logProblem.fix ?? ''} Nothing was started.`.trim()), { code: 'conflict' });
   }
-  const wanted = new Set(services ?? spec.services.map((s) => s.name));
-  // A changed service that runs is restarted; a changed one-shot task runs again.
-  const recreate = restartsOf(spec, diff, wanted, (n) => serviceNow(owner, spec.name, n));
   const outcomes = [];
   if (recreate.length > 0) {
     owner.log(`${spec.name}: ${recreate.join(', ')} changed in ${spec.file}; restarting`);
     const r = await owner.restart(spec.name, recreate);
-    outcomes.push(...r.outcomes.filter((o) => !o.ok));
+    // Its restart is what happened to it (the start that follows finds it running: "already running" would hide the restart).
+    outcomes.push(...r.outcomes.filter((o) => recreate.includes(o.service)));
   }
   const started = await owner.start(spec.name, services);
   for (const o of started.outcomes) if (!outcomes.some((x) => x.service === o.service)) outcomes.push(o);
   return { stack: spec.name, outcomes, recreated: recreate };
+}
+
+/**
+ * What to register: the file's definitions, except for a running service whose
+ * definition changed but that this `up` does not restart (`corral up api` when
+ * worker changed too). It keeps the definition it runs, so the change stays
+ * pending (the notice, a later `corral up`) instead of being recorded as applied.
+ */
+export function keepUnasked(spec: StackSpec, before: StackSpec | undefined, diff: { changed: string[] }, restarted: readonly string[], running: (name: string) => boolean): StackSpec {
+  const kept = diff.changed.filter((n) => !restarted.includes(n) && running(n));
+  if (!before || kept.length === 0) return spec;
+  const old = new Map(before.services.map((s) => [s.name, s]));
+  // The file's text is not what is registered: its digest would say the file was applied.
+  return { ...spec, digest: undefined, services: spec.services.map((s) => (kept.includes(s.name) ? old.get(s.name)! : s)) };
 }
 
 /** What the plan needs to know of a service now (undefined: not in the stack). */
