@@ -139,7 +139,13 @@ export function App({ api }: { api: CorralApi }) {
     },
     openService: (stack: string, service: string) =>
       void api.openService({ stack, service }).then(
-        (r) => notify('info', r.opened ? `Opened ${r.url}` : `Open ${r.url} in your browser (no desktop opener where the owner runs)`),
+        (r) => {
+          if (r.opened) return notify('info', `Opened ${r.url}`);
+          // The owner has no desktop to open it on (a headless daemon): this page is a browser, so a new tab of it.
+          const tab = /^https?:\/\//.test(r.url) ? window.open(r.url, '_blank') : null;
+          if (tab) tab.opener = null;
+          notify('info', tab ? `Opened ${r.url} in a new tab` : `Open ${r.url} in your browser (no desktop opener where the owner runs)`);
+        },
         (err: unknown) => notify('error', `Open ${service} failed: ${(err as Error).message}`),
       ),
   };
@@ -195,7 +201,7 @@ export function App({ api }: { api: CorralApi }) {
       <header class="top">
         <h1>Corral</h1>
         {summary && connection.connected && (
-          <span class={`badge agg-${summary.aggregate}`}>
+          <span class={`badge agg-${summary.aggregate}`} title={summary.text}>
             <span class="dot" aria-hidden="true" />
             <span class="sr-only">Overall: </span>
             {summary.text}
@@ -229,6 +235,7 @@ export function App({ api }: { api: CorralApi }) {
         {snapshot && (
           <span class="owner" title={snapshot.owner.home}>
             owner {snapshot.owner.kind}, pid {snapshot.owner.pid}
+            {!connection.connected && ' (not answering)'}
           </span>
         )}
       </header>
@@ -236,7 +243,7 @@ export function App({ api }: { api: CorralApi }) {
         <div class="banner" role="alert">
           {connection.fatal
             ? 'This page\'s owner is gone for good (another owner took over, or it restarted): run `corral ui` for a new page. What is below is its last known state.'
-            : 'Corral is not answering (its owner stopped or was killed). What is below is the last known state, not live; this page reconnects by itself when this owner is back. If another owner took over, run `corral ui` for a new page.'}
+            : 'Corral is not answering: its owner stopped, was killed, or is busy. What is below is the last known state, not live. This page reconnects by itself if this same owner answers again; an owner started anew (`corral daemon start`, `corral up`, the app) serves a new address: run `corral ui` to open it.'}
         </div>
       )}
       <main class={`panel-${route.view}`}>
@@ -252,6 +259,7 @@ export function App({ api }: { api: CorralApi }) {
             selection={logSel}
             onSelect={(sel) => go({ view: 'logs', stack: sel.stack, services: sel.services })}
             notify={notify}
+            connected={connection.connected}
             focusOnOpen={focusLogs}
             onOpened={() => setFocusLogs(false)}
             {...(logsFrom !== null ? { back: backToStatus } : {})}

@@ -197,6 +197,8 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
     // Per service, the position of the next line to deliver; null until the first event.
     let next: LogCursor | null = sub.from ? { ...sub.from } : null;
     let firstDelivered = false;
+    // After a drop the stream is reopened at once, then ever more slowly (to one try every 10 s) while the owner stays away.
+    let retryMs = 1000;
 
     const open = () => {
       if (closed) return;
@@ -212,6 +214,9 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
         src = null;
         if (!closed) retry = setTimeout(open, afterMs);
       };
+      es.addEventListener('open', () => {
+        retryMs = 1000;
+      });
       es.addEventListener('logs', (ev) => {
         if (src !== es || closed) return;
         const batch = JSON.parse((ev as MessageEvent<string>).data) as LogBatch;
@@ -226,7 +231,10 @@ export function createHttpApi(opts: HttpApiOptions = {}): CorralApi {
         }
       });
       es.addEventListener('gap', () => reopen(0));
-      es.addEventListener('error', () => reopen(1000));
+      es.addEventListener('error', () => {
+        reopen(retryMs);
+        retryMs = Math.min(retryMs * 2, 10_000);
+      });
     };
     open();
     return () => {

@@ -72,6 +72,8 @@ export function ticketedEventSource(ES: typeof EventSource, session: WebSession 
   let closed = false;
   let state: number = ES.CONNECTING;
   let retry: ReturnType<typeof setTimeout> | null = null;
+  // An owner that is gone may stay gone: the retries slow down to one every 10 s (and speed up again once it answers).
+  let retryMs = 1000;
   const emit = (type: string, ev: Event) => {
     for (const l of [...(listeners.get(type) ?? [])]) l(ev);
   };
@@ -89,6 +91,7 @@ export function ticketedEventSource(ES: typeof EventSource, session: WebSession 
     for (const type of listeners.keys()) if (type !== 'error' && type !== 'open') src.addEventListener(type, (ev) => emit(type, ev));
     src.addEventListener('open', (ev) => {
       state = ES.OPEN;
+      retryMs = 1000;
       emit('open', ev);
     });
     src.addEventListener('error', (ev) => {
@@ -100,7 +103,8 @@ export function ticketedEventSource(ES: typeof EventSource, session: WebSession 
       if (closed) return;
       state = refused ? ES.CLOSED : ES.CONNECTING;
       emit('error', ev);
-      if (!refused) retry = setTimeout(() => void connect(), 1000);
+      if (!refused) retry = setTimeout(() => void connect(), retryMs);
+      retryMs = Math.min(retryMs * 2, 10_000);
     });
   };
   const wrapper = {

@@ -12,6 +12,8 @@ import { launchBrowser, buildRenderer, removeBuilds, openPage, screenshot, waitF
 import { waitFor } from '../helpers/env.js';
 import { startStallProxy } from '../helpers/stall-proxy.js';
 import type { LogLine } from '../../shared/api.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const skip = chromiumAvailable() ? false : 'chromium is not installed (apt-get install chromium)';
 
@@ -153,12 +155,27 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     }
   });
 
-  test('Open: a service with an address opens it through the contract; one without has the button disabled', async () => {
-    fake.update('demo', 'api', { state: 'running', pid: 4100, url: 'http://127.0.0.1:7300/' });
-    await button('Open api in the browser').click();
-    await waitFor(() => fake.calls.some((c) => c.name === 'openService'), 10_000, 'the openService call');
-    assert.deepEqual(fake.calls.filter((c) => c.name === 'openService').at(-1)!.req, { stack: 'demo', service: 'api' });
-    await waitForText(page.getByRole('status').last(), 'Open http://127.0.0.1:7300/ in your browser');
+  test('Open: a service with an address opens it through the contract (in a new tab where the owner has no desktop); one without has the button disabled', async () => {
+    // The service's page: a real server, so the new tab has something to show.
+    const site = createServer((_req, res) => res.end('<title>api home</title>api home'));
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
+      fake.update('demo', 'api', { state: 'running', pid: 4100, url });
+      const popup = context.waitForEvent('page', { timeout: 10_000 });
+      await button('Open api in the browser').click();
+      await waitFor(() => fake.calls.some((c) => c.name === 'openService'), 10_000, 'the openService call');
+      assert.deepEqual(fake.calls.filter((c) => c.name === 'openService').at(-1)!.req, { stack: 'demo', service: 'api' });
+      // The fake owner, like a headless daemon, has no desktop opener: the page opens it itself.
+      const tab = await popup;
+      await tab.waitForLoadState();
+      assert.equal(tab.url(), url);
+      assert.equal(await tab.evaluate('window.opener'), null, 'the opened page cannot reach back into Corral\'s page');
+      await waitForText(page.getByRole('status').last(), `Opened ${url} in a new tab`);
+      await tab.close();
+    } finally {
+      site.close();
+    }
     assert.equal(await button('Open worker in the browser').isDisabled(), true);
   });
 
@@ -376,5 +393,11 @@ describe('renderer against an in-memory owner', { skip, timeout: 300_000 }, () =
     assert.equal(await button('Stop worker').isDisabled(), true, 'nothing on a stale row can be clicked');
     assert.equal(await button('Restart all in demo').isDisabled(), true);
     await waitForText(page.locator('header.top .badge'), 'not connected');
+    await waitForText(page.locator('header.top .owner'), /\(not answering\)$/);
+    // The logs, opened while the owner is gone: they say why nothing loads, and nothing that needs the owner can be pressed.
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    await waitForText(page.locator('.log-status'), 'Not connected: no new lines until Corral answers');
+    assert.equal(await page.locator('button.follow').isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Open log folder' }).isDisabled(), true);
   });
 });

@@ -215,6 +215,24 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
     }
   }
 
+  test('480 px: the header keeps the overall words (never a bare dot), and the log toolbar stays inside the window', async () => {
+    const { page, errors, close } = await open(480);
+    const badge = page.locator('header.top > .badge');
+    await badge.waitFor();
+    const width = await badge.evaluate((e) => e.getBoundingClientRect().width);
+    assert.ok(width >= 70, `the header's overall badge is ${width} px wide: its words must show`);
+    const outside = async (selector: string) =>
+      page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        .map((e) => (e.textContent || '').trim())`);
+    assert.deepEqual(await outside('header.top > *'), [], 'nothing of the header lies past the window');
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    await page.locator('.log-toolbar').waitFor();
+    assert.deepEqual(await outside('.log-toolbar button, .log-toolbar input, .log-toolbar label'), [], 'nothing of the log toolbar lies past the window');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   for (const width of WIDTHS) {
     test(`${width} px: nothing moves when states change (header, tabs, stack header, rows)`, async () => {
       const { page, fake, close } = await open(width);
@@ -353,8 +371,9 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
     await waitForText(banner, 'not answering', 15_000);
     const said = (await banner.textContent())!;
     assert.match(said, /last known state, not live/);
-    assert.match(said, /reconnects by itself when this owner is back/);
-    assert.match(said, /`corral ui`/);
+    assert.match(said, /reconnects by itself if this same owner answers again/);
+    // A restarted owner serves a new address: the page says so, and what opens it.
+    assert.match(said, /an owner started anew .* serves a new address: run `corral ui` to open it/);
     await waitForText(page.locator('.stack-head .summary'), /^Last known: .* \(not live\)$/);
     await waitForText(dialog.locator('.detail-head .state'), 'Running (last known, not live)');
     // No row shows as live: no green dot, every state word says it is the last known, no resources, a stopped clock.

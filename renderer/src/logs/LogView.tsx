@@ -39,6 +39,8 @@ interface Props {
   onOpened?: () => void;
   /** Where the logs were opened from, to go back to (a button, and Escape). */
   back?: () => void;
+  /** false: the owner is not answering; the lines shown are all there is until it does. */
+  connected?: boolean;
 }
 
 function useFrameInvalidate(): [number, () => void] {
@@ -55,7 +57,7 @@ function useFrameInvalidate(): [number, () => void] {
   return [tick, invalidate];
 }
 
-export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpen, onOpened, back }: Props) {
+export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpen, onOpened, back, connected = true }: Props) {
   const stacks = snapshot?.stacks ?? [];
   const sel: LogSelection | null = selection ?? (stacks[0] ? { stack: stacks[0].name, services: stacks[0].services.map((s) => s.name) } : null);
   const selKey = sel ? `${sel.stack}\u0000${sel.services.join(',')}` : '';
@@ -208,6 +210,9 @@ export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpe
   // "/" focuses the filter, as in most log tools; Escape goes back where the logs were opened from.
   const backRef = useRef(back);
   backRef.current = back;
+  // Escape first clears a filter (wherever the focus is), and only then goes back.
+  const filterRef = useRef({ filter, clear: () => setFilter('') });
+  filterRef.current = { filter, clear: () => setFilter('') };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
@@ -215,6 +220,9 @@ export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpe
       if (e.key === '/' && !e.ctrlKey && !e.metaKey && !typing) {
         e.preventDefault();
         filterInput.current?.focus();
+      } else if (e.key === 'Escape' && !e.defaultPrevented && filterRef.current.filter !== '' && !document.querySelector('dialog[open]')) {
+        e.preventDefault();
+        filterRef.current.clear();
       } else if (e.key === 'Escape' && !e.defaultPrevented && backRef.current && !document.querySelector('dialog[open]')) {
         e.preventDefault();
         backRef.current();
@@ -352,6 +360,7 @@ export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpe
             type="button"
             class={follow ? 'follow following' : 'follow paused'}
             aria-pressed={follow}
+            disabled={!connected}
             onClick={() => setFollowing(!follow)}
             title={follow ? 'Showing each new line as it arrives. Press to pause (or scroll up).' : 'Press (or End in the lines) to follow the newest lines again.'}
           >
@@ -363,7 +372,7 @@ export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpe
           <button type="button" onClick={() => void copy()} disabled={count === 0} title="Copy the lines shown (filter applied)">
             Copy
           </button>
-          <button type="button" aria-expanded={folder !== null} onClick={() => void showFolder()}>
+          <button type="button" aria-expanded={folder !== null} disabled={!connected} onClick={() => void showFolder()}>
             Open log folder
           </button>
         </div>
@@ -399,7 +408,9 @@ export function LogView({ api, snapshot, selection, onSelect, notify, focusOnOpe
           {matchInfo && (current >= 0 ? `${(current + 1).toLocaleString()} of ${matchInfo}` : matchInfo)}
         </span>
         <span>
-          {phase.kind === 'loading'
+          {!connected
+            ? 'Not connected: no new lines until Corral answers'
+            : phase.kind === 'loading'
             ? 'Loading…'
             : phase.kind === 'history'
               ? 'Loading older lines…'
