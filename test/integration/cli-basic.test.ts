@@ -43,6 +43,15 @@ ${svcYaml('db', ['--port', String(port), '--children', '1'], `    ports: [${port
     assert.equal(st.code, 0);
     assert.match(st.stdout, /SERVICE\s+STATE\s+PID/);
     assert.equal(st.stdout.includes('\u001b['), false);
+    // `status worker`: that service only; an unknown service or stack is an error that names what there is.
+    const one = await h.json<StackJson[]>(['status', 'worker'], { cwd: dir });
+    assert.deepEqual(one[0]!.services.map((s) => s.name), ['worker']);
+    const unknownSvc = await h.run(['status', 'nosuch'], { cwd: dir });
+    assert.equal(unknownSvc.code, 2);
+    assert.match(unknownSvc.stderr, /No service `nosuch` in stack `basic`\. Its services: db, worker\./);
+    const unknownStack = await h.run(['status', '-s', 'nosuch'], { cwd: dir });
+    assert.equal(unknownStack.code, 2);
+    assert.match(unknownStack.stderr, /The owner knows no stack named `nosuch`\. Known stacks: basic/);
 
     // Logs: merged, prefixed; JSON lines.
     await waitFor(async () => /tick 3/.test((await h.run(['logs', 'worker', '-n', '50'], { cwd: dir })).stdout), 10_000, 'ticks in the log');

@@ -1,6 +1,6 @@
 import type { Verb } from '../context.js';
 import { parseVerb, STACK_OPTIONS } from '../args.js';
-import { EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { stackFileOf, resolveStackName } from '../stack-ref.js';
 import { ago, table } from '../output.js';
 import type { ServiceSnapshot, Snapshot } from '../../../shared/state.js';
@@ -23,7 +23,8 @@ count the service's whole process tree; "-" when it is not running.
 When the stack file changed on disk since it was applied, a line under the
 stack says what \`corral up\` would restart, add and stop (or why the file
 cannot be applied); nothing is applied until you run \`corral up\`.
-Acts on the stack of ./corral.yaml when there is one, else on every stack.
+Acts on the stack of ./corral.yaml when there is one, else on every stack;
+SERVICE… shows those services only (an unknown name is an error, exit 2).
 
 Options:
   -f, --file FILE   the stack file (default: ./corral.yaml)
@@ -37,7 +38,7 @@ Options:
 
 Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
   async run(ctx, argv) {
-    const { values } = parseVerb('status', argv, { ...STACK_OPTIONS, all: { type: 'boolean', short: 'a' } });
+    const { values, positionals } = parseVerb('status', argv, { ...STACK_OPTIONS, all: { type: 'boolean', short: 'a' } });
     if (values.help) return ctx.out.line(status.help), EXIT.ok;
     const { client, owner } = await ctx.connect();
     const snap = await snapshotWithResources(client);
@@ -45,10 +46,22 @@ Exit: 0 (whatever the states are); 2 usage; 4 no owner.`,
     if (!values.all && (values.stack || values.file || stackFileOf(values, ctx.cwd))) {
       const name = await resolveStackName(values, ctx.cwd, ctx.env, client);
       stacks = stacks.filter((s) => s.name === name);
+      if (stacks.length === 0 && values.stack) {
+        throw new CliError(EXIT.usage, `The owner knows no stack named \`${name}\`. Known stacks: ${snap.stacks.map((s) => s.name).join(', ') || 'none'} (\`corral stacks\`).`);
+      }
       if (stacks.length === 0 && !values.json) {
         ctx.out.line(`Stack \`${name}\` is not registered with the owner yet: \`corral up\` registers and starts it.`);
         return EXIT.ok;
       }
+    }
+    // `status api worker`: those services only (of the stack(s) shown).
+    if (positionals.length > 0) {
+      const known = new Set(stacks.flatMap((st) => st.services.map((s) => s.name)));
+      const unknown = positionals.filter((p) => !known.has(p));
+      if (unknown.length > 0) {
+        throw new CliError(EXIT.usage, `No service ${unknown.map((u) => `\`${u}\``).join(', ')} in ${stacks.map((st) => `stack \`${st.name}\``).join(', ') || 'any stack'}. Its services: ${[...known].join(', ') || 'none'}.`);
+      }
+      stacks = stacks.map((st) => ({ ...st, services: st.services.filter((s) => positionals.includes(s.name)) })).filter((st) => st.services.length > 0);
     }
     if (values.json) {
       ctx.out.json(stacks);
