@@ -153,7 +153,7 @@ export function explainStackChange(file: string, change: StackChange, now: numbe
   const when = `${fileName(file)} changed ${agoText(now - change.at)}`;
   if (change.error !== null) return `${when} and cannot be applied: ${firstProblem(change.error)}`;
   const effects = stackChangeEffects(change);
-  return effects ? `${when}: \`corral up\` would ${effects}` : `${when}: \`corral up\` would apply it without restarting anything`;
+  return effects ? `${when}: \`corral up\` would ${effects}` : `${when}: nothing running needs a restart; \`corral up\` or Apply records the new definitions`;
 }
 
 /** The one action that applies it (the tray's item, the window's button title): "Apply changes to demo (restarts api, worker)". */

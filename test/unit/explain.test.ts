@@ -71,7 +71,7 @@ test('a changed stack file: what `corral up` would do, or why it cannot be appli
   const at = 1_000_000;
   const change = { at, error: null, restart: ['api', 'worker'], add: ['cache'], remove: ['old-worker'] };
   assert.equal(explainStackChange('/p/corral.yaml', change, at + 120_000), 'corral.yaml changed 2 min ago: `corral up` would restart api, worker; add cache; stop old-worker');
-  assert.equal(explainStackChange('/p/corral.yaml', { ...change, restart: [], add: [], remove: [] }, at + 1000), 'corral.yaml changed just now: `corral up` would apply it without restarting anything');
+  assert.equal(explainStackChange('/p/corral.yaml', { ...change, restart: [], add: [], remove: [] }, at + 1000), 'corral.yaml changed just now: nothing running needs a restart; `corral up` or Apply records the new definitions');
   assert.equal(
     explainStackChange('/p/corral.yaml', { ...change, error: '/p/corral.yaml:3:1: bogus: Unknown field "bogus"\n/p/corral.yaml:9:5: services.a.ports[0]: Expected a port', restart: [], add: [], remove: [] }, at + 30_000),
     'corral.yaml changed 30 s ago and cannot be applied: /p/corral.yaml:3:1: bogus: Unknown field "bogus" (and 1 more problem)',
