@@ -664,6 +664,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       await Promise.race([all, new Promise((r) => setTimeout(r, opts.timeoutMs ?? 30_000).unref())]);
       this.persistDesiredAfterQuit();
     }
+    // A state reached just now (queued for writing) is not lost with this owner.
+    if (this.persistQueued) this.persist();
     this.closed = true;
     this.stopWake?.();
     this.stopRecording?.();

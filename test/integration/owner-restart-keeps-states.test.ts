@@ -4,9 +4,12 @@
 // task completed; a service that really died in between is restarted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { harness, svcYaml, type Harness } from './cli-harness.js';
-import { freePort, isLive, waitFor } from '../helpers/env.js';
+import { assertNothingLeft, freePort, isLive, tempHome, waitFor } from '../helpers/env.js';
+import { Owner } from '../../electron/engine/owner.js';
+import { DataDir } from '../../electron/engine/state/paths.js';
+import { stack, svc } from '../helpers/stack.js';
 
 interface Svc {
   name: string;
@@ -132,5 +135,38 @@ test('F42 owner SIGKILLed: failed and completed are kept; a service SIGKILLed wh
     assert.equal(starts(h, 'f42k', 'c'), cStarts, 'c not started by the new owner');
   } finally {
     await h.cleanup();
+  }
+});
+
+test('F42 after a reboot (another boot id) the kept states do not apply: the failed service starts, the task is not completed', async () => {
+  const { home, cleanup } = tempHome('f42-boot');
+  const dir = new DataDir(home);
+  const logs: string[] = [];
+  let owner: Owner | null = null;
+  try {
+    const spec = stack('f42b', [svc('c', ['--exit-after', '50', '--code', '3'], { restart: { policy: 'never', backoffMs: 50, maxBackoffMs: 400, resetAfterMs: 5000, crashLoopCount: 5, crashLoopWindowMs: 10_000 }, readyAfterMs: 2000 }), svc('once', ['--exit-after', '10', '--code', '0'], { oneshot: true })]);
+    owner = await Owner.open({ home, kind: 'embedded' });
+    await owner.addStack(spec);
+    await owner.start('f42b');
+    assert.deepEqual(['c', 'once'].map((n) => owner!.service('f42b', n).state), ['failed', 'completed']);
+    await owner.close({ stopServices: false });
+    // Same boot: kept.
+    owner = await Owner.open({ home, kind: 'embedded' });
+    assert.deepEqual(['c', 'once'].map((n) => owner!.service('f42b', n).state), ['failed', 'completed']);
+    await owner.close({ stopServices: false });
+    // "Reboot": the records name another boot.
+    const reg = JSON.parse(readFileSync(dir.stacksFile, 'utf8'));
+    for (const r of Object.values(reg.stacks[0].rest as Record<string, { boot: string }>)) r.boot = 'an-earlier-boot';
+    writeFileSync(dir.stacksFile, JSON.stringify(reg));
+    owner = await Owner.open({ home, kind: 'embedded', onLog: (l) => logs.push(l) });
+    assert.equal(owner.service('f42b', 'once').state, 'stopped');
+    await waitFor(() => logs.some((l) => l.includes('f42b/c: started as')), 10_000, 'c started fresh after the reboot');
+    await waitFor(() => owner!.service('f42b', 'c').state === 'failed', 10_000, 'c failed again');
+    await owner.close({ stopServices: true });
+    owner = null;
+    await assertNothingLeft({ markerPrefix: dir.markerPrefix() });
+  } finally {
+    await owner?.close({ stopServices: true });
+    cleanup();
   }
 });
