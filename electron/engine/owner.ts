@@ -15,7 +15,7 @@ import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import { DataDir, defaultHome } from './state/paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-lock.js';
 import { ServiceSupervisor } from './supervisor.js';
-import { loadRegistry, saveRegistry, type Registry } from './state/registry.js';
+import { loadRegistry, saveRegistry, type Registry, type RestRecord } from './state/registry.js';
 import { platform } from './process/platform/index.js';
 import { takeSnapshot, takeTreeSnapshot } from './process/process-scan.js';
 import { every } from './scheduler.js';
@@ -99,6 +99,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
   private settings: Settings | null = null;
   private launchAtLogin: OwnerInfo['launchAtLogin'];
   private readonly since = Date.now();
+  /** This boot's id, once known: a rest record is valid only in the boot it was written in. */
+  private boot: string | null = null;
+  private persistQueued = false;
 
   private constructor(
     dir: DataDir,
@@ -153,7 +156,16 @@ export class Owner extends EventEmitter<OwnerEvents> {
       // Usually adopted services answer their first probe in milliseconds; one that does not
       // must not hold the owner (and every CLI call waiting for its socket) for a start timeout.
       await Promise.race([Promise.all(adoptions), boundMs(ADOPT_WAIT_MS)]);
+      // What the previous owner knew of services no process accounts for (F42): a failed
+      // service stays failed, a completed task completed. Not after a reboot (F15).
+      owner.boot = await (await platform()).bootId();
+      for (const entry of reg.stacks) owner.restoreRest(entry.spec.name, entry.rest ?? {});
       owner.opening = false;
+      if (owner.persistQueued) {
+        // A state reached while opening (an adopted service that failed) is written now that every record is seeded.
+        owner.persistQueued = false;
+        owner.persistSoon();
+      }
       owner.stopWake = watchForWake((info) => void owner.onWake(info), { tickMs: opts.wakeTickMs, thresholdMs: opts.wakeThresholdMs });
       // Up to a second late: it shares the owner's wake with the other periodic jobs.
       owner.stopRecording = every(opts.descendantSnapshotMs ?? 10_000, () => owner.recordDescendants(), { slackMs: 1000, ref: false });
@@ -162,6 +174,16 @@ export class Owner extends EventEmitter<OwnerEvents> {
     } catch (e) {
       owner.lock.release();
       throw e;
+    }
+  }
+
+  /** Seeds the services of a stack that rested when the previous owner went away (see `restore`). */
+  private restoreRest(stack: string, rest: Record<string, RestRecord>): void {
+    const rt = this.stacks.get(stack);
+    for (const [name, rec] of Object.entries(rest)) {
+      const sup = rt?.services.get(name);
+      if (!sup || rec.boot !== this.boot) continue;
+      if (sup.restore(rec)) this.log(`${stack}/${name}: ${rec.state} before this owner started; kept${rec.reason ? ` (${rec.reason})` : ''}`);
     }
   }
 
@@ -294,6 +316,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       this.emit('service-event', stack, spec.name, e);
       const line = eventLine(e, sup);
       if (line) this.log(`${stack}/${spec.name}: ${line}`);
+      // Reaching or leaving a state the next owner must show (failed, completed) is written down.
+      if (e.type === 'state' && [e.from, e.to].some((st) => st === 'failed' || st === 'completed')) this.persistSoon();
       if (e.type === 'failed') this.emit('service-failed', sup.snapshot());
     });
     return sup;
@@ -331,8 +355,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
         for (const sup of rt.services.values()) {
           // A one-shot task runs when `up` asks for it (or for what needs it), never on its own.
           const fresh = sup.state === 'stopped' && sup.pid === null && sup.lastExit === null && !sup.spec.oneshot;
-          const pendingStart = sup.desired === 'up' && (sup.state === 'held' || fresh);
-          if (pendingStart && !sup.busy && this.dependencyBlocker(rt.spec.name, sup.spec) === null) void sup.start();
+          if (sup.desired !== 'up' || sup.busy) continue;
+          // A fresh one whose dependency is not there yet is started too: it is held on it (as the previous owner showed it).
+          if (fresh || (sup.state === 'held' && this.dependencyBlocker(rt.spec.name, sup.spec) === null)) void sup.start();
         }
       }
     });
@@ -567,13 +592,32 @@ export class Owner extends EventEmitter<OwnerEvents> {
     else setTimeout(send, wait);
   }
 
+  /** One write for the state changes of a turn (a crash loop ending fails one service; a stop of ten leaves ten). */
+  private persistSoon(): void {
+    if (this.persistQueued || this.closed) return;
+    this.persistQueued = true;
+    if (this.opening) return; // written once the opening is done
+    setImmediate(() => {
+      this.persistQueued = false;
+      if (!this.closed) this.persist();
+    });
+  }
+
   private persist(): void {
+    const boot = this.boot;
     const reg: Registry = {
       v: 1,
-      stacks: [...this.stacks.values()].map((rt) => ({
-        spec: rt.spec,
-        desired: Object.fromEntries([...rt.services.values()].map((s) => [s.name, s.desired])),
-      })),
+      stacks: [...this.stacks.values()].map((rt) => {
+        const rest = boot === null ? [] : [...rt.services.values()].flatMap((s) => {
+          const r = s.restRecord(boot);
+          return r ? [[s.name, r] as const] : [];
+        });
+        return {
+          spec: rt.spec,
+          desired: Object.fromEntries([...rt.services.values()].map((s) => [s.name, s.desired])),
+          ...(rest.length > 0 ? { rest: Object.fromEntries(rest) } : {}),
+        };
+      }),
     };
     try {
       saveRegistry(this.dir.stacksFile, reg);
@@ -620,6 +664,8 @@ export class Owner extends EventEmitter<OwnerEvents> {
       await Promise.race([all, new Promise((r) => setTimeout(r, opts.timeoutMs ?? 30_000).unref())]);
       this.persistDesiredAfterQuit();
     }
+    // A state reached just now (queued for writing) is not lost with this owner.
+    if (this.persistQueued) this.persist();
     this.closed = true;
     this.stopWake?.();
     this.stopRecording?.();

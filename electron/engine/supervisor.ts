@@ -31,6 +31,7 @@ import { takeSnapshot, byMarker } from './process/process-scan.js';
 import type { ProcessInfo } from './process/platform/index.js';
 import { portHolders, portConflictMessage, describeHolder } from './process/ports.js';
 import { identityOfRecord, knownOfRecord, removeInstance, writeInstance, type InstanceRecord } from './state/state-file.js';
+import { specPrint, type RestRecord } from './state/registry.js';
 import { rotateLog, tailLines, type Retention } from './logs/log-files.js';
 import { addressInUsePort } from './address-in-use.js';
 import { LogMatcher } from './log-ready.js';
@@ -263,6 +264,35 @@ export class ServiceSupervisor {
     this.fire({ type: 'adopted', pid: rec.pid });
     const ready = this.beginLife(inst);
     return this.queue.run(async () => void (await ready));
+  }
+
+  /**
+   * What the next owner must show of this service when no process accounts for it: a
+   * `failed` service (not restarted until the user asks) or a `completed` task; null otherwise
+   * (a failed stop that left processes is not kept: those processes are found again by their marker).
+   */
+  restRecord(boot: string): RestRecord | null {
+    const kept = (this.state === 'failed' && this.survivors.length === 0) || (this.state === 'completed' && this.spec.oneshot);
+    if (!kept || this.inst !== null) return null;
+    const state = this.state as RestRecord['state'];
+    return { state, reason: this.reason, lastExit: this.lastExit, lastLogLines: this.lastLogLines, restarts: this.restarts, boot, spec: specPrint(this.spec) };
+  }
+
+  /**
+   * Shows what an earlier owner knew of a service at rest (`restRecord`), before anything
+   * starts it: a failed service stays failed with its reason and last exit, a completed task
+   * completed. Only a service with no instance, stopped as it was installed, is seeded.
+   */
+  restore(rec: RestRecord): boolean {
+    if (this.state !== 'stopped' || this.inst !== null || this.life !== null || rec.spec !== specPrint(this.spec)) return false;
+    if (rec.state === 'completed' && !this.spec.oneshot) return false;
+    this.state = rec.state;
+    this.reason = rec.reason;
+    this.lastExit = rec.lastExit;
+    this.lastLogLines = rec.lastLogLines;
+    this.restarts = rec.restarts;
+    this.changed();
+    return true;
   }
 
   /** After sleep/wake or a stall: check the instance now and reset probe counters, so late timers cause no restarts (F22). */
