@@ -59,6 +59,8 @@ const MAX_DEPTH = 32;
 const MAX_BRACKETS = 256;
 /** One problem line; the values it quotes are already cut to SHOWN_CHARS. */
 const MAX_PROBLEM_CHARS = 500;
+/** All the problems' lines together, at most (twenty ordinary ones fit). */
+const MAX_MESSAGE_CHARS = 2500;
 
 /**
  * A stack file that cannot be used. `file`, `line`, `column` and `field`
@@ -73,8 +75,16 @@ export class StackFileError extends Error {
   readonly problems: StackProblem[];
 
   constructor(problems: StackProblem[], options?: { cause?: unknown }) {
-    const shown = problems.slice(0, MAX_SHOWN).map(formatProblem);
-    if (problems.length > MAX_SHOWN) shown.push(`… and ${problems.length - MAX_SHOWN} more problems`);
+    // At most MAX_SHOWN problems and MAX_MESSAGE_CHARS of them: a hostile file must not flood the terminal.
+    const shown: string[] = [];
+    let chars = 0;
+    for (const p of problems.slice(0, MAX_SHOWN)) {
+      const line = formatProblem(p);
+      if (shown.length > 0 && chars + line.length > MAX_MESSAGE_CHARS) break;
+      shown.push(line);
+      chars += line.length + 1;
+    }
+    if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more problem${problems.length - shown.length === 1 ? '' : 's'}`);
     super(shown.join('\n'), options);
     this.name = 'StackFileError';
     const first = problems[0]!;
@@ -89,8 +99,9 @@ export class StackFileError extends Error {
 function formatProblem(p: StackProblem): string {
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
   const text = p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
-  const shown = text.length > MAX_PROBLEM_CHARS ? `${text.slice(0, MAX_PROBLEM_CHARS)}… (${text.length - MAX_PROBLEM_CHARS} more characters)` : text;
-  return printable(shown);
+  // Escaped first, then cut: a control character shows as six characters, and the bound is on what is shown.
+  const safe = printable(text);
+  return safe.length > MAX_PROBLEM_CHARS ? `${safe.slice(0, MAX_PROBLEM_CHARS)}… (${safe.length - MAX_PROBLEM_CHARS} more characters)` : safe;
 }
 
 /**

@@ -688,3 +688,14 @@ test('the example stack (PostgreSQL, a migration, an API, a worker) is valid and
   assert.deepEqual(startOrder(spec.services).map((s) => s.name), ['initdb', 'postgres', 'migrate', 'api', 'worker']);
   assert.deepEqual(spec.services.find((s) => s.name === 'api')!.dependsOn, { migrate: 'completed' });
 });
+
+test('F28 a file of many problems full of control characters gives a bounded message (escaped, then cut)', () => {
+  // Each problem quotes 500 control characters: escaped, each shows as six.
+  const noisy = '\u0010'.repeat(500);
+  const err = new StackFileError(Array.from({ length: 40 }, (_, i) => ({ file: '/p/corral.yaml', line: i + 1, column: 1, field: `services.${noisy}`, message: 'YAML syntax error' })));
+  assert.ok(err.message.length < 4096, `${err.message.length} characters`);
+  assert.match(err.message, /^\/p\/corral\.yaml:1:1: services\.(\\u0010)+/);
+  assert.match(err.message, /… and \d+ more problems$/);
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(err.message, /[\u0010]/, 'no raw control character');
+});
