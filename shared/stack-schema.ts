@@ -326,7 +326,7 @@ const service = z
     watch: stringOrList('a path')
       .optional()
       .describe(
-        "Directories or files, relative to the stack file's directory, whose changes restart the service while it runs (500 ms after the last change; `.git`, `node_modules` and editor temporary files are ignored). For services without a reloader of their own.",
+        "Directories or files, relative to the stack file's directory, whose changes restart the service while it runs (500 ms after the last change; `.git`, `node_modules` and editor temporary files are ignored). A path deleted or replaced is watched again when it is back. Not the file system root, the home directory or Corral's log directory. For services without a reloader of their own.",
       ),
     oneshot: z
       .boolean({ error: got('true or false') })

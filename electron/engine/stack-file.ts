@@ -3,10 +3,10 @@
 // (`${VAR}`, `~`, env files, paths relative to the file) and turns every
 // problem into `file:line:column: field: what to do`, because a stack file
 // error is only useful if it points at the line to fix.
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { STACK_FILE_NAMES, type ServiceSpec, type StackSpec } from '../../shared/stack.js';
@@ -20,6 +20,7 @@ import {
   versionMessage,
   type ServiceFile,
 } from '../../shared/stack-schema.js';
+import { defaultHome } from './state/paths.js';
 import { stackDigest } from './stack-watch.js';
 
 /** Looked for, in this order, when Corral is pointed at a directory. */
@@ -30,6 +31,8 @@ export interface StackFileOptions {
   env?: Record<string, string | undefined>;
   /** What a leading `~` means (default: os.homedir()). */
   home?: string;
+  /** Corral's data directory, whose logs a `watch` must not cover (default: CORRAL_HOME's, as the owner finds it). */
+  dataHome?: string;
 }
 
 type Path = (string | number)[];
@@ -256,10 +259,12 @@ function parseChecked(text: string, file: string, opts: StackFileOptions, checkD
   const stack = parsed.data;
   const dir = dirname(resolve(file));
   const services = Object.entries(stack.services).map(([name, svc]) => resolveService(name, svc, dir, at));
+  const refused = services.flatMap((svc) => watchRefusals(svc.name, stack.services[svc.name]!.watch, dir, { home, data: opts.dataHome ?? defaultHome(process.env), real: checkDirs }, at));
+  if (refused.length > 0) throw new StackFileError(refused);
   if (checkDirs) {
     const missing = services.flatMap((svc) => {
       const cwd = cwdProblem(svc, at);
-      return [...(cwd ? [cwd] : []), ...watchProblems(svc, stack.services[svc.name]!.watch, at)];
+      return [...(cwd ? [cwd] : []), ...watchProblems(svc, stack.services[svc.name]!.watch, dir, at)];
     });
     if (missing.length > 0) throw new StackFileError(missing);
   }
@@ -872,22 +877,73 @@ function resolveService(name: string, svc: ServiceFile, dir: string, at: Locator
     oneshot: svc.oneshot,
     foregroundOnly: svc.foregroundOnly,
     url: svc.url,
-    watch: svc.watch.map((p) => resolve(dir, p)),
+    // A path listed twice is watched once.
+    watch: [...new Set(svc.watch.map((p) => resolve(dir, p)))],
   };
 }
 
+/** Each written `watch` path, resolved, with its field; a repeated one only the first time. */
+function watchEntries(name: string, written: string[], dir: string, at: Locator): { path: string; written: string; field: Path }[] {
+  const listed = at.isList(['services', name, 'watch']);
+  const seen = new Set<string>();
+  return written.flatMap((w, i) => {
+    const path = resolve(dir, w);
+    if (seen.has(path)) return [];
+    seen.add(path);
+    return [{ path, written: w, field: ['services', name, 'watch', ...(listed ? [i] : [])] }];
+  });
+}
+
+/** True when `inner` is `outer` or below it. */
+function within(inner: string, outer: string): boolean {
+  return inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+}
+
+/** A path and, when it exists and `real`, where its symbolic links lead. */
+function bothWays(path: string, real: boolean): string[] {
+  if (!real) return [path];
+  try {
+    const r = realpathSync(path);
+    return r === path ? [path] : [path, r];
+  } catch {
+    return [path];
+  }
+}
+
+/**
+ * Paths a `watch` must not name, whatever is in them: the file system's root
+ * and the home directory (every file the user owns; /proc, unreadable
+ * directories, the inotify limit), and anything covering Corral's logs, or
+ * inside its log or state directories: a service's output written to its log
+ * would restart it, and its next start's output restart it again, without end.
+ */
+function watchRefusals(name: string, written: string[], dir: string, where: { home: string; data: string; real: boolean }, at: Locator): StackProblem[] {
+  const data = bothWays(resolve(where.data), where.real);
+  const logs = data.map((d) => join(d, 'logs'));
+  const busy = [...logs, ...data.map((d) => join(d, 'state'))];
+  const homes = bothWays(resolve(where.home), where.real);
+  return watchEntries(name, written, dir, at).flatMap(({ path, written: w, field }) => {
+    const as = bothWays(path, where.real);
+    const named = `Watched path ${quoteValue(w)}${w === path ? '' : ` (${path})`}`;
+    let why: string | undefined;
+    if (as.some((p) => dirname(p) === p)) why = 'is the root of the file system: it would watch every directory of the machine, /proc included';
+    else if (as.some((p) => homes.includes(p))) why = 'is your home directory: it would watch every directory you own';
+    else if (as.some((p) => logs.some((l) => within(l, p)))) why = `contains Corral's log directory (${logs.at(-1)}): the service's own output, written there, would restart it, and the next start's output again, without end`;
+    else if (as.some((p) => busy.some((d) => within(p, d)))) why = `is inside Corral's ${as.some((p) => logs.some((l) => within(p, l))) ? 'log' : 'state'} directory, which Corral writes as services start: each restart would cause the next`;
+    return why ? [at.problem(field, `${named} ${why}: watch the directories of your project that hold its sources`)] : [];
+  });
+}
+
 /** Each `watch` path must exist when the file is read: a typo would otherwise watch nothing, silently. */
-function watchProblems(svc: ServiceSpec, written: string[], at: Locator): StackProblem[] {
-  const listed = at.isList(['services', svc.name, 'watch']);
-  return (svc.watch ?? []).flatMap((path, i) => {
+function watchProblems(svc: ServiceSpec, written: string[], dir: string, at: Locator): StackProblem[] {
+  return watchEntries(svc.name, written, dir, at).flatMap(({ path, written: w, field }) => {
     try {
       statSync(path);
       return [];
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`;
-      const field = ['services', svc.name, 'watch', ...(listed ? [i] : [])];
-      return [at.problem(field, `Watched path ${quoteValue(written[i] ?? path)} (${path}) ${why}: create it, or fix \`watch\` (a relative path starts at the stack file's directory)`)];
+      return [at.problem(field, `Watched path ${quoteValue(w)} (${path}) ${why}: create it, or fix \`watch\` (a relative path starts at the stack file's directory)`)];
     }
   });
 }

@@ -413,7 +413,7 @@ export class ServiceSupervisor {
 
   /** Watches the spec's `watch` paths while the user wants the service up; a changed list is watched anew. */
   private syncWatch(): void {
-    const paths = this.wanted === 'up' && !this.disposed ? (this.spec.watch ?? []) : [];
+    const paths = this.wanted === 'up' && !this.disposed ? [...new Set(this.spec.watch ?? [])] : [];
     if (paths.join('\0') === (this.files?.paths.join('\0') ?? '')) return;
     this.files?.close();
     this.files = null;
@@ -421,6 +421,7 @@ export class ServiceSupervisor {
     this.files = new TreeWatch(paths, {
       onChange: (files) => void this.onWatchedChange(files),
       onProblem: (m) => this.ctx.log(`${this.ctx.stack}/${this.name}: watch: ${m}`),
+      show: (p) => shownPath(p, this.spec.cwd),
     });
   }
 

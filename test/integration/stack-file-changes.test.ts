@@ -6,7 +6,7 @@
 // it is up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { harness, svcYaml, type Harness } from './cli-harness.js';
@@ -267,6 +267,90 @@ test('watch: a path that does not exist is an error at up, naming it, and in a c
       return s.pending?.error ? s : null;
     }, NOTICE_MS, 'the missing path in the changed file');
     assert.match(st.pending!.error!, /Watched path "lib\/missing" .* does not exist/);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('watch: a watched directory deleted and created again, or renamed away and back, is watched again without up or restart; its note names it', async () => {
+  const h = harness('watch-replaced');
+  try {
+    const dir = h.project('r');
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'm.js'), '// v1\n');
+    h.writeStack(dir, `version: 1\nname: r\nservices:\n${svcYaml('web', ['--tick', '1000'], '    watch: [src]\n')}`);
+    const up = await h.run(['up'], { cwd: dir });
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    const web = async () => (await stackOf(h, dir)).services[0]!;
+    const ownerLog = () => readFileSync(h.dir.ownerLog, 'utf8');
+    // Running with the same pid for 1.5 s: no restart of an earlier burst is still to come.
+    const settle = async () => {
+      let last: number | null = null;
+      return waitFor(async () => {
+        const s = await web();
+        const stable = s.state === 'running' && s.pid === last;
+        last = s.state === 'running' ? s.pid : null;
+        if (!stable) await sleep(1500);
+        return stable ? s.pid : null;
+      }, NOTICE_MS * 2, 'a settled service');
+    };
+    const restartedFrom = (pid: number | null, what: string) =>
+      waitFor(async () => {
+        const s = await web();
+        return s.state === 'running' && s.pid !== pid ? s : null;
+      }, NOTICE_MS, what);
+
+    // A branch switch or a build tool replacing the folder: one restart, naming the folder (not src/src).
+    const first = (await web()).pid;
+    rmSync(src, { recursive: true });
+    mkdirSync(src);
+    writeFileSync(join(src, 'm.js'), 'x\n');
+    const second = await restartedFrom(first, 'a restart for the replaced folder');
+    // The folder itself (its new m.js too, when the new watch was set before the write).
+    assert.match(second.watchRestart?.file ?? '', /^src(\/m\.js)?$/, JSON.stringify(second.watchRestart));
+    assert.doesNotMatch(ownerLog(), /src\/src/);
+    const settled = await settle();
+    // Still watched: a later change restarts it, with no `up` or `restart`.
+    writeFileSync(join(src, 'm.js'), 'y\n', { flag: 'a' });
+    const third = await restartedFrom(settled, 'a restart for a change in the new folder');
+    assert.equal(third.watchRestart?.file, 'src/m.js');
+
+    // Renamed away: said once in owner.log; its return is a change, and it is watched again.
+    await settle();
+    const goneLines = () => (ownerLog().match(/r\/web: watch: src is gone; watching for it to come back/g) ?? []).length;
+    const goneBefore = goneLines();
+    renameSync(src, join(dir, 'src.old'));
+    await waitFor(() => goneLines() > goneBefore, NOTICE_MS, 'the gone line');
+    const whileGone = await settle();
+    mkdirSync(src);
+    const back = await restartedFrom(whileGone, 'a restart for the folder back');
+    assert.equal(back.watchRestart?.file, 'src');
+    const settledBack = await settle();
+    writeFileSync(join(src, 'n.js'), 'n\n');
+    const after = await restartedFrom(settledBack, 'a restart for a change after the return');
+    assert.equal(after.watchRestart?.file, 'src/n.js');
+    assert.equal(goneLines(), goneBefore + 1, `said once while it was gone: ${ownerLog()}`);
+  } finally {
+    await h.cleanup();
+  }
+});
+
+test('watch: the file system root and the home directory are refused at up, naming the path and why', async () => {
+  const h = harness('watch-refused');
+  try {
+    const dir = h.project('x');
+    mkdirSync(join(dir, 'src'));
+    const yaml = (paths: string) => `version: 1\nname: x\nservices:\n${svcYaml('web', ['--tick', '1000'], `    watch: [${paths}]\n`)}`;
+    h.writeStack(dir, yaml('src, /'));
+    const up = await h.run(['up'], { cwd: dir });
+    assert.equal(up.code, 3, up.stdout + up.stderr);
+    assert.match(up.stderr, /services\.web\.watch\[1\]: Watched path "\/" is the root of the file system/);
+    h.writeStack(dir, yaml(`src, "${h.dir.home}/logs"`));
+    const logs = await h.run(['up'], { cwd: dir });
+    assert.equal(logs.code, 3, logs.stdout + logs.stderr);
+    assert.match(logs.stderr, /services\.web\.watch\[1\]: .* contains Corral's log directory/);
+    assert.equal((await stackOf(h, dir).catch(() => null))?.services[0]?.pid ?? null, null, 'nothing started');
   } finally {
     await h.cleanup();
   }

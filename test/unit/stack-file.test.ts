@@ -2,7 +2,7 @@
 // reported (fault matrix row F13: file, line and field in every message).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -674,6 +674,55 @@ test('watch: a path or a list of them, relative to the file; a one-shot task has
     (e: StackFileError) => /services\.m\.watch: A one-shot task is never restarted, so it has nothing to watch/.test(e.message),
   );
   assert.throws(() => parse(yaml('  a: { command: [a], watch: [1] }\n')), (e: StackFileError) => /services\.a\.watch/.test(e.message));
+});
+
+test('watch: the file system root, the home directory and what covers Corral\'s logs are refused, naming the path and why; a repeated path is watched once', async () => {
+  const refusal = (watch: string, opts: { dataHome?: string } = {}) => {
+    try {
+      parseStack(`version: 1\nname: t\nservices:\n  a:\n    command: [a]\n    watch: [src, ${watch}]\n`, '/stacks/t/corral.yaml', { env: { ROOT: '/' }, home: '/home/dev', dataHome: '/home/dev/.local/state/corral', ...opts });
+    } catch (e) {
+      assert.ok(e instanceof StackFileError, String(e));
+      return e.message;
+    }
+    return null;
+  };
+  assert.match(refusal('/')!, /corral\.yaml:6:\d+: services\.a\.watch\[1\]: Watched path "\/" is the root of the file system: it would watch every directory of the machine, \/proc included/);
+  assert.match(refusal('"${ROOT}"')!, /watch\[1\]: Watched path "\/" is the root of the file system/);
+  assert.match(refusal('../../..')!, /watch\[1\]: Watched path "..\/..\/.." \(\/\) is the root of the file system/);
+  assert.match(refusal('"~"')!, /watch\[1\]: Watched path "\/home\/dev" is your home directory: it would watch every directory you own/);
+  assert.match(refusal('/home/dev/')!, /is your home directory/);
+  assert.match(refusal('~/.local')!, /watch\[1\]: Watched path "\/home\/dev\/.local" contains Corral's log directory \(\/home\/dev\/.local\/state\/corral\/logs\): the service's own output, written there, would restart it/);
+  assert.match(refusal('~/.local/state/corral/logs/t')!, /is inside Corral's log directory, which Corral writes as services start/);
+  assert.match(refusal('~/.local/state/corral/state')!, /is inside Corral's state directory/);
+  assert.equal(refusal('~/.local/state/corral/projects/app'), null, 'a project kept in the data directory is not its logs');
+  assert.match(refusal('/data', { dataHome: '/data/corral' })!, /contains Corral's log directory \(\/data\/corral\/logs\)/);
+  assert.equal(refusal('~/src'), null, 'below the home is fine');
+  assert.equal(refusal('/stacks'), null);
+  // A repeated path (as written, or the same once resolved) is watched once; none is no watch.
+  assert.deepEqual(only(yaml('  a: { command: [a], watch: [lib, lib, ./lib/, /stacks/t/lib, src] }\n')).watch, ['/stacks/t/lib', '/stacks/t/src']);
+  assert.deepEqual(only(yaml('  a: { command: [a], watch: [] }\n')).watch, []);
+
+  // Read from disk: a symbolic link to the home, or to the data directory, is refused too; a missing path is named at its own index after a repeat.
+  const { home, cleanup } = tempHome('watch-refused');
+  try {
+    const proj = join(home, 'proj');
+    const data = join(home, 'data');
+    mkdirSync(join(proj, 'lib'), { recursive: true });
+    mkdirSync(join(data, 'logs'), { recursive: true });
+    symlinkSync(home, join(proj, 'up'));
+    symlinkSync(data, join(proj, 'corral-data'));
+    const load = async (watch: string) => {
+      writeFileSync(join(proj, 'corral.yaml'), `version: 1\nname: t\nservices:\n  a:\n    command: [a]\n    watch: ${watch}\n`);
+      return (await stackError(() => loadStackFile(join(proj, 'corral.yaml'), { env: {}, home, dataHome: data }))).message;
+    };
+    assert.match(await load('[lib, up]'), /watch\[1\]: Watched path "up" \(.*\/proj\/up\) is your home directory/);
+    assert.match(await load('[lib, corral-data/logs]'), /watch\[1\]: Watched path "corral-data\/logs" .* contains Corral's log directory/);
+    assert.match(await load('[lib, lib, nope]'), /watch\[2\]: Watched path "nope" \(.*\/proj\/nope\) does not exist/);
+    writeFileSync(join(proj, 'corral.yaml'), 'version: 1\nname: t\nservices:\n  a:\n    command: [a]\n    watch: [lib, lib]\n');
+    assert.deepEqual((await loadStackFile(join(proj, 'corral.yaml'), { env: {}, home, dataHome: data })).services[0]!.watch, [join(proj, 'lib')]);
+  } finally {
+    cleanup();
+  }
 });
 
 test('the variables a file was expanded with are recorded (null: unset), for the owner to read it again the same way', () => {
