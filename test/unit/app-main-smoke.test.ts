@@ -40,8 +40,11 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
   const saved = { env: { ...process.env }, argv: process.argv };
   // When an assertion fails mid-way the app still runs (owner, socket, timers): quit it, or the run hangs.
   let quitIfRunning: () => Promise<void> = async () => {};
+  // And the services it left running (quit leaves them by design): ended by an owner of the same data, by their markers.
+  let stopLeftServices: () => Promise<void> = async () => {};
   t.after(async () => {
     await quitIfRunning();
+    await stopLeftServices().catch(() => {});
     process.env = saved.env;
     process.argv = saved.argv;
     cleanup();
@@ -60,6 +63,10 @@ test('main.ts wires owner, tray, window, IPC, settings and quit together (fake E
     `version: 1\nname: smoke\nservices:\n  web:\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(fixture('http-server.mjs'))}, --port, "${port}"]\n    ports: [${port}]\n    health: { http: { url: "http://127.0.0.1:${port}/healthz" } }\n`,
   );
   const data = join(home, 'data');
+  stopLeftServices = async () => {
+    const left = await Owner.open({ home: data, kind: 'embedded' });
+    await left.close({ stopServices: true });
+  };
   Object.assign(process.env, { CORRAL_HOME: data, XDG_CONFIG_HOME: join(home, 'cfg'), SHELL: '/bin/sh', CORRAL_E2E: '1' });
   process.argv = [process.execPath, BUNDLE, '--stack', stackFile];
 
