@@ -10,16 +10,10 @@ import { assertNothingLeft, freePort, isLive, tempHome, waitFor } from '../helpe
 import { Owner } from '../../electron/engine/owner.js';
 import { DataDir } from '../../electron/engine/state/paths.js';
 import { stack, svc } from '../helpers/stack.js';
+import type { ServiceSnapshot } from '../../shared/state.js';
 
-interface Svc {
-  name: string;
-  state: string;
-  pid: number | null;
-  restarts: number;
-  reason: string | null;
-  lastExit: { code: number | null; reason: string } | null;
-  held: { dependency: string; state: string | null } | null;
-}
+// What `corral status --json` prints of a service: the snapshot's own type.
+type Svc = ServiceSnapshot;
 
 const stackYaml = (name: string, port: number) => `version: 1
 name: ${name}
