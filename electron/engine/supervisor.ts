@@ -573,8 +573,9 @@ export class ServiceSupervisor {
     const before = this.health;
     this.health = { ok: r.ok, detail: r.detail, at: Date.now() };
     // A healthy service answering as before changes nothing a view shows: no snapshot goes out
-    // (ten services probed every 5 s sent two a second to every view, and woke them).
-    if (r.ok && before?.ok && before.detail === r.detail && this.state === 'running') return;
+    // (ten services probed every 5 s sent two a second to every view, and woke them). "As
+    // before" ignores how long the answer took: "accepted in 0 ms" then "in 1 ms" is no news.
+    if (r.ok && before?.ok && sameAnswer(before.detail, r.detail) && this.state === 'running') return;
     if (r.ok) {
       if (this.state === 'unhealthy') {
         this.setState('running', null);
@@ -982,4 +983,10 @@ export function openUrlOf(spec: Pick<ServiceSpec, 'url' | 'health'>): string | n
   } catch {
     return null;
   }
+}
+
+/** Two probe answers that differ only in their trailing duration ("… in 3 ms") say the same thing. */
+export function sameAnswer(a: string, b: string): boolean {
+  const untimed = (d: string) => d.replace(/ in \d+ ms$/, '');
+  return a === b || untimed(a) === untimed(b);
 }
