@@ -4,7 +4,7 @@
 //
 //   node bench/run.mjs [--only P1,P3,F] [--runs N] [--skip pm2,supervisord]
 //                      [--p5-seconds S] [--p6-lines N] [--p4-procs N] [--no-write]
-//                      [--g-sizes 10,50,100,200] [--g-seconds S]
+//                      [--g-sizes 10,50,100,200] [--g-seconds S] [--g-settle S]
 //
 // Prints a table (median of several runs; Corral / peer ratio, below 1 means
 // Corral is faster or smaller) and writes bench/results/latest.json. Not a
@@ -28,7 +28,8 @@ const { values: opts } = parseArgs({
     'p6-lines': { type: 'string', default: '1000000' },
     'p4-procs': { type: 'string', default: '1000' },
     'g-sizes': { type: 'string', default: '10,50,100,200' },
-    'g-seconds': { type: 'string', default: '30' },
+    'g-seconds': { type: 'string', default: '60' },
+    'g-settle': { type: 'string', default: '35' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -187,7 +188,7 @@ const plan = [
   ['P7', 'P7 log viewer (Chromium)', () => p7()],
   ['P8', 'P8 status round trip', () => p8({ tools, runs, log })],
   ['F', 'Fault scenarios', () => faults({ tools, runs, log })],
-  ['G', 'G growth: N independent services without health checks', () => growth({ tools, log, sizes: gSizes, seconds: Number(opts['g-seconds']) })],
+  ['G', 'G growth: N independent services without health checks', () => growth({ tools, log, sizes: gSizes, seconds: Number(opts['g-seconds']), settleS: Number(opts['g-settle']) })],
 ];
 
 const names = tools.map(([n]) => n);
@@ -272,25 +273,30 @@ function table() {
   return [line(head), `|${w.map((x, i) => (i < 2 ? ':' + '-'.repeat(x + 1) : '-'.repeat(x + 1) + ':')).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-/** The G rows as the growth table: one line per N, up / status / idle CPU / RSS / down per manager, then Corral / peer. */
+/**
+ * The G rows as the growth table: one line per N, up / status / settling CPU / idle CPU / RSS /
+ * down per manager, then Corral / peer. Corral's up shows, in brackets, its `ready_after: 0` run,
+ * which is what the up ratio compares (the peers do not wait for a service to stay up).
+ */
 function growthTable() {
-  const sizes = [...new Set(rows.map((r) => /^G(\d+)[uscmd]$/.exec(r.id)?.[1]).filter(Boolean))];
+  const sizes = [...new Set(rows.map((r) => /^G(\d+)[usckmdr]$/.exec(r.id)?.[1]).filter(Boolean))];
   if (sizes.length === 0) return null;
-  const keys = ['u', 's', 'c', 'm', 'd'];
+  const keys = ['u', 's', 'k', 'c', 'm', 'd'];
+  const valueOf = (n, k, tool) => rows.find((x) => x.id === `G${n}${k}`)?.values[tool];
   const cell = (n, tool) =>
     keys
       .map((k) => {
-        const r = rows.find((x) => x.id === `G${n}${k}`);
-        const v = r?.values[tool];
-        return v === null || v === undefined ? '–' : k === 'c' ? `${v.toFixed(2)} %` : k === 'm' ? v.toFixed(0) : v.toFixed(0);
+        const v = valueOf(n, k, tool);
+        const shown = v === null || v === undefined ? '–' : k === 'c' ? `${v.toFixed(2)} %` : v.toFixed(0);
+        const r0 = k === 'u' ? valueOf(n, 'r', tool) : undefined;
+        return r0 === null || r0 === undefined ? shown : `${shown} (${r0.toFixed(0)})`;
       })
       .join(' / ');
   const ratio = (n, tool) =>
     keys
       .map((k) => {
-        const r = rows.find((x) => x.id === `G${n}${k}`);
-        const a = r?.values.corral;
-        const b = r?.values[tool];
+        const a = k === 'u' ? (valueOf(n, 'r', 'corral') ?? valueOf(n, 'u', 'corral')) : valueOf(n, k, 'corral');
+        const b = valueOf(n, k, tool);
         if (a === null || a === undefined || b === null || b === undefined) return '–';
         // Idle CPU near zero makes a ratio meaningless: the difference in % of a core instead.
         if (k === 'c') return `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)}`;
@@ -298,7 +304,8 @@ function growthTable() {
       })
       .join(' / ');
   const label = (t) => (t === 'corral' ? 'Corral' : t === 'pm2' ? 'PM2' : t);
-  const head = ['N', ...names.map((t) => `${label(t)} up / status ms / idle CPU / RSS MB / down ms`), ...peers.map((p) => `Corral vs ${label(p)} (÷, CPU as +%)`)];
+  const what = 'up ms / status ms / settling CPU ms / idle CPU / RSS MB / down ms';
+  const head = ['N', ...names.map((t) => `${label(t)} ${t === 'corral' ? what.replace('up ms', 'up ms (ready_after: 0)') : what}`), ...peers.map((p) => `Corral vs ${label(p)} (÷, CPU as +%)`)];
   const body = sizes.map((n) => [n, ...names.map((t) => cell(n, t)), ...peers.map((p) => ratio(n, p))]);
   const w = head.map((h, i) => Math.max(String(h).length, ...body.map((b) => String(b[i]).length)));
   const line = (cells) => `| ${cells.map((c, i) => String(c).padStart(w[i])).join(' | ')} |`;

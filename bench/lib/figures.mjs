@@ -826,20 +826,49 @@ const SLEEP_SECONDS = '1000000';
 
 /**
  * N independent `sleep` services without health checks, for each N: up (until the command
- * has returned and all N run), status, idle CPU and RSS of the manager after settling,
- * down (until the command has returned and none is left). For each N the managers start one
- * after the other, idle at the same time, then stop one after the other.
+ * has returned and all N run), status, the CPU a manager spends settling after them, idle CPU
+ * and RSS once settled, down (until the command has returned and none is left). For each N
+ * the managers start one after the other, settle and idle at the same time, then stop one
+ * after the other. Corral's `up` waits until each service has stayed up for `ready_after`
+ * (1 s by default), which the peers do not wait for: a second Corral with `ready_after: 0`
+ * starts the same services first (alone, then stopped) to compare like with like.
  */
-export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds = 30, settleS = 5, statusRuns = 5 }) {
+export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds = 60, settleS = 35, statusRuns = 5 }) {
   const rows = [];
   const figure = (n, key, label, unit) => row(`G${n}${key}`, `${label}`, unit);
+  const corralTool = tools.find(([name]) => name === 'corral')?.[1];
   for (const n of sizes) {
     const up = figure(n, 'u', `${n} services: up, until all run`, 'ms');
+    const up0 = figure(n, 'r', '  up with ready_after: 0', 'ms');
     const st = figure(n, 's', '  status round trip', 'ms');
+    const settle = figure(n, 'k', `  CPU settling in the ${settleS} s after`, 'ms');
     const cpu = figure(n, 'c', '  idle manager CPU (% of a core)', '%');
     const rss = figure(n, 'm', '  idle manager RSS', 'MB');
     const down = figure(n, 'd', '  down, until none left', 'ms');
-    up.label = `${n} services: up, until all run`;
+    const stackOf = (name) => ({ name, services: Array.from({ length: n }, (_, k) => ({ name: `s${k + 1}`, command: ['sleep', SLEEP_SECONDS], graceMs: 2000 })) });
+    if (corralTool) {
+      // Alone, cold (its own data directory, no owner yet), then stopped before the others start.
+      const t = new corralTool(`g${n}r`, { readyAfter: '0s' });
+      const off = atEnd(async () => {
+        await t.shutdown();
+        await reapTagged(t);
+      });
+      try {
+        const stack = stackOf(`g${n}r`);
+        const t0 = now();
+        const res = await t.up(stack);
+        const tCmd = now();
+        const all = await waitUntil(() => t.processes(stack.name).length >= n, 120_000, 20);
+        const tAll = now();
+        if (!all) throw new Error(`corral (ready_after: 0): ${n} services never all ran: ${res.stdout}${res.stderr}`);
+        setVal(up0, 'corral', [Math.max(tCmd, tAll) - t0]);
+        log(`  N=${n} corral with ready_after: 0: up ${(Math.max(tCmd, tAll) - t0).toFixed(0)} ms (command returned after ${(tCmd - t0).toFixed(0)} ms)`);
+      } finally {
+        await t.shutdown();
+        await reapTagged(t);
+        off();
+      }
+    }
     const insts = [];
     try {
       for (const [name, Cls] of tools) {
@@ -849,7 +878,7 @@ export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds =
           await reapTagged(t);
         }) };
         insts.push(inst);
-        const stack = { name: `g${n}`, services: Array.from({ length: n }, (_, k) => ({ name: `s${k + 1}`, command: ['sleep', SLEEP_SECONDS], graceMs: 2000 })) };
+        const stack = stackOf(`g${n}`);
         inst.stack = stack;
         const t0 = now();
         const res = await t.up(stack);
@@ -866,7 +895,13 @@ export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds =
         if (!inst.pid) throw new Error(`${name}: no daemon pid for G${n}`);
         log(`  N=${n} ${name}: up ${(Math.max(tCmd, tAll) - t0).toFixed(0)} ms (command returned after ${(tCmd - t0).toFixed(0)} ms), status ${median(times).toFixed(0)} ms`);
       }
+      // Settling: what a manager does once after a burst of work (V8's memory reducer
+      // collects the heap the start left; Corral records each new service's processes three
+      // times, 10 s apart). Counted apart from the idle window that follows.
+      const s0 = insts.map((i) => cpuSecondsFine(i.pid));
       await sleep(settleS * 1000);
+      const s1 = insts.map((i) => cpuSecondsFine(i.pid));
+      insts.forEach((i, k) => setVal(settle, i.name, [(s1[k] - s0[k]) * 1000]));
       const load = loadavg()[0];
       const c0 = insts.map((i) => cpuSecondsFine(i.pid));
       const w0 = now();
@@ -878,6 +913,7 @@ export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds =
         setVal(rss, i.name, [rssMb(i.pid)]);
       });
       cpu.extra = { loadAverage1m: Math.round(load * 100) / 100 };
+      log(`  N=${n} settling ${settleS} s: ${insts.map((i, k) => `${i.name} ${((s1[k] - s0[k]) * 1000).toFixed(0)} ms`).join(', ')}`);
       log(`  N=${n} idle over ${seconds} s (load ${load.toFixed(2)}): ${insts.map((i, k) => `${i.name} ${(((c1[k] - c0[k]) / wall) * 100).toFixed(3)} % / ${rssMb(i.pid)?.toFixed(0)} MB`).join(', ')}`);
       for (const i of insts) {
         const procs = i.t.processes(i.stack.name);
@@ -898,11 +934,11 @@ export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds =
         i.off();
       }
     }
-    rows.push(up, st, cpu, rss, down);
+    rows.push(up, up0, st, settle, cpu, rss, down);
   }
   const first = rows[0];
   if (first) {
-    first.note = `N independent \`sleep ${SLEEP_SECONDS}\` services, no health checks, one run per N. Up: from the start command until it has returned and all N processes run (supervisord's \`supervisord -c\` returns before its programs start). Status: \`corral status --json\`, \`pm2 jlist\`, \`supervisorctl status\`, median of ${statusRuns}. Idle CPU: the owner / daemon over ${seconds} s, ${settleS} s after the last start, all managers at the same time (CPU time from /proc/<pid>/task/*/schedstat, in ns). Down: from the stop command until it has returned and no process of the stack is left.`;
+    first.note = `N independent \`sleep ${SLEEP_SECONDS}\` services, no health checks, one run per N. Up: from the start command until it has returned and all N processes run (supervisord's \`supervisord -c\` returns before its programs start); Corral's \`up\` also waits until each service has stayed up for \`ready_after\` (1 s by default): the "ready_after: 0" row is a second Corral, started alone and cold before the others, that does not. Status: \`corral status --json\`, \`pm2 jlist\`, \`supervisorctl status\`, median of ${statusRuns}. Settling: CPU time of the owner / daemon in the ${settleS} s after the status calls (once after a burst of work). Idle CPU: the ${seconds} s after that, all managers at the same time (CPU time from /proc/<pid>/task/*/schedstat, in ns). Down: from the stop command until it has returned and no process of the stack is left.`;
   }
   return rows;
 }

@@ -51,11 +51,12 @@ export class Corral extends Tool {
   static available() {
     return existsSync(CORRAL_MAIN) ? null : `not built (${CORRAL_MAIN} missing): run \`npm run build\``;
   }
-  constructor(label, { restart } = {}) {
+  constructor(label, { restart, readyAfter } = {}) {
     super('corral', label);
     this.home = join(this.dir, 'home');
     this.env = benchEnv({ CORRAL_HOME: this.home });
     this.restartSpec = restart;
+    this.readyAfter = readyAfter;
     this.files = new Map();
   }
   cli(args, opts = {}) {
@@ -77,6 +78,7 @@ export class Corral extends Tool {
         ...(s.dependsOn ? { depends_on: { [s.dependsOn]: 'healthy' } } : {}),
         stop: { grace: `${s.graceMs ?? 2000}ms` },
         ...(this.restartSpec ? { restart: this.restartSpec } : {}),
+        ...(this.readyAfter !== undefined ? { ready_after: this.readyAfter } : {}),
       };
     }
     // JSON is YAML: no quoting questions.
