@@ -36,6 +36,7 @@ import { rotateLog, tailLines, type Retention } from './logs/log-files.js';
 import { addressInUsePort } from './address-in-use.js';
 import { LogMatcher } from './log-ready.js';
 import { isAlive, platform } from './process/platform/index.js';
+import { whenAdoptedEnds } from './adopted-poll.js';
 import { probe } from './probes/index.js';
 import { delayMs } from './wait.js';
 import { tickAfter } from './scheduler.js';
@@ -865,13 +866,8 @@ export class ServiceSupervisor {
   }
 
   private async pollAdopted(rec: InstanceRecord, signal: AbortSignal, onGone: () => void): Promise<void> {
-    while (!signal.aborted) {
-      // A quarter of the interval of slack (at most 250 ms): the polls of every adopted process share one wake.
-      await tickAfter(this.ctx.adoptPollMs, signal, Math.min(this.ctx.adoptPollMs / 4, 250));
-      if (signal.aborted) return;
-      // Out of descriptors, /proc cannot be read: that says nothing about the process; ask again next tick.
-      if (!(await isAlive(identityOfRecord(rec)).catch(() => true))) return onGone();
-    }
+    await whenAdoptedEnds(identityOfRecord(rec), this.ctx.adoptPollMs, signal);
+    if (!signal.aborted) onGone();
   }
 
   private async portConflict(): Promise<string | null> {

@@ -16,6 +16,8 @@ import { stopTarget } from '../../electron/engine/process/stop.js';
 import { portHolders } from '../../electron/engine/process/ports.js';
 import { REPO_ROOT, freePort, isLive, waitFor } from '../helpers/env.js';
 import { procStat } from '../helpers/foreign.js';
+import { Owner } from '../../electron/engine/owner.js';
+import { stack, svc } from '../helpers/stack.js';
 
 const SHIMS = join(REPO_ROOT, 'test', 'darwin-shims');
 const dir = mkdtempSync(join(tmpdir(), 'corral-darwin-'));
@@ -209,4 +211,64 @@ test('item 6: a foreign port holder is named with its user (ps user=, there is n
   const [h] = await portHolders([port], `${PREFIX}/`);
   assert.equal(h?.kind === 'foreign' && h.user, userInfo().username);
   await end(srv);
+});
+
+test('item 7 (efficiency): pids asked at the same moment share one ps; a tree is one ps without environments', async () => {
+  const kids = await Promise.all(Array.from({ length: 5 }, () => idle()));
+  const p = await platform();
+  resetCalls();
+  const rows = await Promise.all(kids.map((k) => p.processInfo(k.pid!)));
+  assert.deepEqual(rows.map((r) => r?.pid), kids.map((k) => k.pid));
+  const ps = calls().filter((c) => c.tool === 'ps');
+  assert.equal(ps.length, 1, `ps calls: ${ps.map((c) => c.args.join(' ')).join(' | ')}`);
+  assert.equal(ps[0]!.args.filter((a) => a === '-p').length, 5);
+
+  // A leader with two children in its group: the tree is found from the leader alone.
+  const forker = spawn(process.execPath, [join(REPO_ROOT, 'test', 'fixtures', 'svc.mjs'), '--children', '2'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: saved });
+  started.push(forker);
+  await waitFor(() => (readFileSync(`/proc/${forker.pid}/task/${forker.pid}/children`, 'utf8').trim().split(' ').filter(Boolean).length === 2 ? true : null), 10_000, 'two children');
+  resetCalls();
+  const tree = await p.scanTrees!([forker.pid!]);
+  assert.equal(tree?.procs.length, 3, JSON.stringify(tree?.procs.map((x) => x.pid)));
+  const treePs = calls().filter((c) => c.tool === 'ps');
+  assert.equal(treePs.length, 1);
+  assert.equal(treePs[0]!.args.includes('-E'), false, 'no environments read');
+  await Promise.all([...kids, forker].map(end));
+  for (const pid of tree!.procs.map((x) => x.pid)) if (isLive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+test('item 8 (efficiency): adopted processes cost one ps per ten polls, not one per process and poll; an exit is still seen at once', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'corral-darwin-adopt-'));
+  const spec = stack('a', ['one', 'two', 'three'].map((n) => svc(n, ['--tick', '100'])));
+  let first: Owner | null = null;
+  let second: Owner | null = null;
+  try {
+    first = await Owner.open({ home, kind: 'embedded' });
+    await first.addStack(spec);
+    const r = await first.start('a');
+    assert.equal(r.outcomes.every((o) => o.ok), true, JSON.stringify(r.outcomes));
+    await first.close({ stopServices: false });
+    first = null;
+    second = await Owner.open({ home, kind: 'embedded', adoptPollMs: 50 });
+    const owner = second;
+    assert.equal(owner.snapshot().stacks[0]!.services.every((s) => s.adopted && s.state === 'running'), true);
+    // The clock of this window is a service's own output (a line every 100 ms): some 2 s, 40 polls of each process.
+    const log = owner.dir.logFile('a', 'one');
+    const lines = () => readFileSync(log, 'utf8').split('\n').length;
+    resetCalls();
+    const from = lines();
+    await waitFor(() => (lines() >= from + 20 ? true : null), 20_000, 'twenty lines of output');
+    const ps = calls().filter((c) => c.tool === 'ps');
+    assert.ok(ps.length >= 1 && ps.length <= 6, `${ps.length} ps calls in ~40 polls of three processes: ${ps.map((c) => c.args.join(' ')).join(' | ')}`);
+    for (const c of ps) assert.equal(c.args.filter((a) => a === '-p').length, 3, `one ps proves all three: ps ${c.args.join(' ')}`);
+    // An exit is seen at the next poll (signal 0), not the next proof.
+    const old = owner.service('a', 'two').pid!;
+    process.kill(old, 'SIGKILL');
+    await waitFor(() => (owner.service('a', 'two').pid !== old && owner.service('a', 'two').state === 'running' ? true : null), 10_000, 'two restarted');
+    await owner.stop('a');
+  } finally {
+    await first?.close({ stopServices: true });
+    await second?.close({ stopServices: true });
+    rmSync(home, { recursive: true, force: true });
+  }
 });

@@ -107,9 +107,25 @@ async function psRows(pids: readonly number[], env = false): Promise<ProcessInfo
   return parsePs(await run(PS, args)).filter((r) => valid.includes(r.pid));
 }
 
-async function psRow(pid: number): Promise<ProcessInfo | null> {
-  return (await psRows([pid]))[0] ?? null;
+/**
+ * One pid's row. Asked at the same moment (every adopted process's poll shares one wake of
+ * the owner), the rows come from one ps for all of them, not one ps each: on a Mac a ps is a
+ * process start, and ten adopted services polled each second were ten a second.
+ */
+function psRow(pid: number): Promise<ProcessInfo | null> {
+  let b = rowBatch;
+  if (!b) {
+    const pids = new Set<number>();
+    const rows = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      if (rowBatch === b) rowBatch = null;
+      return psRows([...pids]).then((list) => new Map(list.map((r) => [r.pid, r])));
+    });
+    b = rowBatch = { pids, rows };
+  }
+  b.pids.add(pid);
+  return b.rows.then((m) => m.get(pid) ?? null);
 }
+let rowBatch: { pids: Set<number>; rows: Promise<Map<number, ProcessInfo>> } | null = null;
 
 /** Every process of this user (ps -x without -a), with the environment when `env`. */
 async function psOwn(env: boolean): Promise<ProcessInfo[]> {
@@ -143,6 +159,7 @@ async function killGroup(pgid: number, signal: NodeJS.Signals): Promise<SignalOu
 
 export const darwinPlatform: Platform = {
   name: 'darwin',
+  cheapIdentity: false,
   bootId,
   async processInfo(pid) {
     const row = await psRow(pid);
@@ -159,6 +176,31 @@ export const darwinPlatform: Platform = {
   },
   async usage() {
     return parsePsUsage(await run(PS, ['-x', '-ww', '-o', PS_USAGE_FIELDS]));
+  },
+  async scanTrees(roots) {
+    // One ps of the user's processes without their environments (the half of a scan that
+    // costs): what a tree holds is known by where it hangs, not by its marker.
+    const rows = (await psOwn(false)).filter((r) => !isDead(r));
+    const byParent = new Map<number, ProcessInfo[]>();
+    for (const r of rows) {
+      const siblings = byParent.get(r.ppid);
+      if (siblings) siblings.push(r);
+      else byParent.set(r.ppid, [r]);
+    }
+    const byPid = new Map(rows.map((r) => [r.pid, r]));
+    const procs: ProcessInfo[] = [];
+    const seen = new Set<number>();
+    const todo = [...roots];
+    while (todo.length > 0) {
+      const pid = todo.pop()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const row = byPid.get(pid);
+      if (!row) continue;
+      procs.push(row);
+      for (const kid of byParent.get(pid) ?? []) todo.push(kid.pid);
+    }
+    return { procs, markers: new Map() };
   },
   async readMarkers(pids) {
     const out = new Map<number, string | null>();

@@ -30,6 +30,19 @@ export async function identityOf(pid: number): Promise<ProcessIdentity | null> {
   return info ? { pid, start: info.start, boot: await p.bootId() } : null;
 }
 
+/**
+ * Whether the pid exists at all, for the price of one system call (signal 0). It cannot tell
+ * a zombie or a new process given the same pid from the one that had it: `isAlive` can.
+ */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when the process with this identity is alive (a zombie is dead). */
 export async function isAlive(id: ProcessIdentity): Promise<boolean> {
   const p = await platform();

@@ -210,6 +210,7 @@ function hexAddress(hex: string): string {
 
 export const linuxPlatform: Platform = {
   name: 'linux',
+  cheapIdentity: true,
   async bootId() {
     return bootIdSync();
   },

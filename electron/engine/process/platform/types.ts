@@ -48,6 +48,11 @@ export type SignalOutcome = 'sent' | 'gone' | 'not-ours';
 
 export interface Platform {
   readonly name: 'linux' | 'darwin';
+  /**
+   * Whether reading a process's identity (its start time) is cheap enough to ask every second
+   * per process: Linux reads one /proc file; macOS starts a ps.
+   */
+  readonly cheapIdentity: boolean;
   bootId(): Promise<string>;
   /** Info of a live (non-zombie) process, or null. */
   processInfo(pid: number): Promise<ProcessInfo | null>;
