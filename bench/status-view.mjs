@@ -15,8 +15,9 @@
 //   resize          frames while the window is resized to and fro across the
 //                   table/card breakpoint (~1000 px), 20 times
 //   idle            10 s with no state change (resource samples still arrive):
-//                   main-thread time the page spent (Chromium's TaskDuration),
-//                   long tasks and DOM mutations
+//                   main-thread time the page spent (Chromium's TaskDuration,
+//                   and the script, style and layout in it), long tasks and
+//                   DOM mutations
 // A frame is the time between two requestAnimationFrame callbacks; a long
 // task is one the page's PerformanceObserver ('longtask', ≥ 50 ms) reports.
 // For each phase: median fps, p95 and longest frame, long tasks (count and
@@ -124,9 +125,9 @@ async function main() {
     console.log(`  ${width} px: all ${N} on screen ${m('allShownMs')} ms`);
     for (const phase of ['updates', 'scroll', 'resize']) {
       if (m(`${phase}Fps`) === null || m(`${phase}Fps`) === undefined) continue;
-      console.log(`    ${phase.padEnd(8)} ${m(`${phase}Fps`)} fps, p95 frame ${m(`${phase}P95Ms`)} ms, longest ${m(`${phase}MaxMs`)} ms, long tasks ${m(`${phase}LongTasks`)} (${m(`${phase}LongTaskMs`)} ms), main thread ${m(`${phase}BusyMs`)} ms, ${m(`${phase}Snapshots`)} snapshots`);
+      console.log(`    ${phase.padEnd(8)} ${m(`${phase}Fps`)} fps, p95 frame ${m(`${phase}P95Ms`)} ms, longest ${m(`${phase}MaxMs`)} ms, long tasks ${m(`${phase}LongTasks`)} (${m(`${phase}LongTaskMs`)} ms), main thread ${m(`${phase}BusyMs`)} ms (script ${m(`${phase}ScriptMs`)}, style+layout ${m(`${phase}StyleLayoutMs`)}), ${m(`${phase}Snapshots`)} snapshots`);
     }
-    console.log(`    idle ${IDLE_S} s: main thread ${m('idleBusyMs')} ms, long tasks ${m('idleLongTasks')}, DOM mutations ${m('idleMutations')}, ${m('idleSnapshots')} snapshots (${m('idleSnapshotKb')} kB), owner CPU ${m('idleOwnerCpuPct')} % of a core`);
+    console.log(`    idle ${IDLE_S} s: main thread ${m('idleBusyMs')} ms (script ${m('idleScriptMs')}, style+layout ${m('idleStyleLayoutMs')}), long tasks ${m('idleLongTasks')}, DOM mutations ${m('idleMutations')}, ${m('idleSnapshots')} snapshots (${m('idleSnapshotKb')} kB), owner CPU ${m('idleOwnerCpuPct')} % of a core`);
   }
 }
 
@@ -147,7 +148,17 @@ async function measureRun(width) {
       sse.bytes += e.data.length;
     }
   });
-  const busyMs = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  // Chromium's own counters of the page's main thread: all its tasks, and the script, style and layout in them (seconds).
+  const busy = async () => {
+    const m = new Map((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value * 1000]));
+    return { all: m.get('TaskDuration') ?? 0, script: m.get('ScriptDuration') ?? 0, style: m.get('RecalcStyleDuration') ?? 0, layout: m.get('LayoutDuration') ?? 0 };
+  };
+  const busySince = async (b0, name) => {
+    const b1 = await busy();
+    out[`${name}BusyMs`] = Math.round(b1.all - b0.all);
+    out[`${name}ScriptMs`] = Math.round(b1.script - b0.script);
+    out[`${name}StyleLayoutMs`] = Math.round(b1.style - b0.style + b1.layout - b0.layout);
+  };
   // Long tasks from the first script on, and a frame recorder the phases switch on and off.
   await page.addInitScript(installRecorder);
   const out = {};
@@ -162,7 +173,7 @@ async function measureRun(width) {
 
   const phase = async (name, drive) => {
     await page.evaluate(() => window.__bench.start());
-    const b0 = await busyMs();
+    const b0 = await busy();
     const s0 = sse.count;
     await drive();
     const st = await page.evaluate(() => window.__bench.stop());
@@ -171,7 +182,7 @@ async function measureRun(width) {
     out[`${name}MaxMs`] = st.max;
     out[`${name}LongTasks`] = st.longTasks;
     out[`${name}LongTaskMs`] = st.longTaskMs;
-    out[`${name}BusyMs`] = Math.round((await busyMs()) - b0);
+    await busySince(b0, name);
     out[`${name}Snapshots`] = sse.count - s0;
   };
 
@@ -212,7 +223,7 @@ async function measureRun(width) {
 
   // Idle: nothing changes but the clock and the resource samples. No frame recorder (it would make frames itself).
   await page.evaluate(() => window.__bench.watchMutations());
-  const b0 = await busyMs();
+  const b0 = await busy();
   const s0 = sse.count;
   const k0 = sse.bytes;
   const owner = ownerPid();
@@ -221,7 +232,7 @@ async function measureRun(width) {
   await new Promise((r) => setTimeout(r, IDLE_S * 1000));
   const idle = await page.evaluate(() => window.__bench.stopMutations());
   const dt = (performance.now() - t0) / 1000;
-  out.idleBusyMs = Math.round((await busyMs()) - b0);
+  await busySince(b0, 'idle');
   out.idleLongTasks = idle.longTasks;
   out.idleMutations = idle.mutations;
   out.idleSnapshots = sse.count - s0;
