@@ -77,7 +77,7 @@ interface Box {
 // Runs in the page (a string: the tests compile without the DOM's types).
 const GEOMETRY = `(() => {
   const box = (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; };
-  return [...document.querySelectorAll('.services > .svc')].map((svc) => {
+  return [...document.querySelectorAll('.services .svc')].map((svc) => {
     const name = svc.querySelector('.svc-row .name');
     const btn = name.querySelector('.name-btn');
     const parts = [];
@@ -115,7 +115,7 @@ const inside = (a: Box, outer: Box) => a.x >= outer.x - 0.5 && a.x + a.w <= oute
 /** Where everything on the page is: the header, the tabs, each stack's header and every row and cell. */
 async function positions(page: Page): Promise<string[]> {
   return page
-    .locator('.top h1, .top [role=tab], .stack-head h2, .stack-head button, .stack-head .summary, .services > .svc, .svc .svc-row > *, .svc .m, .svc button')
+    .locator('.top h1, .top [role=tab], .stack-head h2, .stack-head button, .stack-head .summary, .services .svc, .svc .svc-row > *, .svc .m, .svc button')
     .evaluateAll((els) =>
       els.map((e, i) => {
         const r = e.getBoundingClientRect();
@@ -177,7 +177,7 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
     return { fake, ui, page, errors, close };
   }
 
-  const row = (page: Page, name: string) => page.locator(`.services > [data-service="${name}"]`);
+  const row = (page: Page, name: string) => page.locator(`.services [data-service="${name}"]`);
   const panel = (page: Page) => page.locator('dialog.detail-panel');
 
   for (const width of WIDTHS) {

@@ -5,14 +5,19 @@
 // two), and the full story is one Enter away in the detail panel.
 //
 // A row renders again only when what it shows changed (a snapshot comes
-// whole, 25 times a second at most; the clock ticks every second): with 200
-// services, one changing re-renders one row.
+// whole, 25 times a second at most): with 200 services, one changing
+// re-renders one row. The clock's tick re-renders the uptimes alone.
 import type { ServiceSnapshot } from '../../../shared/state.js';
 import { explainService } from '../../../shared/explain.js';
 import { exitText, healthText, portsText, resourcesShort, STATE_LABEL, uptime } from '../format.js';
 import { LineText } from '../logs/LineText.js';
 import { pendingKey, type StatusHandlers } from './handlers.js';
 import { memo } from '../memo.js';
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext } from 'preact/hooks';
+
+/** The time the uptimes are counted to (StatusView provides it; it ticks every second). */
+export const NowContext = createContext(0);
 
 /** The sentence under a service's name: the one every view shows (shared/explain.ts), else its last health result. */
 export function noteOf(s: ServiceSnapshot): string {
@@ -31,12 +36,12 @@ const hasProblem = (s: ServiceSnapshot): boolean => s.state === 'failed' || s.su
 
 export const ServiceRow = memo(Row, (a, b) => {
   if (a.live !== b.live || a.h !== b.h || a.onDetails !== b.onDetails || !sameShown(a.s, b.s)) return false;
-  // The clock: the uptime's words, and the problem panel's "ago".
-  return uptime(a.s, a.now) === uptime(b.s, b.now) && (a.now === b.now || !hasProblem(b.s));
+  // The clock, for the problem panel's "ago" (the uptime follows NowContext by itself).
+  return a.now === b.now || !hasProblem(b.s);
 });
 
 /** The same row on screen: every field equal, the resource sample's time aside (its figures are what is shown). */
-function sameShown(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
+export function sameShown(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
   if (a === b) return true;
   const keys = Object.keys(a) as (keyof ServiceSnapshot)[];
   if (keys.length !== Object.keys(b).length) return false;
@@ -78,7 +83,7 @@ function Row({ s, now, h, live, onDetails }: RowProps) {
         </div>
         <div role="none" class="metrics">
           <Metric cls="m-pid" label="PID" value={s.pid === null ? '—' : String(s.pid)} />
-          <Metric cls="m-uptime" label="Uptime" value={uptime(s, now)} />
+          <Metric cls="m-uptime" label="Uptime" value={<Uptime s={s} />} />
           <Metric cls="m-restarts" label="Restarts" value={String(s.restarts)} />
           <Metric cls="m-ports" label="Ports" value={portsText(s.ports)} />
           <Metric cls="m-res" label="CPU · Mem" value={live ? resourcesShort(s.resources) : '—'} title={s.resources && live ? `${s.resources.processes} ${s.resources.processes === 1 ? 'process' : 'processes'}` : undefined} />
@@ -102,7 +107,11 @@ function Row({ s, now, h, live, onDetails }: RowProps) {
   );
 }
 
-function Metric({ cls, label, value, title }: { cls: string; label: string; value: string; title?: string | undefined }) {
+function Uptime({ s }: { s: ServiceSnapshot }) {
+  return <>{uptime(s, useContext(NowContext))}</>;
+}
+
+function Metric({ cls, label, value, title }: { cls: string; label: string; value: ComponentChildren; title?: string | undefined }) {
   return (
     <div role="cell" class={`m ${cls}`} title={title}>
       <span class="k" aria-hidden="true">

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import type { RefObject } from 'preact';
 import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../../shared/state.js';
 import { serviceLine, summarizeStack } from '../../../shared/explain.js';
-import { ServiceRow } from './ServiceRow.js';
+import { NowContext, ServiceRow, sameShown } from './ServiceRow.js';
 import { ServiceDetailPanel } from './ServiceDetailPanel.js';
 import { pendingKey, type DetailApi, type StatusHandlers } from './handlers.js';
 import { StackChangeBanner } from './StackChangeBanner.js';
@@ -63,7 +63,7 @@ export function StatusView({ snapshot, now, handlers, api, live = true }: Props)
   };
   const openService = open ? (snapshot.stacks.find((st) => st.name === open.stack)?.services.find((x) => x.name === open.name) ?? null) : null;
   return (
-    <>
+    <NowContext.Provider value={shownNow}>
       {/* A disabled fieldset disables every button inside it: a stale row cannot be acted on. */}
       <fieldset class={`status${live ? '' : ' stale'}`} disabled={!live}>
         {snapshot.stacks.map((st) => (
@@ -87,7 +87,7 @@ export function StatusView({ snapshot, now, handlers, api, live = true }: Props)
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
         {announced.inPanel ? '' : announced.text}
       </div>
-    </>
+    </NowContext.Provider>
   );
 }
 
@@ -120,6 +120,7 @@ function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot
   const busy = (call: string) => h.pending.has(pendingKey(call, stack.name));
   const table = useRef<HTMLDivElement>(null);
   useColumnWidths(table, stack.services);
+  const rows = useRowsInSlices(stack.services);
   const headingId = `stack-${stack.name}`;
   const summaryText = live ? summary.text[0]!.toUpperCase() + summary.text.slice(1) : `Last known: ${summary.text} (not live)`;
   return (
@@ -170,8 +171,13 @@ function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot
             </div>
           </div>
         </div>
-        {stack.services.map((s) => (
-          <ServiceRow key={s.name} s={s} now={now} h={h} live={live} onDetails={onDetails} />
+        {/* Rows in runs of ROWS_PER_RUN: a run off screen is neither laid out nor painted (styles.css, content-visibility). */}
+        {runsOf(rows).map((run, i) => (
+          <div key={i} class="svc-run" style={{ '--rows': String(run.length) }}>
+            {run.map((s) => (
+              <ServiceRow key={s.name} s={s} now={now} h={h} live={live} onDetails={onDetails} />
+            ))}
+          </div>
         ))}
       </div>
     </section>
@@ -206,4 +212,51 @@ function useColumnWidths(table: RefObject<HTMLDivElement | null>, services: Serv
     el.style.setProperty('--ports-w', widest(port, ports));
     el.style.setProperty('--actions-w', `${Math.ceil(actions.getBoundingClientRect().width)}px`);
   }, [names.join('\n'), ports.join('\n')]);
+}
+
+/** How many changed rows one frame renders: about 5 ms of a slow laptop's main thread. */
+const ROWS_PER_FRAME = 20;
+
+/**
+ * The services as the rows show them. When a snapshot changes many rows at
+ * once (200 services starting), they are rendered ROWS_PER_FRAME a frame, in
+ * order, so the window keeps its 60 frames a second: the table is the
+ * snapshot's a few frames later (200 rows: 10 frames). A service added,
+ * removed or moved is shown at once, as is every change to fewer rows.
+ */
+function useRowsInSlices(services: ServiceSnapshot[]): ServiceSnapshot[] {
+  const shown = useRef(services);
+  const [, nextFrame] = useState(0);
+  const before = shown.current;
+  let behind = false;
+  if (before !== services) {
+    if (before.length !== services.length || before.some((s, i) => s.name !== services[i]!.name)) {
+      shown.current = services;
+    } else {
+      let budget = ROWS_PER_FRAME;
+      const rows = services.map((s, i) => {
+        const old = before[i]!;
+        // An unchanged row takes the new object (its memo sees nothing to render).
+        if (sameShown(old, s) || budget-- > 0) return s;
+        behind = true;
+        return old;
+      });
+      shown.current = behind ? rows : services;
+    }
+  }
+  useLayoutEffect(() => {
+    if (!behind) return;
+    const frame = requestAnimationFrame(() => nextFrame((n) => n + 1));
+    return () => cancelAnimationFrame(frame);
+  });
+  return shown.current;
+}
+
+/** Rows a run holds: a run is shown or skipped whole, so scrolling 200 rows tracks 10 boxes, not 200. */
+const ROWS_PER_RUN = 5;
+
+function runsOf(rows: ServiceSnapshot[]): ServiceSnapshot[][] {
+  const out: ServiceSnapshot[][] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_RUN) out.push(rows.slice(i, i + ROWS_PER_RUN));
+  return out;
 }
