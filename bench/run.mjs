@@ -207,7 +207,9 @@ async function p9() {
     return skippedRow(`bench/status-view.mjs failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
   }
   const rows = [];
-  for (const width of Object.keys(res.all ?? {})) {
+  // The widths in the script's order (an object's numeric keys would come sorted).
+  const widths = (res.widths ?? Object.keys(res.all ?? {})).map(String);
+  for (const width of widths) {
     for (const [k, [label, unit, better]] of Object.entries(P9_LABELS)) {
       const i = rows.length;
       rows.push({
@@ -220,7 +222,7 @@ async function p9() {
         notes: {},
         note:
           i === 0
-            ? `Corral only: ${res.services} services in headless Chromium ${res.machine?.chromium ?? ''} at ${Object.keys(res.all).join(' and ')} px, median of ${res.runs} runs (load ${res.loadAverage?.start?.[0]} → ${res.loadAverage?.end?.[0]}); 60 fps is a p95 frame of 16.7 ms and no long task; see bench/status-view.mjs.`
+            ? `Corral only: ${res.services} services in headless Chromium ${res.machine?.chromium ?? ''} at ${widths.join(' and ')} px, median of ${res.runs} runs (load ${res.loadAverage?.start?.[0]} → ${res.loadAverage?.end?.[0]}); 60 fps is a p95 frame of 16.7 ms and no long task; see bench/status-view.mjs.`
             : '',
         ratio: false,
       });

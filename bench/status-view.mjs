@@ -118,6 +118,7 @@ async function main() {
   const result = {
     date: new Date().toISOString(),
     services: N,
+    widths: WIDTHS,
     runs: RUNS,
     idleSeconds: IDLE_S,
     loadAverage: { start: load0, end: load1 },
