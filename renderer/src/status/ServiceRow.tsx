@@ -7,14 +7,14 @@
 // A row renders again only when what it shows changed (a snapshot comes
 // whole, 25 times a second at most): with 200 services, one changing
 // re-renders one row. The clock's tick re-renders the uptimes alone.
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext } from 'preact/hooks';
 import type { ServiceSnapshot } from '../../../shared/state.js';
 import { explainService } from '../../../shared/explain.js';
 import { exitText, healthText, portsText, resourcesShort, STATE_LABEL, uptime } from '../format.js';
 import { LineText } from '../logs/LineText.js';
-import { pendingKey, type StatusHandlers } from './handlers.js';
 import { memo } from '../memo.js';
-import { createContext, type ComponentChildren } from 'preact';
-import { useContext } from 'preact/hooks';
+import { pendingKey, type StatusHandlers } from './handlers.js';
 
 /** The time the uptimes are counted to (StatusView provides it; it ticks every second). */
 export const NowContext = createContext(0);

@@ -214,7 +214,7 @@ function useColumnWidths(table: RefObject<HTMLDivElement | null>, services: Serv
   }, [names.join('\n'), ports.join('\n')]);
 }
 
-/** How many changed rows one frame renders: about 5 ms of a slow laptop's main thread. */
+/** How many changed rows one frame renders: a few ms of main thread on a 2-core machine (bench P9). */
 const ROWS_PER_FRAME = 20;
 
 /**
