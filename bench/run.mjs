@@ -176,6 +176,62 @@ async function p7() {
   });
 }
 
+// ---- P9: the status view with 200 services, written separately (bench/status-view.mjs) ----
+
+// The headline figures of each width (the JSON has the rest: script / layout split, scroll's longest frame, …).
+const P9_LABELS = {
+  allShownMs: ['all services on screen', 'ms', 'lower'],
+  updatesFps: ['all change state: fps', 'fps', 'higher'],
+  updatesP95Ms: ['all change state: p95 frame', 'ms', 'lower'],
+  updatesLongTasks: ['all change state: long tasks', 'count', 'lower'],
+  scrollP95Ms: ['scrolling: p95 frame', 'ms', 'lower'],
+  resizeP95Ms: ['resizing across the breakpoint: p95 frame', 'ms', 'lower'],
+  idleBusyMs: ['idle 10 s: main thread', 'ms', 'lower'],
+};
+
+async function p9() {
+  const file = join(ROOT, 'bench', 'status-view.mjs');
+  const skippedRow = (why) => {
+    log(`  SKIPPED P9 (status view in Chromium): ${why}`);
+    return [{ id: 'P9', label: 'status view, 200 services (Chromium)', unit: '', skipped: why, values: {}, runs: {}, notes: {}, ratio: false }];
+  };
+  if (!existsSync(file)) return skippedRow('bench/status-view.mjs does not exist yet');
+  if (!existsSync(process.env.CORRAL_CHROMIUM ?? '/usr/bin/chromium')) return skippedRow('chromium is not installed (apt-get install chromium)');
+  const out = join(ROOT, 'bench', 'results', 'status-view.json');
+  const started = Date.now();
+  const r = await run(process.execPath, [file, '--runs', String(Math.max(1, Math.min(runs, 3)))], { env: benchEnv(), timeoutMs: 900_000 });
+  let res = null;
+  try {
+    res = JSON.parse(readFileSync(out, 'utf8'));
+  } catch {}
+  if (r.code !== 0 || !res || Date.parse(res.date) < started - 1000) {
+    return skippedRow(`bench/status-view.mjs failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  }
+  const rows = [];
+  // The widths in the script's order (an object's numeric keys would come sorted).
+  const widths = (res.widths ?? Object.keys(res.all ?? {})).map(String);
+  for (const width of widths) {
+    for (const [k, [label, unit, better]] of Object.entries(P9_LABELS)) {
+      const i = rows.length;
+      rows.push({
+        id: `P9${String.fromCharCode(97 + i)}`,
+        label: `${i === 0 ? `status view, ${res.services} services, ` : '  '}${width} px: ${label}`,
+        unit,
+        better,
+        values: { corral: res.median?.[`${k}@${width}`] ?? null },
+        runs: { corral: res.all[width].map((x) => x[k]) },
+        notes: {},
+        note:
+          i === 0
+            ? `Corral only: ${res.services} services in headless Chromium ${res.machine?.chromium ?? ''} at ${widths.join(' and ')} px, median of ${res.runs} runs (load ${res.loadAverage?.start?.[0]} → ${res.loadAverage?.end?.[0]}); 60 fps is a p95 frame of 16.7 ms and no long task; see bench/status-view.mjs.`
+            : '',
+        ratio: false,
+      });
+    }
+  }
+  return rows;
+}
+
 // ---- run ----------------------------------------------------------------------------
 
 const plan = [
@@ -187,6 +243,7 @@ const plan = [
   ['P6', 'P6 a service writing lines as fast as it can', () => p6({ tools, runs: Math.max(1, Math.min(runs, 3)), log, lines: Number(opts['p6-lines']) })],
   ['P7', 'P7 log viewer (Chromium)', () => p7()],
   ['P8', 'P8 status round trip', () => p8({ tools, runs, log })],
+  ['P9', 'P9 status view with 200 services (Chromium)', () => p9()],
   ['F', 'Fault scenarios', () => faults({ tools, runs, log })],
   ['G', 'G growth: N independent services without health checks', () => growth({ tools, log, sizes: gSizes, seconds: Number(opts['g-seconds']), settleS: Number(opts['g-settle']) })],
 ];

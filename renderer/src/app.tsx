@@ -1,7 +1,7 @@
 // The window: a status tab and a logs tab over one live snapshot. Everything
 // goes through `window.corral` (the contract in shared/api.ts); the app does
 // not know whether that is IPC or HTTP.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ActionOutcome, ActionResult, CorralApi, Settings } from '../../shared/api.js';
 import type { ServiceSnapshot, Snapshot } from '../../shared/state.js';
 import { serviceLine, summarizeStack } from '../../shared/explain.js';
@@ -123,8 +123,7 @@ export function App({ api }: { api: CorralApi }) {
     }
   };
 
-  const handlers = {
-    pending,
+  const calls = {
     act: (call: ServiceAction, stack: string, service?: string) =>
       void run(pendingKey(call, stack, service), `${call[0]!.toUpperCase()}${call.slice(1)} ${service ?? stack}`, () => api[call]({ stack, ...(service ? { services: [service] } : {}) })),
     forceStop: (stack: string, service: string) => void run(pendingKey('forceStop', stack, service), `Force stop ${service}`, () => api.forceStop({ stack, service })),
@@ -149,6 +148,20 @@ export function App({ api }: { api: CorralApi }) {
         (err: unknown) => notify('error', `Open ${service} failed: ${(err as Error).message}`),
       ),
   };
+  // The same functions across renders (each calls this render's), so a row renders again only when what it shows changed.
+  const latestCalls = useRef(calls);
+  latestCalls.current = calls;
+  const stableCalls = useMemo(
+    () => ({
+      act: (...a: Parameters<typeof calls.act>) => latestCalls.current.act(...a),
+      forceStop: (...a: Parameters<typeof calls.forceStop>) => latestCalls.current.forceStop(...a),
+      askKillHolder: (...a: Parameters<typeof calls.askKillHolder>) => latestCalls.current.askKillHolder(...a),
+      openLogs: (...a: Parameters<typeof calls.openLogs>) => latestCalls.current.openLogs(...a),
+      openService: (...a: Parameters<typeof calls.openService>) => latestCalls.current.openService(...a),
+    }),
+    [],
+  );
+  const handlers = useMemo(() => ({ pending, ...stableCalls }), [pending, stableCalls]);
 
   const all = snapshot?.stacks.flatMap((s) => s.services) ?? [];
   const summary = snapshot ? summarizeStack(all) : null;

@@ -77,7 +77,7 @@ interface Box {
 // Runs in the page (a string: the tests compile without the DOM's types).
 const GEOMETRY = `(() => {
   const box = (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; };
-  return [...document.querySelectorAll('.services > .svc')].map((svc) => {
+  return [...document.querySelectorAll('.services .svc')].map((svc) => {
     const name = svc.querySelector('.svc-row .name');
     const btn = name.querySelector('.name-btn');
     const parts = [];
@@ -115,7 +115,7 @@ const inside = (a: Box, outer: Box) => a.x >= outer.x - 0.5 && a.x + a.w <= oute
 /** Where everything on the page is: the header, the tabs, each stack's header and every row and cell. */
 async function positions(page: Page): Promise<string[]> {
   return page
-    .locator('.top h1, .top [role=tab], .stack-head h2, .stack-head button, .stack-head .summary, .services > .svc, .svc .svc-row > *, .svc .m, .svc button')
+    .locator('.top h1, .top [role=tab], .stack-head h2, .stack-head button, .stack-head .summary, .services .svc, .svc .svc-row > *, .svc .m, .svc button')
     .evaluateAll((els) =>
       els.map((e, i) => {
         const r = e.getBoundingClientRect();
@@ -177,7 +177,7 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
     return { fake, ui, page, errors, close };
   }
 
-  const row = (page: Page, name: string) => page.locator(`.services > [data-service="${name}"]`);
+  const row = (page: Page, name: string) => page.locator(`.services [data-service="${name}"]`);
   const panel = (page: Page) => page.locator('dialog.detail-panel');
 
   for (const width of WIDTHS) {
@@ -214,6 +214,32 @@ describe('the window at every width, in every state', { skip, timeout: 600_000 }
       });
     }
   }
+
+  test('1280 px, 66 services: every row lines up with the header; 60 changing at once all show it', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => (i === 55 ? 'worker-55-with-a-much-longer-name' : `worker-${String(i).padStart(2, '0')}`));
+    const st = demoStack();
+    // The longest name and ports far down the list (off screen) still set their columns.
+    st.services.push(...names.map((n, i) => fakeService('demo', n, { state: 'running', desired: 'up', pid: 50000 + i, startedAt: Date.now() - 60_000, ports: i === 57 ? [18001, 18002, 18003] : [] })));
+    const { page, fake, errors, close } = await open(1280, 'light', [st]);
+    await row(page, names[59]!).waitFor({ state: 'attached' });
+    const columns = ['.name', '.c-state', '.m-pid', '.m-uptime', '.m-restarts', '.m-ports', '.m-res'];
+    const lefts = (await page.evaluate(`[...document.querySelectorAll('.services .svc-row')].map((r) => [r.closest('[data-service]')?.dataset.service ?? 'header',
+      ${JSON.stringify(columns)}.map((c) => Math.round(r.querySelector(c).getBoundingClientRect().left)),
+      Math.round(r.querySelector('.name').getBoundingClientRect().height)])`)) as [string, number[], number][];
+    assert.equal(lefts.length, 67, 'the header and 66 rows');
+    const [, header] = lefts[0]!;
+    for (const [name, at] of lefts.slice(1)) assert.deepEqual(at, header, `${name}: its cells ${JSON.stringify(at)} line up with the header's ${JSON.stringify(header)}`);
+    const height = (name: string) => lefts.find(([n]) => n === name)![2];
+    assert.ok(height('worker-55-with-a-much-longer-name') <= height('worker-00'), 'the longest name fits its column on one line');
+
+    // One snapshot changes 60 rows (they are rendered a slice a frame): every row ends showing it.
+    for (const n of names) Object.assign(fake.service('demo', n), { state: 'stopped', desired: 'down', pid: null, startedAt: null });
+    fake.emit();
+    await waitFor(async () => (await page.locator('.svc.state-stopped').count()) === 60, 10_000, '60 rows stopped');
+    for (const n of [names[0]!, names[30]!, names[59]!]) assert.equal(await row(page, n).getByRole('button', { name: `Stop ${n}`, exact: true }).isDisabled(), true, `${n}: Stop is not offered`);
+    assert.deepEqual(errors, []);
+    await close();
+  });
 
   test('480 px: the header keeps the overall words (never a bare dot), and the log toolbar stays inside the window', async () => {
     const { page, errors, close } = await open(480);

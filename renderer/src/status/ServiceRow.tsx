@@ -3,11 +3,21 @@
 // the status view). The row keeps its shape whatever the state: every button
 // is always there, enabled or not, the explanation has one line (a card's,
 // two), and the full story is one Enter away in the detail panel.
+//
+// A row renders again only when what it shows changed (a snapshot comes
+// whole, 25 times a second at most): with 200 services, one changing
+// re-renders one row. The clock's tick re-renders the uptimes alone.
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext } from 'preact/hooks';
 import type { ServiceSnapshot } from '../../../shared/state.js';
 import { explainService } from '../../../shared/explain.js';
 import { exitText, healthText, portsText, resourcesShort, STATE_LABEL, uptime } from '../format.js';
 import { LineText } from '../logs/LineText.js';
+import { memo } from '../memo.js';
 import { pendingKey, type StatusHandlers } from './handlers.js';
+
+/** The time the uptimes are counted to (StatusView provides it; it ticks every second). */
+export const NowContext = createContext(0);
 
 /** The sentence under a service's name: the one every view shows (shared/explain.ts), else its last health result. */
 export function noteOf(s: ServiceSnapshot): string {
@@ -22,10 +32,39 @@ interface RowProps {
   onDetails: (s: ServiceSnapshot, from: HTMLElement) => void;
 }
 
-export function ServiceRow({ s, now, h, live, onDetails }: RowProps) {
-  const failed = s.state === 'failed';
+const hasProblem = (s: ServiceSnapshot): boolean => s.state === 'failed' || s.survivors.length > 0 || s.portHolder !== null;
+
+export const ServiceRow = memo(Row, (a, b) => {
+  if (a.live !== b.live || a.h !== b.h || a.onDetails !== b.onDetails || !sameShown(a.s, b.s)) return false;
+  // The clock, for the problem panel's "ago" (the uptime follows NowContext by itself).
+  return a.now === b.now || !hasProblem(b.s);
+});
+
+/** The same row on screen: every field equal, the resource sample's time aside (its figures are what is shown). */
+export function sameShown(a: ServiceSnapshot, b: ServiceSnapshot): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a) as (keyof ServiceSnapshot)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (k === 'resources') {
+      if (resourcesShort(a.resources) !== resourcesShort(b.resources) || a.resources?.processes !== b.resources?.processes) return false;
+    } else if (!sameValue(a[k], b[k])) return false;
+  }
+  return true;
+}
+
+/** Deep equality of JSON values. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  const ka = Object.keys(a);
+  if (Array.isArray(b) || ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function Row({ s, now, h, live, onDetails }: RowProps) {
   const note = noteOf(s);
-  const hasProblem = failed || s.survivors.length > 0 || s.portHolder !== null;
   const nameId = `svc-${s.stack}-${s.name}`;
   return (
     <div role="rowgroup" class={`svc state-${s.state}`} data-service={s.name}>
@@ -44,19 +83,20 @@ export function ServiceRow({ s, now, h, live, onDetails }: RowProps) {
         </div>
         <div role="none" class="metrics">
           <Metric cls="m-pid" label="PID" value={s.pid === null ? '—' : String(s.pid)} />
-          <Metric cls="m-uptime" label="Uptime" value={uptime(s, now)} />
+          <Metric cls="m-uptime" label="Uptime" value={<Uptime s={s} />} />
           <Metric cls="m-restarts" label="Restarts" value={String(s.restarts)} />
           <Metric cls="m-ports" label="Ports" value={portsText(s.ports)} />
           <Metric cls="m-res" label="CPU · Mem" value={live ? resourcesShort(s.resources) : '—'} title={s.resources && live ? `${s.resources.processes} ${s.resources.processes === 1 ? 'process' : 'processes'}` : undefined} />
         </div>
+        {/* No text node for no note: Preact writes an empty one again on every render. */}
         <div role="cell" class={`note${s.health && !s.health.ok ? ' warn' : ''}`} title={note || undefined}>
-          {note}
+          {note || null}
         </div>
         <div role="cell" class="actions">
           <ServiceActions s={s} h={h} />
         </div>
       </div>
-      {hasProblem && (
+      {hasProblem(s) && (
         <div role="row" class="svc-problem">
           <div role="cell">
             <Problems s={s} now={now} h={h} />
@@ -67,7 +107,11 @@ export function ServiceRow({ s, now, h, live, onDetails }: RowProps) {
   );
 }
 
-function Metric({ cls, label, value, title }: { cls: string; label: string; value: string; title?: string | undefined }) {
+function Uptime({ s }: { s: ServiceSnapshot }) {
+  return <>{uptime(s, useContext(NowContext))}</>;
+}
+
+function Metric({ cls, label, value, title }: { cls: string; label: string; value: ComponentChildren; title?: string | undefined }) {
   return (
     <div role="cell" class={`m ${cls}`} title={title}>
       <span class="k" aria-hidden="true">

@@ -3,13 +3,15 @@
 // service. Nothing moves when a state changes: every row keeps its shape
 // (ServiceRow.tsx), the stack's summary has a line of its own, and changes are
 // announced to screen readers politely, in the words of shared/explain.ts.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { RefObject } from 'preact';
 import type { ServiceSnapshot, Snapshot, StackSnapshot } from '../../../shared/state.js';
 import { serviceLine, summarizeStack } from '../../../shared/explain.js';
-import { ServiceRow } from './ServiceRow.js';
+import { NowContext, ServiceRow, sameShown } from './ServiceRow.js';
 import { ServiceDetailPanel } from './ServiceDetailPanel.js';
 import { pendingKey, type DetailApi, type StatusHandlers } from './handlers.js';
 import { StackChangeBanner } from './StackChangeBanner.js';
+import { portsText } from '../format.js';
 
 export { pendingKey, type ServiceAction, type StatusHandlers } from './handlers.js';
 
@@ -39,6 +41,7 @@ export function StatusView({ snapshot, now, handlers, api, live = true }: Props)
   const lastLive = useRef(now);
   if (live) lastLive.current = now;
   const shownNow = live ? now : lastLive.current;
+  const onDetails = useCallback((s: ServiceSnapshot, from: HTMLElement) => setOpen({ stack: s.stack, name: s.name, from }), []);
 
   if (!snapshot) return <p class="empty-state">Connecting to Corral…</p>;
   if (snapshot.stacks.length === 0) {
@@ -60,11 +63,11 @@ export function StatusView({ snapshot, now, handlers, api, live = true }: Props)
   };
   const openService = open ? (snapshot.stacks.find((st) => st.name === open.stack)?.services.find((x) => x.name === open.name) ?? null) : null;
   return (
-    <>
+    <NowContext.Provider value={shownNow}>
       {/* A disabled fieldset disables every button inside it: a stale row cannot be acted on. */}
       <fieldset class={`status${live ? '' : ' stale'}`} disabled={!live}>
         {snapshot.stacks.map((st) => (
-          <StackSection key={st.name} stack={st} now={shownNow} h={handlers} live={live} onDetails={(s, from) => setOpen({ stack: s.stack, name: s.name, from })} />
+          <StackSection key={st.name} stack={st} now={shownNow} h={handlers} live={live} onDetails={onDetails} />
         ))}
         {open && (
           <ServiceDetailPanel
@@ -84,7 +87,7 @@ export function StatusView({ snapshot, now, handlers, api, live = true }: Props)
       <div class="sr-only" role="status" aria-live="polite" aria-atomic="true">
         {announced.inPanel ? '' : announced.text}
       </div>
-    </>
+    </NowContext.Provider>
   );
 }
 
@@ -115,6 +118,9 @@ function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot
   const allUp = stack.services.every((s) => s.state === 'running' || s.state === 'starting' || s.state === 'completed');
   const allDown = stack.services.every((s) => s.state === 'stopped');
   const busy = (call: string) => h.pending.has(pendingKey(call, stack.name));
+  const table = useRef<HTMLDivElement>(null);
+  useColumnWidths(table, stack.services);
+  const rows = useRowsInSlices(stack.services);
   const headingId = `stack-${stack.name}`;
   const summaryText = live ? summary.text[0]!.toUpperCase() + summary.text.slice(1) : `Last known: ${summary.text} (not live)`;
   return (
@@ -145,7 +151,7 @@ function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot
       </header>
       {/* The stack file changed on disk: what applying it would do, and Apply. */}
       <StackChangeBanner stack={stack} now={now} />
-      <div role="table" class="services" aria-label={`Services of ${stack.name}`}>
+      <div role="table" class="services" aria-label={`Services of ${stack.name}`} ref={table}>
         <div role="rowgroup" class="svc-head">
           <div role="row" class="svc-row">
             <div role="columnheader" class="name">Service</div>
@@ -165,10 +171,92 @@ function StackSection({ stack, now, h, live, onDetails }: { stack: StackSnapshot
             </div>
           </div>
         </div>
-        {stack.services.map((s) => (
-          <ServiceRow key={s.name} s={s} now={now} h={h} live={live} onDetails={onDetails} />
+        {/* Rows in runs of ROWS_PER_RUN: a run off screen is neither laid out nor painted (styles.css, content-visibility). */}
+        {runsOf(rows).map((run, i) => (
+          <div key={i} class="svc-run" style={{ '--rows': String(run.length) }}>
+            {run.map((s) => (
+              <ServiceRow key={s.name} s={s} now={now} h={h} live={live} onDetails={onDetails} />
+            ))}
+          </div>
         ))}
       </div>
     </section>
   );
+}
+
+let measure: CanvasRenderingContext2D | null = null;
+
+/**
+ * Every row is its own grid (styles.css): the columns whose width depends on
+ * the text are set for all rows at once, the name and ports columns to the
+ * longest of the stack (measured on a canvas, not laid out), the actions to a
+ * row's. Measured again only when the names or ports change.
+ */
+function useColumnWidths(table: RefObject<HTMLDivElement | null>, services: ServiceSnapshot[]): void {
+  const names = services.map((s) => s.name);
+  const ports = services.map((s) => portsText(s.ports));
+  useLayoutEffect(() => {
+    const el = table.current;
+    const name = el?.querySelector('.svc .name-btn');
+    const port = el?.querySelector('.svc .m-ports .v');
+    const actions = el?.querySelector('.svc .actions');
+    measure ??= document.createElement('canvas').getContext('2d');
+    if (!el || !name || !port || !actions || !measure) return;
+    const widest = (of: Element, texts: string[]) => {
+      const cs = getComputedStyle(of);
+      measure!.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      // A pixel or two over: a column a fraction too narrow would wrap the longest name.
+      return `${Math.ceil(Math.max(0, ...texts.map((t) => measure!.measureText(t).width))) + 2}px`;
+    };
+    el.style.setProperty('--name-w', widest(name, names));
+    el.style.setProperty('--ports-w', widest(port, ports));
+    el.style.setProperty('--actions-w', `${Math.ceil(actions.getBoundingClientRect().width)}px`);
+  }, [names.join('\n'), ports.join('\n')]);
+}
+
+/** How many changed rows one frame renders: a few ms of main thread on a 2-core machine (bench P9). */
+const ROWS_PER_FRAME = 20;
+
+/**
+ * The services as the rows show them. When a snapshot changes many rows at
+ * once (200 services starting), they are rendered ROWS_PER_FRAME a frame, in
+ * order, so the window keeps its 60 frames a second: the table is the
+ * snapshot's a few frames later (200 rows: 10 frames). A service added,
+ * removed or moved is shown at once, as is every change to fewer rows.
+ */
+function useRowsInSlices(services: ServiceSnapshot[]): ServiceSnapshot[] {
+  const shown = useRef(services);
+  const [, nextFrame] = useState(0);
+  const before = shown.current;
+  let behind = false;
+  if (before !== services) {
+    if (before.length !== services.length || before.some((s, i) => s.name !== services[i]!.name)) {
+      shown.current = services;
+    } else {
+      let budget = ROWS_PER_FRAME;
+      const rows = services.map((s, i) => {
+        const old = before[i]!;
+        // An unchanged row takes the new object (its memo sees nothing to render).
+        if (sameShown(old, s) || budget-- > 0) return s;
+        behind = true;
+        return old;
+      });
+      shown.current = behind ? rows : services;
+    }
+  }
+  useLayoutEffect(() => {
+    if (!behind) return;
+    const frame = requestAnimationFrame(() => nextFrame((n) => n + 1));
+    return () => cancelAnimationFrame(frame);
+  });
+  return shown.current;
+}
+
+/** Rows a run holds: a run is shown or skipped whole, so scrolling 200 rows tracks 10 boxes, not 200. */
+const ROWS_PER_RUN = 5;
+
+function runsOf(rows: ServiceSnapshot[]): ServiceSnapshot[][] {
+  const out: ServiceSnapshot[][] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_RUN) out.push(rows.slice(i, i + ROWS_PER_RUN));
+  return out;
 }
