@@ -19,6 +19,7 @@
 import type { ResourceUse } from '../../shared/state.js';
 import { platform, type ProcessUsage } from './process/platform/index.js';
 import { membersIn, type StopTarget } from './process/stop.js';
+import { formatResources } from '../../shared/resource-format.js';
 
 /** One running instance: `key` names it (its marker), `target` is what a stop of it would end. */
 export interface SampleTarget {
@@ -202,9 +203,12 @@ export class ResourceSampler {
     if (generation !== this.generation || this.watchers === 0) return;
     if (next) {
       if (this.prev) {
+        const before = this.latestAt === null ? null : this.latest;
         this.latest = usageBetween(this.prev, next, this.opts.targets()).figures;
         this.latestAt = performance.now();
-        this.opts.changed();
+        // A sample that changes no figure as the views print it sends nothing: 200 idle
+        // services sent a whole snapshot (120 kB) to every view every two seconds.
+        if (before === null || !sameAsShown(before, this.latest)) this.opts.changed();
       }
       const baseline = this.prev === null;
       this.prev = next;
@@ -236,4 +240,14 @@ export class ResourceSampler {
     this.markers = known;
     return { t, at: Date.now(), boot, rows, markers, cpu };
   }
+}
+
+/** Whether two samples print the same in every view (CPU to a tenth of a percent, memory as shown, the process count). */
+function sameAsShown(a: ReadonlyMap<string, ResourceUse>, b: ReadonlyMap<string, ResourceUse>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, r] of b) {
+    const was = a.get(key);
+    if (!was || was.processes !== r.processes || formatResources(was) !== formatResources(r)) return false;
+  }
+  return true;
 }
