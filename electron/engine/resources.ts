@@ -1,6 +1,8 @@
 // CPU and memory of each running service's whole process tree, found the way
-// a stop finds it (process-scan's membersIn: the group, the marked processes
-// that left it, the recorded descendants, and their children).
+// a stop finds it (process-scan's membersIn: the group, the recorded
+// descendants, and their children), read from the services' own trees alone:
+// a process that left the tree (reparented after a double fork) counts from
+// the next descendant record on (10 s to a minute after it appeared).
 //
 // Sampled only while someone looks: a view holds a watch (an open web UI page,
 // the visible window, the open tray menu) and the sampler reads the process
@@ -93,7 +95,6 @@ export class ResourceSampler {
   private latest = new Map<string, ResourceUse>();
   private latestAt: number | null = null;
   /** Markers by process identity: a process's environment is read once, when it is first seen. */
-  private markers = new Map<string, string | null>();
   private asking: Promise<Map<string, ResourceUse>> | null = null;
   /** The CPU times a status counted: the next status within `baselineMs` measures from there, without waiting. */
   private asked: Baseline | null = null;
@@ -160,7 +161,6 @@ export class ResourceSampler {
         return figures;
       } finally {
         this.asking = null;
-        if (this.watchers === 0) this.markers.clear();
       }
     })();
     return this.asking;
@@ -179,7 +179,6 @@ export class ResourceSampler {
     this.prev = null;
     this.latest = new Map();
     this.latestAt = null;
-    this.markers.clear();
     if (notify) this.opts.changed();
   }
 
@@ -220,25 +219,19 @@ export class ResourceSampler {
     const p = await platform();
     const boot = await p.bootId();
     const t = performance.now();
-    const rows = (await p.usage()).filter((r) => r.pid !== process.pid);
-    this.reads++;
-    // The owner's own children are service leaders (counted through their group) or its own tools (ps on macOS,
-    // a new pid on every tick): their environment is not needed, and reading it would cost a tool call per tick.
-    const unseen = rows.filter((r) => r.ppid !== process.pid && !this.markers.has(idKey(r))).map((r) => r.pid);
-    const found = unseen.length > 0 ? await p.readMarkers(unseen) : new Map<number, string | null>();
-    const known = new Map<string, string | null>();
-    const markers = new Map<number, string | null>();
-    const cpu = new Map<string, number>();
-    for (const r of rows) {
-      const k = idKey(r);
-      const m = this.markers.has(k) ? this.markers.get(k)! : (found.get(r.pid) ?? null);
-      known.set(k, m);
-      markers.set(r.pid, m);
-      cpu.set(k, r.cpuMs);
+    // The services' own trees (each leader, each recorded descendant, and their children), never the
+    // whole table: a laptop's 700 processes read every 2 s were most of what a watched owner spent.
+    // What a tree holds is known by where it hangs: no environment is read for a marker.
+    const roots = new Set<number>();
+    for (const { target } of this.opts.targets()) {
+      if (target.leader) roots.add(target.leader.pid);
+      for (const k of target.known ?? []) roots.add(k.pid);
     }
-    // Only live processes stay remembered.
-    this.markers = known;
-    return { t, at: Date.now(), boot, rows, markers, cpu };
+    const rows = roots.size === 0 ? [] : (await p.usage([...roots])).filter((r) => r.pid !== process.pid);
+    this.reads++;
+    const cpu = new Map<string, number>();
+    for (const r of rows) cpu.set(idKey(r), r.cpuMs);
+    return { t, at: Date.now(), boot, rows, markers: new Map(), cpu };
   }
 }
 

@@ -157,6 +157,30 @@ async function killGroup(pgid: number, signal: NodeJS.Signals): Promise<SignalOu
   }
 }
 
+/** The rows of these trees: each root and, through ppid, its descendants. */
+function inTrees<R extends { pid: number; ppid: number }>(rows: readonly R[], roots: readonly number[]): R[] {
+  const byParent = new Map<number, R[]>();
+  for (const r of rows) {
+    const siblings = byParent.get(r.ppid);
+    if (siblings) siblings.push(r);
+    else byParent.set(r.ppid, [r]);
+  }
+  const byPid = new Map(rows.map((r) => [r.pid, r]));
+  const out: R[] = [];
+  const seen = new Set<number>();
+  const todo = [...roots];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const row = byPid.get(pid);
+    if (!row) continue;
+    out.push(row);
+    for (const kid of byParent.get(pid) ?? []) todo.push(kid.pid);
+  }
+  return out;
+}
+
 export const darwinPlatform: Platform = {
   name: 'darwin',
   cheapIdentity: false,
@@ -174,33 +198,14 @@ export const darwinPlatform: Platform = {
     const procs = plain.filter((r) => !isDead(r));
     return { procs, markers: markersOf(procs, withEnv) };
   },
-  async usage() {
-    return parsePsUsage(await run(PS, ['-x', '-ww', '-o', PS_USAGE_FIELDS]));
+  async usage(roots) {
+    const rows = parsePsUsage(await run(PS, ['-x', '-ww', '-o', PS_USAGE_FIELDS]));
+    return roots ? inTrees(rows, roots) : rows;
   },
   async scanTrees(roots) {
     // One ps of the user's processes without their environments (the half of a scan that
     // costs): what a tree holds is known by where it hangs, not by its marker.
-    const rows = (await psOwn(false)).filter((r) => !isDead(r));
-    const byParent = new Map<number, ProcessInfo[]>();
-    for (const r of rows) {
-      const siblings = byParent.get(r.ppid);
-      if (siblings) siblings.push(r);
-      else byParent.set(r.ppid, [r]);
-    }
-    const byPid = new Map(rows.map((r) => [r.pid, r]));
-    const procs: ProcessInfo[] = [];
-    const seen = new Set<number>();
-    const todo = [...roots];
-    while (todo.length > 0) {
-      const pid = todo.pop()!;
-      if (seen.has(pid)) continue;
-      seen.add(pid);
-      const row = byPid.get(pid);
-      if (!row) continue;
-      procs.push(row);
-      for (const kid of byParent.get(pid) ?? []) todo.push(kid.pid);
-    }
-    return { procs, markers: new Map() };
+    return { procs: inTrees((await psOwn(false)).filter((r) => !isDead(r)), roots), markers: new Map() };
   },
   async readMarkers(pids) {
     const out = new Map<number, string | null>();

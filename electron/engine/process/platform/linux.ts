@@ -225,10 +225,15 @@ export const linuxPlatform: Platform = {
     }
     return out;
   },
-  async usage() {
+  async usage(roots) {
     const out: ProcessUsage[] = [];
     const page = pageSize();
-    for (const pid of allPids()) {
+    const seen = new Set<number>();
+    const todo = roots ? [...roots] : allPids();
+    while (todo.length > 0) {
+      const pid = todo.pop()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
       let text: string;
       try {
         text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -240,6 +245,7 @@ export const linuxPlatform: Platform = {
       if (isDead(pid, st)) continue;
       const { ticks, rssPages } = parseProcStatUsage(text);
       out.push({ ...st, command: `[${comm}]`, cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rssPages * page });
+      if (roots) todo.push(...(childrenSync(pid, st.threads) ?? []));
     }
     return out;
   },

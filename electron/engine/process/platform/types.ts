@@ -60,11 +60,12 @@ export interface Platform {
   /** The user's live processes with their markers, in as few tool calls as the platform allows. */
   scan(): Promise<ProcessScan>;
   /**
-   * The user's live processes with their CPU time and resident memory, in one pass
-   * (Linux: one read of /proc/<pid>/stat each; macOS: one ps). `command` may be the
-   * short name only. What the resource sampler reads on each tick while a view watches.
+   * Live processes with their CPU time and resident memory, in one pass: with `roots`, only
+   * those trees (each root and its descendants; Linux: /proc/<pid>/stat and the children
+   * files of those processes alone; macOS: one ps); else every process of the user. `command`
+   * may be the short name only. What the resource sampler reads on each tick while a view watches.
    */
-  usage(): Promise<ProcessUsage[]>;
+  usage(roots?: readonly number[]): Promise<ProcessUsage[]>;
   /** Markers of these processes (see readMarker), in as few tool calls as the platform allows. */
   readMarkers(pids: readonly number[]): Promise<Map<number, string | null>>;
   /**
