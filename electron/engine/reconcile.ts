@@ -115,6 +115,10 @@ export class Reconciler {
       }
       await this.sweep(marker, procs, sup?.spec.stop.graceMs ?? 5000);
     }
+    for (const [name, sup] of rt.services) {
+      const prefix = this.ctx.dir.markerPrefix(rt.spec.name, name);
+      if (![...found.keys()].some((m) => m.startsWith(prefix))) sup.foundNothingLeft();
+    }
     return adoptions;
   }
 

@@ -55,6 +55,15 @@ export interface SupervisorContext {
 }
 
 const LOG_LINES_KEPT = 20;
+/**
+ * Services of this owner waiting for their first healthy probe. While few start at once they
+ * are probed every 10 ms during their first second (each link of a dependency chain waits for
+ * that answer); the more start together, the further apart, up to 50 ms at ten or more, so a
+ * stack of hundreds starting at once does not spend the owner's CPU on refused connects. An
+ * exec probe starts a process each time: 50 ms apart.
+ */
+let startingProbed = 0;
+const startupProbeMs = (kind: string): number => (kind === 'exec' ? 50 : Math.min(50, Math.max(10, startingProbed * 5)));
 /** How often a recorded foreign port holder is checked for still being there. */
 const HOLDER_POLL_MS = 2000;
 
@@ -126,6 +135,12 @@ export class ServiceSupervisor {
   private files: TreeWatch | null = null;
   /** Consecutive descendant records of this instance that found no process but its leader. */
   private quiet: { rec: InstanceRecord | null; records: number } = { rec: null, records: 0 };
+  /**
+   * A read of the process table since this owner took the lock found no process of this
+   * service, and none was launched or adopted since: only this owner spawns processes with
+   * its marker, so its first launch need not search the table again for leftovers.
+   */
+  private knownClean = false;
 
   constructor(
     public spec: ServiceSpec,
@@ -251,12 +266,18 @@ export class ServiceSupervisor {
     return this.queue.run(() => this.doStop(true));
   }
 
+  /** Said by the reconciler of a service it found no process of (see `knownClean`). */
+  foundNothingLeft(): void {
+    if (this.inst === null) this.knownClean = true;
+  }
+
   /**
    * Takes over a live instance found at owner start (F07): same pid, watched by
    * polling. The instance is recorded at once (so nothing can start a second
    * one); the returned promise settles when its first probe has answered.
    */
   adopt(rec: InstanceRecord): Promise<void> {
+    this.knownClean = false;
     this.wanted = 'up';
     this.adopted = true;
     this.restarts = rec.restarts;
@@ -610,7 +631,16 @@ export class ServiceSupervisor {
     }
     const began = performance.now();
     const deadline = began + this.spec.startTimeoutMs;
-    let delay = 20;
+    startingProbed++;
+    try {
+      return await this.probeUntilReady(health, began, deadline, signal, ended);
+    } finally {
+      startingProbed--;
+    }
+  }
+
+  private async probeUntilReady(health: NonNullable<ServiceSpec['health']>, began: number, deadline: number, signal: AbortSignal, ended: (last: string) => Promise<Startup>): Promise<Startup> {
+    let delay = startupProbeMs(health.check.kind);
     let last = '';
     let tries = 0;
     const check = health.check;
@@ -634,10 +664,10 @@ export class ServiceSupervisor {
         return { kind: 'timeout', why: `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail}; ${tries} ${tries === 1 ? 'try' : 'tries'})` };
       }
       await delayMs(delay, signal);
-      // At most 50 ms apart for the first second (each link of a dependency chain waits for
-      // this: a service ready in 300 ms is seen within 50 ms), then doubling to one try a
-      // second, so a slow service, or a wrong health path, is not hammered for its whole timeout.
-      delay = performance.now() - began < 1000 ? Math.min(delay * 1.5, 50) : Math.min(Math.max(delay, 50) * 2, 1000);
+      // Close together for the first second (startupProbeMs: a service ready in 300 ms is seen
+      // within 10 to 50 ms), then doubling to one try a second, so a slow service, or a wrong
+      // health path, is not hammered for its whole timeout.
+      delay = performance.now() - began < 1000 ? startupProbeMs(health.check.kind) : Math.min(Math.max(delay, 50) * 2, 1000);
     }
   }
 
@@ -809,7 +839,8 @@ export class ServiceSupervisor {
     this.setState('starting', null);
     // Our own leftovers of this service (a previous owner's orphan) are ended first.
     const markerPrefix = this.ctx.dir.markerPrefix(this.ctx.stack, this.name);
-    await stopTarget({ leader: null, markerPrefix, ports: [] }, { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs });
+    if (this.knownClean) this.knownClean = false;
+    else await stopTarget({ leader: null, markerPrefix, ports: [] }, { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs });
     const conflict = await this.portConflict();
     if (conflict) return this.refuse(conflict);
     try {

@@ -31,13 +31,6 @@ export interface DaemonOptions {
   /** How the owner opens a web address (the app passes Electron's shell.openExternal). */
   openUrl?: (url: string) => Promise<boolean>;
   /**
-   * Load the stack-file parser as soon as the socket listens, not on the first
-   * call that needs it: `corral up` asks for this when it starts a daemon, as
-   * its first call will hand over a file (the parser is ~100 ms of loading; an
-   * idle owner does not keep it in memory otherwise).
-   */
-  preloadParser?: boolean;
-  /**
    * This process is the daemon (not the app): an uncaught exception writes a
    * fatal line to owner.log and exits 70; an unhandled rejection is logged and
    * the owner goes on.
@@ -152,7 +145,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     void done.then(() => undo());
   }
   owner.log(`control socket ${socketPath}`);
-  if (opts.preloadParser) void import('../engine/stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
     owner,
     api,

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Owner } from '../../engine/owner.js';
+import type { StackSpec } from '../../../shared/stack.js';
 import { calls, isCallName, type LogBatch } from '../../../shared/api.js';
 import { ConflictError, apiError, type ErrorCode } from '../../../shared/errors.js';
 import {
@@ -243,7 +244,7 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
           version: opts.version,
         };
       case 'up': {
-        const r = v.value as { file: string; env?: Record<string, string>; services?: string[] };
+        const r = v.value as { file: string; env?: Record<string, string>; services?: string[]; spec?: StackSpec };
         return upStack(owner, r);
       }
       case 'addStack': {
