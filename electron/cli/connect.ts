@@ -4,9 +4,7 @@
 // and waits for its socket, bounded. Ten CLI calls at once may start ten
 // daemons; the owner lock lets one win, the others exit, and every call ends
 // up talking to the winner (F11).
-import { spawn } from 'node:child_process';
-import { openSync, closeSync, watch, type FSWatcher } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { watch, type FSWatcher } from 'node:fs';
 import { DataDir } from '../engine/state/paths.js';
 import { readOwnerLock } from '../engine/state/owner-lock.js';
 import { tailLines } from '../engine/logs/log-files.js';
@@ -14,11 +12,12 @@ import { platform } from '../engine/process/platform/index.js';
 import { ControlClient } from '../host/control/client.js';
 import type { PingResult } from '../host/control/protocol.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { spawnDaemon, takeEarlyDaemon, type SpawnedDaemon } from './spawn-daemon.js';
 
 export interface Connection {
   client: ControlClient;
   owner: PingResult;
-  /** True when this call started the daemon. */
+  /** True when the owner that answers is the daemon this call started. */
   started: boolean;
 }
 
@@ -31,43 +30,21 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-/** Starts `corral daemon` detached: own session (it outlives this CLI and its terminal), stdio to the owner log. */
-export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): { pid: number | undefined; exited: () => { code: number | null; signal: string | null } | null } {
-  const fd = openSync(dir.ownerLog, 'a', 0o600);
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const childEnv: NodeJS.ProcessEnv = { ...env, CORRAL_HOME: dir.home };
-  // Started from inside a service, the daemon must not carry that service's marker (it would be swept as its orphan).
-  delete childEnv.CORRAL_INSTANCE;
-  let exit: { code: number | null; signal: string | null } | null = null;
-  try {
-    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a === '--enable-source-maps'), main, 'daemon'], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: childEnv,
-      cwd: dir.home,
-    });
-    child.on('exit', (code, signal) => (exit = { code, signal }));
-    child.on('error', (e) => (exit = { code: null, signal: e.message }));
-    child.unref();
-    return { pid: child.pid, exited: () => exit };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function connectOwner(home: string, opts: ConnectOptions): Promise<Connection> {
   const dir = new DataDir(home);
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const deadline = performance.now() + timeoutMs;
-  let spawned: ReturnType<typeof spawnDaemon> | null = null;
-  let spawns = 0;
+  // Started by bin/corral.js before the CLI loaded (spawn-daemon.ts), or here.
+  let spawned: SpawnedDaemon | null = takeEarlyDaemon(dir.home);
+  let spawns = spawned ? 1 : 0;
+  let startNoted = false;
   let waitingNoted = false;
   let lastError = '';
   let delay = 10;
   // A daemon started here records its socket in the lock file once it listens: that change
   // ends the wait at once (a poll alone adds up to its period to every cold start).
   let changed: (() => void) | null = null;
-  let watcher: FSWatcher | null = null;
+  let watcher: FSWatcher | null = spawned ? watchDir(dir.home, () => changed?.()) : null;
   try {
     for (;;) {
       const { live } = await readOwnerLock(dir.lockFile);
@@ -84,7 +61,7 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
           const client = await ControlClient.connect(live.socket, 2000);
           try {
             const owner = await client.call('ping', {}, 5000);
-            return { client, owner, started: spawned !== null };
+            return { client, owner, started: spawned !== null && owner.pid === spawned.pid };
           } catch (e) {
             client.close();
             throw e;
@@ -102,11 +79,12 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
         }
         // Ours exited (another daemon won the lock, then went away?): start one again, a few times at most.
         if ((spawned === null || spawned.exited() !== null) && spawns < 3) {
-          if (spawns === 0) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
           spawned = spawnDaemon(dir, opts.env);
           spawns++;
           watcher ??= watchDir(dir.home, () => changed?.());
         }
+        if (spawned && !startNoted) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
+        startNoted = true;
       } else if (!waitingNoted && !live.socket && performance.now() > deadline - timeoutMs + 1500) {
         waitingNoted = true;
         opts.note?.(`Waiting for the owner (${live.kind}, pid ${live.pid}) to finish starting (it adopts running services first)…`);
