@@ -15,6 +15,7 @@ import { LogRotator, type RotationOptions } from '../engine/logs/log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
 import type { WebUi } from './web/server.js';
 import { createApi, type HostApi } from './api.js';
+import { heapTrim } from './heap-trim.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -97,6 +98,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ...(opts.rotation?.retention ? { logRetention: opts.rotation.retention } : {}),
   });
   const rotator = new LogRotator(owner, opts.rotation);
+  const trim = heapTrim();
+  owner.on('snapshot', trim.activity);
   const api = createApi(owner);
   let resolveDone!: (e: DaemonEnd) => void;
   const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
@@ -120,6 +123,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       await web?.then((w) => w.close()).catch(() => {});
       await rotator.stop();
       await owner.close({ stopServices: e.stopServices, ...(e.timeoutMs ? { timeoutMs: e.timeoutMs } : {}) });
+      owner.off('snapshot', trim.activity);
+      trim.dispose();
       resolveDone(e);
       return e;
     })();
@@ -133,6 +138,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       onShutdown: (stopServices) => void end({ reason: 'shutdown', stopServices }),
       webUi,
       api,
+      onRequest: trim.activity,
     });
     owner.lock.setSocket(socketPath);
   } catch (e) {

@@ -49,6 +49,8 @@ export interface ControlServerOptions {
   maxPendingBytes?: number;
   /** The API the calls reach (default: `createApi(owner)`; the daemon shares one with its web UI). */
   api?: HostApi;
+  /** Called for every request (the daemon's heap trim waits for quiet after them). */
+  onRequest?: () => void;
 }
 
 export interface ControlServer {
@@ -170,6 +172,7 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
   });
 
   async function handleLine(line: string): Promise<void> {
+    opts.onRequest?.();
     let raw: unknown;
     try {
       raw = JSON.parse(line);
