@@ -37,7 +37,9 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
   // Started by bin/corral.js before the CLI loaded (spawn-daemon.ts), or here.
   let spawned: SpawnedDaemon | null = takeEarlyDaemon(dir.home);
   let spawns = spawned ? 1 : 0;
-  let startNoted = false;
+  // Said at once for that one: it may already answer by the first look at the lock.
+  let startNoted = spawned !== null;
+  if (spawned) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
   let waitingNoted = false;
   let lastError = '';
   let delay = 10;
