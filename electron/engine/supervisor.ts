@@ -56,14 +56,16 @@ export interface SupervisorContext {
 
 const LOG_LINES_KEPT = 20;
 /**
- * Services of this owner waiting for their first healthy probe. While few start at once they
- * are probed every 10 ms during their first second (each link of a dependency chain waits for
- * that answer); the more start together, the further apart, up to 50 ms at ten or more, so a
- * stack of hundreds starting at once does not spend the owner's CPU on refused connects. An
- * exec probe starts a process each time: 50 ms apart.
+ * Services of this owner waiting for their first healthy probe. During its first second a
+ * service is probed 50 ms apart; but while its port refuses connections (nothing listens yet:
+ * the service sees nothing of it), or its readiness is a line in its log, and few services
+ * start at once, 10 ms apart, since each link
+ * of a dependency chain waits for that answer. The more start together, the further apart (50 ms
+ * at ten or more), so a stack of hundreds starting at once does not spend the owner's CPU on
+ * refused connects.
  */
 let startingProbed = 0;
-const startupProbeMs = (kind: string): number => (kind === 'exec' ? 50 : Math.min(50, Math.max(10, startingProbed * 5)));
+const startupProbeMs = (refused: boolean): number => (refused ? Math.min(50, Math.max(10, startingProbed * 5)) : 50);
 /** How often a recorded foreign port holder is checked for still being there. */
 const HOLDER_POLL_MS = 2000;
 
@@ -640,7 +642,7 @@ export class ServiceSupervisor {
   }
 
   private async probeUntilReady(health: NonNullable<ServiceSpec['health']>, began: number, deadline: number, signal: AbortSignal, ended: (last: string) => Promise<Startup>): Promise<Startup> {
-    let delay = startupProbeMs(health.check.kind);
+    let delay = 20;
     let last = '';
     let tries = 0;
     const check = health.check;
@@ -665,9 +667,9 @@ export class ServiceSupervisor {
       }
       await delayMs(delay, signal);
       // Close together for the first second (startupProbeMs: a service ready in 300 ms is seen
-      // within 10 to 50 ms), then doubling to one try a second, so a slow service, or a wrong
+      // within 10 to 50 ms after its port opens), then doubling to one try a second, so a slow service, or a wrong
       // health path, is not hammered for its whole timeout.
-      delay = performance.now() - began < 1000 ? startupProbeMs(health.check.kind) : Math.min(Math.max(delay, 50) * 2, 1000);
+      delay = performance.now() - began < 1000 ? startupProbeMs(fromLog !== null || ('refused' in r && r.refused === true)) : Math.min(Math.max(delay, 50) * 2, 1000);
     }
   }
 
