@@ -5,9 +5,10 @@
 // CLI's own instead of following it. connect.ts waits for that daemon as for one
 // it started itself.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DataDir, defaultHome } from '../engine/state/paths.js';
+import { STACK_FILE_NAMES } from '../../shared/stack.js';
 
 export interface SpawnedDaemon {
   pid: number | undefined;
@@ -47,13 +48,15 @@ export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): SpawnedDaemon
 let early: { home: string; daemon: SpawnedDaemon } | null = null;
 
 /**
- * `corral up` (not its help) on a data directory whose lock file names no live
+ * `corral up` (not its help, and with a stack to start: -f, -s, --demo or a
+ * corral.yaml here) on a data directory whose lock file names no live
  * process: starts the daemon now. Anything less clear (a pid that lives, maybe
  * reused) is left to connectOwner, which checks the owner's full identity; a
  * daemon started here while another owner wins the lock exits, as in F11.
  */
 export function spawnEarly(argv: string[], env: NodeJS.ProcessEnv): void {
   if (argv[0] !== 'up' || argv.includes('-h') || argv.includes('--help')) return;
+  if (!argv.some((a) => /^(-f|--file|-s|--stack|--demo)(=|$)/.test(a)) && !STACK_FILE_NAMES.some((n) => existsSync(n))) return;
   try {
     const dir = new DataDir(defaultHome(env));
     if (lockHolderMayLive(dir.lockFile)) return;
