@@ -16,7 +16,8 @@ rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   // The tsc output, so the bundle is made of exactly the code the tests import.
-  entryPoints: ['dist/electron/cli/main.js'],
+  // early.js: what bin/corral.js runs before main.js (spawn-daemon.ts).
+  entryPoints: ['dist/electron/cli/main.js', 'dist/electron/cli/early.js'],
   outdir,
   bundle: true,
   splitting: true,

@@ -4,9 +4,7 @@
 // and waits for its socket, bounded. Ten CLI calls at once may start ten
 // daemons; the owner lock lets one win, the others exit, and every call ends
 // up talking to the winner (F11).
-import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { watch, type FSWatcher } from 'node:fs';
 import { DataDir } from '../engine/state/paths.js';
 import { readOwnerLock } from '../engine/state/owner-lock.js';
 import { tailLines } from '../engine/logs/log-files.js';
@@ -14,11 +12,12 @@ import { platform } from '../engine/process/platform/index.js';
 import { ControlClient } from '../host/control/client.js';
 import type { PingResult } from '../host/control/protocol.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { spawnDaemon, takeEarlyDaemon, type SpawnedDaemon } from './spawn-daemon.js';
 
 export interface Connection {
   client: ControlClient;
   owner: PingResult;
-  /** True when this call started the daemon. */
+  /** True when the owner that answers is the daemon this call started. */
   started: boolean;
 }
 
@@ -29,101 +28,104 @@ export interface ConnectOptions {
   /** Progress messages ("starting the daemon…"), for stderr. */
   note?: (msg: string) => void;
   timeoutMs?: number;
-  /** A daemon started now gets `--preload-parser`: the caller's next call hands over a stack file. */
-  fileNext?: boolean;
-}
-
-/** Starts `corral daemon` detached: own session (it outlives this CLI and its terminal), stdio to the owner log. */
-export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv, extraArgs: string[] = []): { pid: number | undefined; exited: () => { code: number | null; signal: string | null } | null } {
-  const fd = openSync(dir.ownerLog, 'a', 0o600);
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const childEnv: NodeJS.ProcessEnv = { ...env, CORRAL_HOME: dir.home };
-  // Started from inside a service, the daemon must not carry that service's marker (it would be swept as its orphan).
-  delete childEnv.CORRAL_INSTANCE;
-  let exit: { code: number | null; signal: string | null } | null = null;
-  try {
-    const child = spawn(process.execPath, [...process.execArgv.filter((a) => a === '--enable-source-maps'), main, 'daemon', ...extraArgs], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: childEnv,
-      cwd: dir.home,
-    });
-    child.on('exit', (code, signal) => (exit = { code, signal }));
-    child.on('error', (e) => (exit = { code: null, signal: e.message }));
-    child.unref();
-    return { pid: child.pid, exited: () => exit };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export async function connectOwner(home: string, opts: ConnectOptions): Promise<Connection> {
   const dir = new DataDir(home);
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const deadline = performance.now() + timeoutMs;
-  let spawned: ReturnType<typeof spawnDaemon> | null = null;
-  let spawns = 0;
+  // Started by bin/corral.js before the CLI loaded (spawn-daemon.ts), or here.
+  let spawned: SpawnedDaemon | null = takeEarlyDaemon(dir.home);
+  let spawns = spawned ? 1 : 0;
+  // Said at once for that one: it may already answer by the first look at the lock.
+  let startNoted = spawned !== null;
+  if (spawned) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
   let waitingNoted = false;
   let lastError = '';
   let delay = 10;
-  for (;;) {
-    const { live } = await readOwnerLock(dir.lockFile);
-    // A stopped owner (SIGSTOP, a debugger) accepts connections but never answers: say so now, not after the timeout.
-    if (live && (await isStopped(live.pid))) {
-      throw new CliError(
-        EXIT.owner,
-        `The Corral owner (${live.kind}, pid ${live.pid}) is stopped (SIGSTOP, or paused in a debugger), so it cannot answer. ` +
-          `Resume it with \`kill -CONT ${live.pid}\`, or end it with \`kill -9 ${live.pid}\` (services keep running; the next owner adopts them).`,
-      );
-    }
-    if (live?.socket) {
-      try {
-        const client = await ControlClient.connect(live.socket, 2000);
-        try {
-          const owner = await client.call('ping', {}, 5000);
-          return { client, owner, started: spawned !== null };
-        } catch (e) {
-          client.close();
-          throw e;
-        }
-      } catch (e) {
-        lastError = (e as Error).message;
-      }
-    }
-    if (!live) {
-      if (!opts.start) throw new CliError(EXIT.owner, `No Corral owner is running for ${dir.home}.`);
-      const ex = spawned?.exited();
-      if (ex && ex.code !== 0) {
-        const tail = tailLines(dir.ownerLog, 8).map((l) => `  ${l}`).join('\n');
-        throw new CliError(EXIT.owner, `The Corral daemon exited (${ex.code ?? ex.signal}) before answering. Last lines of ${dir.ownerLog}:\n${tail || '  (empty)'}`);
-      }
-      // Ours exited (another daemon won the lock, then went away?): start one again, a few times at most.
-      if ((spawned === null || spawned.exited() !== null) && spawns < 3) {
-        if (spawns === 0) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
-        spawned = spawnDaemon(dir, opts.env, opts.fileNext ? ['--preload-parser'] : []);
-        spawns++;
-      }
-    } else if (!waitingNoted && !live.socket && performance.now() > deadline - timeoutMs + 1500) {
-      waitingNoted = true;
-      opts.note?.(`Waiting for the owner (${live.kind}, pid ${live.pid}) to finish starting (it adopts running services first)…`);
-    }
-    if (performance.now() > deadline) {
-      if (live) {
+  // A daemon started here records its socket in the lock file once it listens: that change
+  // ends the wait at once (a poll alone adds up to its period to every cold start).
+  let changed: (() => void) | null = null;
+  let watcher: FSWatcher | null = spawned ? watchDir(dir.home, () => changed?.()) : null;
+  try {
+    for (;;) {
+      const { live } = await readOwnerLock(dir.lockFile);
+      // A stopped owner (SIGSTOP, a debugger) accepts connections but never answers: say so now, not after the timeout.
+      if (live && (await isStopped(live.pid))) {
         throw new CliError(
           EXIT.owner,
-          `The Corral owner (${live.kind}, pid ${live.pid}) does not answer${live.socket ? ` on ${live.socket}` : ' (no control socket yet)'} after ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError})` : ''}. ` +
-            `See ${dir.ownerLog}; if it is stuck, end it with \`kill ${live.pid}\` (services keep running) and try again.`,
+          `The Corral owner (${live.kind}, pid ${live.pid}) is stopped (SIGSTOP, or paused in a debugger), so it cannot answer. ` +
+            `Resume it with \`kill -CONT ${live.pid}\`, or end it with \`kill -9 ${live.pid}\` (services keep running; the next owner adopts them).`,
         );
       }
-      const tail = tailLines(dir.ownerLog, 8).map((l) => `  ${l}`).join('\n');
-      const exit = spawned?.exited();
-      throw new CliError(
-        EXIT.owner,
-        `The Corral daemon did not start within ${Math.round(timeoutMs / 1000)} s${exit ? ` (it exited with ${exit.code ?? exit.signal})` : ''}. Last lines of ${dir.ownerLog}:\n${tail || '  (empty)'}`,
-      );
+      if (live?.socket) {
+        try {
+          const client = await ControlClient.connect(live.socket, 2000);
+          try {
+            const owner = await client.call('ping', {}, 5000);
+            return { client, owner, started: spawned !== null && owner.pid === spawned.pid };
+          } catch (e) {
+            client.close();
+            throw e;
+          }
+        } catch (e) {
+          lastError = (e as Error).message;
+        }
+      }
+      if (!live) {
+        if (!opts.start) throw new CliError(EXIT.owner, `No Corral owner is running for ${dir.home}.`);
+        const ex = spawned?.exited();
+        if (ex && ex.code !== 0) {
+          const tail = tailLines(dir.ownerLog, 8).map((l) => `  ${l}`).join('\n');
+          throw new CliError(EXIT.owner, `The Corral daemon exited (${ex.code ?? ex.signal}) before answering. Last lines of ${dir.ownerLog}:\n${tail || '  (empty)'}`);
+        }
+        // Ours exited (another daemon won the lock, then went away?): start one again, a few times at most.
+        if ((spawned === null || spawned.exited() !== null) && spawns < 3) {
+          spawned = spawnDaemon(dir, opts.env);
+          spawns++;
+          watcher ??= watchDir(dir.home, () => changed?.());
+        }
+        if (spawned && !startNoted) opts.note?.(`Starting the Corral daemon (its log: ${dir.ownerLog})…`);
+        startNoted = true;
+      } else if (!waitingNoted && !live.socket && performance.now() > deadline - timeoutMs + 1500) {
+        waitingNoted = true;
+        opts.note?.(`Waiting for the owner (${live.kind}, pid ${live.pid}) to finish starting (it adopts running services first)…`);
+      }
+      if (performance.now() > deadline) {
+        if (live) {
+          throw new CliError(
+            EXIT.owner,
+            `The Corral owner (${live.kind}, pid ${live.pid}) does not answer${live.socket ? ` on ${live.socket}` : ' (no control socket yet)'} after ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError})` : ''}. ` +
+              `See ${dir.ownerLog}; if it is stuck, end it with \`kill ${live.pid}\` (services keep running) and try again.`,
+          );
+        }
+        const tail = tailLines(dir.ownerLog, 8).map((l) => `  ${l}`).join('\n');
+        const exit = spawned?.exited();
+        throw new CliError(
+          EXIT.owner,
+          `The Corral daemon did not start within ${Math.round(timeoutMs / 1000)} s${exit ? ` (it exited with ${exit.code ?? exit.signal})` : ''}. Last lines of ${dir.ownerLog}:\n${tail || '  (empty)'}`,
+        );
+      }
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay);
+        changed = () => (clearTimeout(t), r());
+      });
+      changed = null;
+      delay = Math.min(delay * 1.5, 25);
     }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 1.5, 25);
+  } finally {
+    watcher?.close();
+  }
+}
+
+/** Calls `onChange` on any change in `dir`; null where it cannot be watched (the poll goes on alone). */
+function watchDir(dir: string, onChange: () => void): FSWatcher | null {
+  try {
+    const w = watch(dir, { persistent: false }, onChange);
+    w.on('error', () => w.close());
+    return w;
+  } catch {
+    return null;
   }
 }
 

@@ -9,7 +9,7 @@ export interface Ctx {
   home: string;
   out: Output;
   /** Connects to the owner (starting a daemon unless `start: false`); closed by main when the verb ends. */
-  connect(opts?: { start?: boolean; fileNext?: boolean; note?: (msg: string) => void }): Promise<Connection>;
+  connect(opts?: { start?: boolean; note?: (msg: string) => void }): Promise<Connection>;
   /** Registered by verbs that wait (up, logs -f): what Ctrl-C should do. */
   onInterrupt?: () => void;
 }
@@ -30,7 +30,7 @@ export function makeContext(out: Output, env: NodeJS.ProcessEnv, cwd: string): C
     home,
     out,
     async connect(opts = {}) {
-      const c = await connectOwner(home, { start: opts.start ?? true, fileNext: opts.fileNext ?? false, env, note: opts.note ?? ((m) => out.note(out.paint('dim', m))) });
+      const c = await connectOwner(home, { start: opts.start ?? true, env, note: opts.note ?? ((m) => out.note(out.paint('dim', m))) });
       connections.push(c);
       return c;
     },

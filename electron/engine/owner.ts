@@ -16,6 +16,7 @@ import { DataDir, defaultHome } from './state/paths.js';
 import { acquireOwnerLock, type HeldLock, type OwnerKind } from './state/owner-lock.js';
 import { ServiceSupervisor } from './supervisor.js';
 import { loadRegistry, saveRegistry, type Registry, type RestRecord } from './state/registry.js';
+import { listInstanceFiles } from './state/state-file.js';
 import { platform } from './process/platform/index.js';
 import { takeSnapshot, takeTreeSnapshot } from './process/process-scan.js';
 import { every } from './scheduler.js';
@@ -102,6 +103,14 @@ export class Owner extends EventEmitter<OwnerEvents> {
   /** This boot's id, once known: a rest record is valid only in the boot it was written in. */
   private boot: string | null = null;
   private persistQueued = false;
+  /**
+   * The opening swept every process of a stack it did not know and none survived (the
+   * registry was readable). Since then only this owner has started processes with its
+   * markers, so a stack new to it has none and needs no search of the process table.
+   */
+  private noStrays = false;
+  /** Every stack this owner has had: one added again may have left processes behind. */
+  private readonly everHad = new Set<string>();
 
   private constructor(
     dir: DataDir,
@@ -150,7 +159,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
       // With the registry unreadable, every running service would look like an orphan of an
       // unknown stack: leave them alone rather than take the user's stack down.
       if (registryLost) owner.log('warning: not sweeping processes of unknown stacks until their stack files are added again');
-      else await reconcile.sweepUnknownStacks((name: string) => owner.stacks.has(name));
+      else owner.noStrays = await reconcile.sweepUnknownStacks((name: string) => owner.stacks.has(name));
       const adoptions: Promise<void>[] = [];
       for (const rt of owner.stacks.values()) adoptions.push(...(await reconcile.stack(rt.spec.name, rt.services)));
       // Usually adopted services answer their first probe in milliseconds; one that does not
@@ -256,6 +265,9 @@ export class Owner extends EventEmitter<OwnerEvents> {
       existing.services = new Map(spec.services.map((s) => [s.name, existing.services.get(s.name)!]));
       if (existing.fileWatch) existing.fileWatch.recheck();
       else if (spec.file) existing.fileWatch = this.watchStackFile(existing);
+    } else if (this.noStrays && !this.everHad.has(spec.name) && listInstanceFiles(this.dir, spec.name).length === 0) {
+      // Nothing of it can be running, nor recorded: nothing to adopt or sweep.
+      for (const sup of this.installStack(spec, {}).services.values()) sup.foundNothingLeft();
     } else {
       const rt = this.installStack(spec, {});
       const reconcile = new Reconciler({ dir: this.dir, log: (l: string) => this.log(l), scan: null });
@@ -280,6 +292,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
 
   private installStack(spec: StackSpec, desired: Record<string, 'up' | 'down'>): StackRuntime {
     const rt: StackRuntime = { spec, services: new Map(), fileWatch: null };
+    this.everHad.add(spec.name);
     for (const s of spec.services) {
       const sup = this.makeSupervisor(spec.name, s);
       sup.want(desired[s.name] ?? 'down');

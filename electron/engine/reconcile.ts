@@ -115,19 +115,26 @@ export class Reconciler {
       }
       await this.sweep(marker, procs, sup?.spec.stop.graceMs ?? 5000);
     }
+    for (const [name, sup] of rt.services) {
+      const prefix = this.ctx.dir.markerPrefix(rt.spec.name, name);
+      if (![...found.keys()].some((m) => m.startsWith(prefix))) sup.foundNothingLeft();
+    }
     return adoptions;
   }
 
-  /** Sweeps marked processes of stacks the owner does not know (their stack was removed). */
-  async sweepUnknownStacks(known: (stack: string) => boolean): Promise<void> {
+  /** Sweeps marked processes of stacks the owner does not know (their stack was removed); false when some survived. */
+  async sweepUnknownStacks(known: (stack: string) => boolean): Promise<boolean> {
     const found = await this.markedProcesses(this.ctx.dir.markerPrefix());
+    let clean = true;
     for (const [marker, procs] of found) {
       const stack = marker.split('/')[1] ?? '';
-      if (!known(stack)) await this.sweep(marker, procs, 5000);
+      if (!known(stack)) clean = (await this.sweep(marker, procs, 5000)) && clean;
     }
+    return clean;
   }
 
-  private async sweep(marker: string, procs: ProcessInfo[], graceMs: number): Promise<void> {
+  /** False when some survived. */
+  private async sweep(marker: string, procs: ProcessInfo[], graceMs: number): Promise<boolean> {
     this.ctx.log(`sweeping orphan ${marker}: ${procs.map((p) => `${p.pid} (${p.command})`).join(', ')}`);
     const leader = procs.find((p) => p.pid === p.pgid);
     const boot = await (await platform()).bootId();
@@ -136,6 +143,7 @@ export class Reconciler {
       { signal: 'SIGTERM', graceMs, ...(this.ctx.scan ? { snapshot: this.ctx.scan } : {}) },
     );
     if (r.survivors.length > 0) this.ctx.log(`warning: orphan sweep left ${r.survivors.map((s) => s.pid).join(', ')}`);
+    return r.survivors.length === 0;
   }
 
   /** Live processes whose marker starts with `prefix`, grouped by full marker (one instance each). */

@@ -56,6 +56,17 @@ export interface SupervisorContext {
 }
 
 const LOG_LINES_KEPT = 20;
+/**
+ * Services of this owner waiting for their first healthy probe. During its first second a
+ * service is probed 50 ms apart; but while its port refuses connections (nothing listens yet:
+ * the service sees nothing of it), or its readiness is a line in its log, and few services
+ * start at once, 10 ms apart, since each link
+ * of a dependency chain waits for that answer. The more start together, the further apart (50 ms
+ * at ten or more), so a stack of hundreds starting at once does not spend the owner's CPU on
+ * refused connects.
+ */
+let startingProbed = 0;
+const startupProbeMs = (refused: boolean): number => (refused ? Math.min(50, Math.max(10, startingProbed * 5)) : 50);
 /** How often a recorded foreign port holder is checked for still being there. */
 const HOLDER_POLL_MS = 2000;
 
@@ -127,6 +138,12 @@ export class ServiceSupervisor {
   private files: TreeWatch | null = null;
   /** Consecutive descendant records of this instance that found no process but its leader. */
   private quiet: { rec: InstanceRecord | null; records: number } = { rec: null, records: 0 };
+  /**
+   * A read of the process table since this owner took the lock found no process of this
+   * service, and none was launched or adopted since: only this owner spawns processes with
+   * its marker, so its first launch need not search the table again for leftovers.
+   */
+  private knownClean = false;
 
   constructor(
     public spec: ServiceSpec,
@@ -252,12 +269,18 @@ export class ServiceSupervisor {
     return this.queue.run(() => this.doStop(true));
   }
 
+  /** Said by the reconciler of a service it found no process of (see `knownClean`). */
+  foundNothingLeft(): void {
+    if (this.inst === null) this.knownClean = true;
+  }
+
   /**
    * Takes over a live instance found at owner start (F07): same pid, watched by
    * polling. The instance is recorded at once (so nothing can start a second
    * one); the returned promise settles when its first probe has answered.
    */
   adopt(rec: InstanceRecord): Promise<void> {
+    this.knownClean = false;
     this.wanted = 'up';
     this.adopted = true;
     this.restarts = rec.restarts;
@@ -612,6 +635,15 @@ export class ServiceSupervisor {
     }
     const began = performance.now();
     const deadline = began + this.spec.startTimeoutMs;
+    startingProbed++;
+    try {
+      return await this.probeUntilReady(health, began, deadline, signal, ended);
+    } finally {
+      startingProbed--;
+    }
+  }
+
+  private async probeUntilReady(health: NonNullable<ServiceSpec['health']>, began: number, deadline: number, signal: AbortSignal, ended: (last: string) => Promise<Startup>): Promise<Startup> {
     let delay = 20;
     let last = '';
     let tries = 0;
@@ -636,10 +668,10 @@ export class ServiceSupervisor {
         return { kind: 'timeout', why: `${this.name}: not healthy within ${formatDuration(this.spec.startTimeoutMs)} (last probe: ${r.detail}; ${tries} ${tries === 1 ? 'try' : 'tries'})` };
       }
       await delayMs(delay, signal);
-      // At most 50 ms apart for the first second (each link of a dependency chain waits for
-      // this: a service ready in 300 ms is seen within 50 ms), then doubling to one try a
-      // second, so a slow service, or a wrong health path, is not hammered for its whole timeout.
-      delay = performance.now() - began < 1000 ? Math.min(delay * 1.5, 50) : Math.min(Math.max(delay, 50) * 2, 1000);
+      // Close together for the first second (startupProbeMs: a service ready in 300 ms is seen
+      // within 10 to 50 ms after its port opens), then doubling to one try a second, so a slow service, or a wrong
+      // health path, is not hammered for its whole timeout.
+      delay = performance.now() - began < 1000 ? startupProbeMs(fromLog !== null || ('refused' in r && r.refused === true)) : Math.min(Math.max(delay, 50) * 2, 1000);
     }
   }
 
@@ -811,7 +843,8 @@ export class ServiceSupervisor {
     this.setState('starting', null);
     // Our own leftovers of this service (a previous owner's orphan) are ended first.
     const markerPrefix = this.ctx.dir.markerPrefix(this.ctx.stack, this.name);
-    await stopTarget({ leader: null, markerPrefix, ports: [] }, { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs });
+    if (this.knownClean) this.knownClean = false;
+    else await stopTarget({ leader: null, markerPrefix, ports: [] }, { signal: this.spec.stop.signal as NodeJS.Signals, graceMs: this.spec.stop.graceMs });
     const conflict = await this.portConflict();
     if (conflict) return this.refuse(conflict);
     try {

@@ -15,6 +15,7 @@ import { LogRotator, type RotationOptions } from '../engine/logs/log-rotate.js';
 import { parseDuration } from '../../shared/duration.js';
 import type { WebUi } from './web/server.js';
 import { createApi, type HostApi } from './api.js';
+import { heapTrim } from './heap-trim.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -30,13 +31,6 @@ export interface DaemonOptions {
   openPath?: (path: string) => Promise<boolean>;
   /** How the owner opens a web address (the app passes Electron's shell.openExternal). */
   openUrl?: (url: string) => Promise<boolean>;
-  /**
-   * Load the stack-file parser as soon as the socket listens, not on the first
-   * call that needs it: `corral up` asks for this when it starts a daemon, as
-   * its first call will hand over a file (the parser is ~100 ms of loading; an
-   * idle owner does not keep it in memory otherwise).
-   */
-  preloadParser?: boolean;
   /**
    * This process is the daemon (not the app): an uncaught exception writes a
    * fatal line to owner.log and exits 70; an unhandled rejection is logged and
@@ -104,6 +98,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ...(opts.rotation?.retention ? { logRetention: opts.rotation.retention } : {}),
   });
   const rotator = new LogRotator(owner, opts.rotation);
+  const trim = heapTrim();
+  owner.on('snapshot', trim.activity);
   const api = createApi(owner);
   let resolveDone!: (e: DaemonEnd) => void;
   const done = new Promise<DaemonEnd>((r) => (resolveDone = r));
@@ -127,6 +123,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       await web?.then((w) => w.close()).catch(() => {});
       await rotator.stop();
       await owner.close({ stopServices: e.stopServices, ...(e.timeoutMs ? { timeoutMs: e.timeoutMs } : {}) });
+      owner.off('snapshot', trim.activity);
+      trim.dispose();
       resolveDone(e);
       return e;
     })();
@@ -140,6 +138,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       onShutdown: (stopServices) => void end({ reason: 'shutdown', stopServices }),
       webUi,
       api,
+      onRequest: trim.activity,
     });
     owner.lock.setSocket(socketPath);
   } catch (e) {
@@ -152,7 +151,6 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     void done.then(() => undo());
   }
   owner.log(`control socket ${socketPath}`);
-  if (opts.preloadParser) void import('../engine/stack-file.js').catch((e: Error) => owner.log(`warning: cannot load the stack-file parser: ${e.message}`));
   return {
     owner,
     api,

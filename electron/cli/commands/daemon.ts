@@ -13,7 +13,7 @@ import { ago } from '../output.js';
 export const daemon: Verb = {
   name: 'daemon',
   summary: 'run the headless owner (`daemon start|stop|status` to manage it)',
-  help: `Usage: corral daemon [--take-over] [--preload-parser]
+  help: `Usage: corral daemon [--take-over]
        corral daemon start
        corral daemon stop [--stop-services]
        corral daemon status [--json]
@@ -26,9 +26,6 @@ owner answers, so you rarely need this.
                    and leaves the services running (the next owner adopts them).
                    If an owner already runs, says so and exits 0.
     --take-over    ask a running owner (the app, say) to hand over first
-    --preload-parser
-                   load the stack-file parser at once, not on first use
-                   (\`corral up\` asks for it when it starts the daemon)
   start            start a daemon in the background unless an owner runs
   stop             end the owner; services keep running unless --stop-services
   status           is an owner running, and does it answer?
@@ -36,7 +33,7 @@ owner answers, so you rarely need this.
 Exit: 0 done (status: an owner answers); 1 status: no owner answers, or a
 stop did not complete; 2 usage; 4 the owner could not be reached or started.`,
   async run(ctx, argv) {
-    const { values, positionals } = parseVerb('daemon', argv, { 'take-over': { type: 'boolean' }, 'stop-services': { type: 'boolean' }, 'preload-parser': { type: 'boolean' } });
+    const { values, positionals } = parseVerb('daemon', argv, { 'take-over': { type: 'boolean' }, 'stop-services': { type: 'boolean' } });
     if (values.help) return ctx.out.line(daemon.help), EXIT.ok;
     const sub = positionals[0];
     if (positionals.length > 1 || (sub && !['start', 'stop', 'status'].includes(sub))) throw new CliError(EXIT.usage, `Unknown \`corral daemon ${positionals.join(' ')}\`. See \`corral daemon --help\`.`);
@@ -101,7 +98,7 @@ stop did not complete; 2 usage; 4 the owner could not be reached or started.`,
     const echo = process.stdout.isTTY ? (line: string) => void process.stdout.write(line + '\n') : undefined;
     let d;
     try {
-      d = await startDaemon({ home: dir.home, takeOver: values['take-over'] === true, preloadParser: values['preload-parser'] === true, ...(echo ? { onLog: echo } : {}), rotation: rotationFromEnv(ctx.env), version: version(), processHandlers: true });
+      d = await startDaemon({ home: dir.home, takeOver: values['take-over'] === true, ...(echo ? { onLog: echo } : {}), rotation: rotationFromEnv(ctx.env), version: version(), processHandlers: true });
     } catch (e) {
       if (e instanceof OwnerBusyError) {
         const h = e.holder;

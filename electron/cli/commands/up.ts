@@ -1,4 +1,5 @@
 import type { Verb } from '../context.js';
+import type { StackSpec } from '../../../shared/stack.js';
 import { parseVerb, STACK_OPTIONS } from '../args.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { callerEnv, loadForCli, stackFileOf } from '../stack-ref.js';
@@ -41,12 +42,13 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     // a broken file shows only its error (the daemon, like after any verb, stays).
     const notes: string[] = [];
     let parsed = !file;
-    const connecting = ctx.connect({ fileNext: true, note: (m) => (parsed ? ctx.out.note(ctx.out.paint('dim', m)) : notes.push(m)) });
+    const connecting = ctx.connect({ note: (m) => (parsed ? ctx.out.note(ctx.out.paint('dim', m)) : notes.push(m)) });
     connecting.catch(() => {});
     let stackName: string | null = null;
     let inFile: Set<string> | undefined;
+    let parsedHere: StackSpec | undefined;
     if (file) {
-      const spec = await loadForCli(file, callerEnv(ctx.env));
+      const spec = (parsedHere = await loadForCli(file, callerEnv(ctx.env)));
       inFile = new Set(spec.services.map((s) => s.name));
       const unknown = positionals.filter((p) => !spec.services.some((s) => s.name === p));
       if (unknown.length > 0) throw new CliError(EXIT.usage, `Stack \`${spec.name}\` (${file}) has no service ${unknown.map((u) => `\`${u}\``).join(', ')}. Its services: ${spec.services.map((s) => s.name).join(', ')}.`);
@@ -54,7 +56,7 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
       parsed = true;
       for (const m of notes.splice(0)) ctx.out.note(ctx.out.paint('dim', m));
     }
-    const { client } = await connecting;
+    const { client, started } = await connecting;
     if (!file && values.stack) {
       const known = (await client.call('stacks', {})).find((s) => s.name === values.stack);
       if (!known) throw new CliError(EXIT.usage, `The owner knows no stack named \`${values.stack}\`. Run \`corral up -f FILE\` to register it, or see \`corral stacks\`.`);
@@ -70,7 +72,9 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     };
     let result;
     try {
-      result = await client.call('up', { file, env: callerEnv(ctx.env), ...(positionals.length > 0 ? { services: positionals } : {}) });
+      // A daemon this call started is this build: it takes the parse done here instead of loading a parser of its own.
+      const spec = started && parsedHere ? { spec: parsedHere } : {};
+      result = await client.call('up', { file, env: callerEnv(ctx.env), ...(positionals.length > 0 ? { services: positionals } : {}), ...spec });
     } catch (e) {
       ownerError(e);
     } finally {

@@ -17,6 +17,11 @@ export function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** A failed connect as a probe's answer; `refused` when nothing listened. */
+export function connectFailure(err: unknown, host: string, where: string): { ok: false; detail: string; refused?: true } {
+  return { ok: false, detail: describeConnectError(err, host, where), ...(errorCode(err) === 'ECONNREFUSED' ? { refused: true as const } : {}) };
+}
+
 export function describeConnectError(err: unknown, host: string, where: string): string {
   switch (errorCode(err)) {
     case 'ECONNREFUSED':

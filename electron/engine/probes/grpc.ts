@@ -4,7 +4,7 @@
 // detail that says so. One connection per probe, destroyed after it.
 import type { ProbeResult } from './types.js';
 import { bounded, since } from './bounded.js';
-import { describeConnectError, endpoint } from './describe.js';
+import { connectFailure, endpoint } from './describe.js';
 import { HEALTH_CHECK_METHOD, decodeHealthCheckResponse, encodeHealthCheckRequest } from './health-proto.js';
 import { GRPC_CODES, startUnaryCall, type CallOutcome, type UnaryCall } from './grpc-unary.js';
 
@@ -38,7 +38,7 @@ function judge(outcome: CallOutcome, check: { host: string; service: string }, w
   const service = `service '${check.service}'`;
   switch (outcome.kind) {
     case 'connect-error':
-      return { ok: false, detail: describeConnectError(outcome.error, check.host, where) };
+      return connectFailure(outcome.error, check.host, where);
     case 'not-grpc':
       return { ok: false, detail: `${where} is not a gRPC server: ${outcome.reason}` };
     case 'broken':

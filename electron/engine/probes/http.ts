@@ -48,7 +48,7 @@ export function probeHttp(check: { url: string; status: [number, number] }, time
         });
       };
       const req: ClientRequest = https ? httpsGet(url, options, onResponse) : httpGet(url, options, onResponse);
-      req.on('error', (err) => settle({ ok: false, detail: describeHttpError(err, host, where) }));
+      req.on('error', (err) => settle({ ok: false, detail: describeHttpError(err, host, where), ...(errorCode(err) === 'ECONNREFUSED' ? { refused: true as const } : {}) }));
       // Also drops a body still streaming in: the probe has its answer.
       return () => req.destroy();
     },

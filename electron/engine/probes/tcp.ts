@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import type { ProbeResult } from './types.js';
 import { bounded, since } from './bounded.js';
-import { describeConnectError, endpoint } from './describe.js';
+import { connectFailure, endpoint } from './describe.js';
 
 export function probeTcp(check: { host: string; port: number }, timeoutMs: number): Promise<ProbeResult> {
   const where = endpoint(check.host, check.port);
@@ -19,7 +19,7 @@ export function probeTcp(check: { host: string; port: number }, timeoutMs: numbe
         settle({ ok: true, detail: `tcp ${where} accepted in ${since(t0)} ms` });
       });
       // `on`, not `once`: an 'error' with no listener left would crash the owner.
-      socket.on('error', (err) => settle({ ok: false, detail: describeConnectError(err, check.host, where) }));
+      socket.on('error', (err) => settle(connectFailure(err, check.host, where)));
       return () => {
         if (!connected) return void socket.destroy();
         // Close politely: read what the server says and send FIN. Destroying at once

@@ -6,6 +6,8 @@ export interface ProbeResult {
   detail: string;
   /** Failed for want of a file descriptor (EMFILE, ENFILE): not the service's fault; not counted. */
   transient?: true;
+  /** Nothing listened (the connection was refused): the service itself saw nothing of the try. */
+  refused?: true;
 }
 
 export interface ProbeOptions {

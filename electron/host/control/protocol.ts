@@ -7,6 +7,7 @@
 import { z } from '../../../shared/valid.js';
 import { logSubscriptionSchema, type StackApplied, type ActionResult, type CallName, type CallResponse, type CallRequest } from '../../../shared/api.js';
 import type { Snapshot } from '../../../shared/state.js';
+import type { StackSpec } from '../../../shared/stack.js';
 
 export { MAX_REQUEST_BYTES, MAX_PENDING_BYTES, MAX_RESPONSE_BYTES, LineDecoder, MessageTooLargeError, BudgetExceededError, ByteBudget } from './wire.js';
 export const PROTOCOL_VERSION = 1;
@@ -75,12 +76,24 @@ export interface StackInfo {
   aggregate: string;
 }
 
+/** A stack file's parse as this build's stack-file.ts returns it (the shape, not every field's rules). */
+function isParsedSpec(v: unknown): boolean {
+  const s = v as StackSpec;
+  return typeof v === 'object' && v !== null && typeof s.name === 'string' && typeof s.file === 'string' && typeof s.digest === 'string' && Array.isArray(s.services);
+}
+
 /** Calls served only by the control socket. */
 export const controlCalls = {
   ping: { req: z.strictObject({}), res: {} as PingResult },
   /** Registers (or updates) the stack file and starts what is asked, dependencies first; resolves when each settled. */
   up: {
-    req: z.strictObject({ file: absolutePath, env: callerEnv.optional(), services: z.array(name).max(256).optional() }),
+    /**
+     * spec: the file as the caller parsed it with `env`. Only `corral up` sends it, and only to a
+     * daemon it has just started from its own build: that daemon then starts the stack without
+     * loading the stack-file parser (zod and yaml: ~100 ms before the first spawn, and ~5 MB kept).
+     * Checked as loosely as the specs in the registry file, which the same builds write.
+     */
+    req: z.strictObject({ file: absolutePath, env: callerEnv.optional(), services: z.array(name).max(256).optional(), spec: z.custom<StackSpec>(isParsedSpec).optional() }),
     res: {} as UpResult,
   },
   addStack: { req: z.strictObject({ file: absolutePath, env: callerEnv.optional() }), res: {} as { stack: string } },

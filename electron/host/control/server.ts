@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Owner } from '../../engine/owner.js';
+import type { StackSpec } from '../../../shared/stack.js';
 import { calls, isCallName, type LogBatch } from '../../../shared/api.js';
 import { ConflictError, apiError, type ErrorCode } from '../../../shared/errors.js';
 import {
@@ -48,6 +49,8 @@ export interface ControlServerOptions {
   maxPendingBytes?: number;
   /** The API the calls reach (default: `createApi(owner)`; the daemon shares one with its web UI). */
   api?: HostApi;
+  /** Called for every request (the daemon's heap trim waits for quiet after them). */
+  onRequest?: () => void;
 }
 
 export interface ControlServer {
@@ -169,6 +172,7 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
   });
 
   async function handleLine(line: string): Promise<void> {
+    opts.onRequest?.();
     let raw: unknown;
     try {
       raw = JSON.parse(line);
@@ -243,7 +247,7 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
           version: opts.version,
         };
       case 'up': {
-        const r = v.value as { file: string; env?: Record<string, string>; services?: string[] };
+        const r = v.value as { file: string; env?: Record<string, string>; services?: string[]; spec?: StackSpec };
         return upStack(owner, r);
       }
       case 'addStack': {

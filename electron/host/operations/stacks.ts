@@ -1,6 +1,8 @@
 // Stack files through the control socket: `corral up` registers the file of
 // the caller's directory and starts it, like `docker compose up`. The file is
-// read by the owner, with the caller's environment for `${VAR}`. `applyStack`
+// read by the owner, with the caller's environment for `${VAR}` (or, from a
+// `corral up` that has just started this daemon, taken as that call parsed it:
+// see the `up` call in protocol.ts). `applyStack`
 // (the window's and the tray's Apply) applies a registered file as it is now.
 import type { Owner } from '../../engine/owner.js';
 import type { StackSpec } from '../../../shared/stack.js';
@@ -26,8 +28,8 @@ export async function addStackFile(owner: Owner, file: string, env?: Record<stri
  * written (F20), restarts running services whose definition changed, then
  * starts what is asked and its dependencies.
  */
-export async function upStack(owner: Owner, req: { file: string; env?: Record<string, string>; services?: string[] }): Promise<UpResult> {
-  const spec = await loadStackFile(req.file, { env: req.env ?? process.env });
+export async function upStack(owner: Owner, req: { file: string; env?: Record<string, string>; services?: string[]; spec?: StackSpec }): Promise<UpResult> {
+  const spec = req.spec?.file === req.file ? req.spec : await loadStackFile(req.file, { env: req.env ?? process.env });
   for (const s of req.services ?? []) {
     if (!spec.services.some((x) => x.name === s)) {
       throw Object.assign(new Error(`Stack \`${spec.name}\` (${spec.file}) has no service \`${s}\`. Its services: ${spec.services.map((x) => x.name).join(', ')}.`), { code: 'not-found' });
