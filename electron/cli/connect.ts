@@ -19,6 +19,8 @@ export interface Connection {
   owner: PingResult;
   /** True when the owner that answers is the daemon this call started. */
   started: boolean;
+  /** That daemon's one-time handover secret (see SpawnedDaemon), when `started`. */
+  handover?: string;
 }
 
 export interface ConnectOptions {
@@ -63,7 +65,8 @@ export async function connectOwner(home: string, opts: ConnectOptions): Promise<
           const client = await ControlClient.connect(live.socket, 2000);
           try {
             const owner = await client.call('ping', {}, 5000);
-            return { client, owner, started: spawned !== null && owner.pid === spawned.pid };
+            const started = spawned !== null && owner.pid === spawned.pid;
+            return { client, owner, started, ...(started ? { handover: spawned!.handover } : {}) };
           } catch (e) {
             client.close();
             throw e;

@@ -5,13 +5,19 @@
 // CLI's own instead of following it. connect.ts waits for that daemon as for one
 // it started itself.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DataDir, defaultHome } from '../engine/state/paths.js';
+import { DataDir, HANDOVER_VAR, defaultHome } from '../engine/state/paths.js';
 import { STACK_FILE_NAMES } from '../../shared/stack.js';
 
 export interface SpawnedDaemon {
   pid: number | undefined;
+  /**
+   * A one-time secret given to the daemon in its environment (it removes it at once): the
+   * `up` call that carries it may hand over its own parse of the stack file (protocol.ts).
+   */
+  handover: string;
   /** How it ended, null while it runs. */
   exited(): { code: number | null; signal: string | null } | null;
 }
@@ -25,7 +31,8 @@ const DAEMON_V8_FLAGS = ['--max-semi-space-size=1'];
 export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): SpawnedDaemon {
   const fd = openSync(dir.ownerLog, 'a', 0o600);
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const childEnv: NodeJS.ProcessEnv = { ...env, CORRAL_HOME: dir.home };
+  const handover = randomBytes(16).toString('hex');
+  const childEnv: NodeJS.ProcessEnv = { ...env, CORRAL_HOME: dir.home, [HANDOVER_VAR]: handover };
   // Started from inside a service, the daemon must not carry that service's marker (it would be swept as its orphan).
   delete childEnv.CORRAL_INSTANCE;
   let exit: { code: number | null; signal: string | null } | null = null;
@@ -39,7 +46,7 @@ export function spawnDaemon(dir: DataDir, env: NodeJS.ProcessEnv): SpawnedDaemon
     child.on('exit', (code, signal) => (exit = { code, signal }));
     child.on('error', (e) => (exit = { code: null, signal: e.message }));
     child.unref();
-    return { pid: child.pid, exited: () => exit };
+    return { pid: child.pid, handover, exited: () => exit };
   } finally {
     closeSync(fd);
   }

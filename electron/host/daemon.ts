@@ -6,7 +6,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { Owner } from '../engine/owner.js';
 import type { OwnerKind } from '../engine/state/owner-lock.js';
-import { DataDir, defaultHome } from '../engine/state/paths.js';
+import { DataDir, HANDOVER_VAR, defaultHome } from '../engine/state/paths.js';
 import { openOwner } from './control/handover.js';
 import { openOnDesktop } from './desktop.js';
 import { startControlServer, type ControlServer } from './control/server.js';
@@ -84,6 +84,10 @@ export function rotationFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<R
  * short enough socket path exists.
  */
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
+  // The secret of the CLI that started this daemon (`up` in control/protocol.ts): read once, and out of
+  // the environment before any service could inherit it.
+  let handover = process.env[HANDOVER_VAR] ?? null;
+  delete process.env[HANDOVER_VAR];
   const dir = new DataDir(opts.home ?? defaultHome());
   // Checked before taking the lock: an owner nobody can reach is worse than none.
   const socketPath = controlSocketPath(dir);
@@ -139,6 +143,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       webUi,
       api,
       onRequest: trim.activity,
+      takeHandover: (secret) => {
+        const ok = handover !== null && secret === handover;
+        if (ok) handover = null;
+        return ok;
+      },
     });
     owner.lock.setSocket(socketPath);
   } catch (e) {

@@ -56,7 +56,7 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
       parsed = true;
       for (const m of notes.splice(0)) ctx.out.note(ctx.out.paint('dim', m));
     }
-    const { client, started } = await connecting;
+    const { client, handover } = await connecting;
     if (!file && values.stack) {
       const known = (await client.call('stacks', {})).find((s) => s.name === values.stack);
       if (!known) throw new CliError(EXIT.usage, `The owner knows no stack named \`${values.stack}\`. Run \`corral up -f FILE\` to register it, or see \`corral stacks\`.`);
@@ -72,8 +72,9 @@ lines are shown; Corral keeps supervising it); 2 usage; 3 stack file invalid;
     };
     let result;
     try {
-      // A daemon this call started is this build: it takes the parse done here instead of loading a parser of its own.
-      const spec = started && parsedHere ? { spec: parsedHere } : {};
+      // A daemon this call started is this build: it takes the parse done here (proven by its one-time
+      // secret) instead of loading a parser of its own.
+      const spec = handover && parsedHere ? { spec: parsedHere, handover } : {};
       result = await client.call('up', { file, env: callerEnv(ctx.env), ...(positionals.length > 0 ? { services: positionals } : {}), ...spec });
     } catch (e) {
       ownerError(e);

@@ -5,6 +5,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync, realpathSync } from 'node:fs';
 
+/**
+ * The environment variable that carries a one-time secret to a daemon the CLI starts: the `up`
+ * call that carries it may hand over its parse of the stack file (host/control/protocol.ts).
+ */
+export const HANDOVER_VAR = 'CORRAL_HANDOVER';
+
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CORRAL_HOME) return env.CORRAL_HOME;
   if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Corral');

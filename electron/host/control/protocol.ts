@@ -91,9 +91,16 @@ export const controlCalls = {
      * spec: the file as the caller parsed it with `env`. Only `corral up` sends it, and only to a
      * daemon it has just started from its own build: that daemon then starts the stack without
      * loading the stack-file parser (zod and yaml: ~100 ms before the first spawn, and ~5 MB kept).
-     * Checked as loosely as the specs in the registry file, which the same builds write.
+     * `handover` proves it: the one-time secret that CLI gave the daemon when it started it. Without
+     * the daemon's secret, or the second time, the spec is not taken: the owner reads the file itself.
      */
-    req: z.strictObject({ file: absolutePath, env: callerEnv.optional(), services: z.array(name).max(256).optional(), spec: z.custom<StackSpec>(isParsedSpec).optional() }),
+    req: z.strictObject({
+      file: absolutePath,
+      env: callerEnv.optional(),
+      services: z.array(name).max(256).optional(),
+      spec: z.custom<StackSpec>(isParsedSpec).optional(),
+      handover: z.string().max(64).optional(),
+    }),
     res: {} as UpResult,
   },
   addStack: { req: z.strictObject({ file: absolutePath, env: callerEnv.optional() }), res: {} as { stack: string } },

@@ -51,6 +51,11 @@ export interface ControlServerOptions {
   api?: HostApi;
   /** Called for every request (the daemon's heap trim waits for quiet after them). */
   onRequest?: () => void;
+  /**
+   * Takes the one-time handover secret of the `up` call that may hand over its parse of the
+   * stack file: true once, for the secret this daemon was started with (cli/spawn-daemon.ts).
+   */
+  takeHandover?: (secret: string) => boolean;
 }
 
 export interface ControlServer {
@@ -247,8 +252,9 @@ function handleConnection(owner: Owner, dispatch: Dispatch, sock: Socket, opts: 
           version: opts.version,
         };
       case 'up': {
-        const r = v.value as { file: string; env?: Record<string, string>; services?: string[]; spec?: StackSpec };
-        return upStack(owner, r);
+        const { spec, handover, ...r } = v.value as { file: string; env?: Record<string, string>; services?: string[]; spec?: StackSpec; handover?: string };
+        // A parse is taken only from the CLI that started this daemon, once; any other caller's file is read here.
+        return upStack(owner, spec && handover && spec.file === r.file && opts.takeHandover?.(handover) ? { ...r, spec } : r);
       }
       case 'addStack': {
         const r = v.value as { file: string; env?: Record<string, string> };
