@@ -504,7 +504,7 @@ export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
     for (let k = 0; k <= seconds / windowS; k++) {
       if (k > 0) await sleep(windowS * 1000);
       pids.forEach((p, i) => {
-        samples[i].cpu.push(cpuSeconds(p.pid));
+        samples[i].cpu.push(cpuSecondsFine(p.pid));
         samples[i].rss.push(rssMb(p.pid));
       });
     }
@@ -516,7 +516,7 @@ export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
       setVal(rss, p.name, samples[i].rss);
       cpu.extra ??= {};
       cpu.extra[p.name] = { totalCpuS: c[c.length - 1] - c[0] };
-      log(`  ${p.name}: CPU ${(c[c.length - 1] - c[0]).toFixed(2)} s over ${seconds} s (windows: ${deltas.map((d) => d.toFixed(2)).join(', ')}), RSS ${samples[i].rss.map((x) => x.toFixed(0)).join('/')} MB`);
+      log(`  ${p.name}: CPU ${(c[c.length - 1] - c[0]).toFixed(3)} s over ${seconds} s (windows: ${deltas.map((d) => d.toFixed(3)).join(', ')}), RSS ${samples[i].rss.map((x) => x.toFixed(0)).join('/')} MB`);
     });
   } finally {
     for (const i of insts) {
@@ -525,7 +525,7 @@ export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
       i.off();
     }
   }
-  cpu.note = `Owner / daemon process only (utime+stime from /proc/<pid>/stat), median of ${seconds / windowS} windows of ${windowS} s scaled to ${seconds} s; all managers measured at the same time. Corral runs a TCP probe on each service every 5 s; PM2 and supervisord have no health probes.`;
+  cpu.note = `Owner / daemon process only (CPU time from /proc/<pid>/task/*/schedstat, in ns: utime+stime count 10 ms ticks, too coarse here), median of ${seconds / windowS} windows of ${windowS} s scaled to ${seconds} s; all managers measured at the same time. Corral runs a TCP probe on each service every 5 s; PM2 and supervisord have no health probes.`;
   cpu.notes = { pm2: 'no health probes', supervisord: 'no health probes' };
   rss.note = 'VmRSS of the owner / daemon, median of the samples.';
   return [cpu, rss];
