@@ -33,6 +33,7 @@ import {
   parsePs,
   parsePsUsage,
 } from './darwin-parse.js';
+import { walkTrees } from './tree-walk.js';
 
 const execFileP = promisify(execFile);
 
@@ -167,17 +168,12 @@ function inTrees<R extends { pid: number; ppid: number }>(rows: readonly R[], ro
   }
   const byPid = new Map(rows.map((r) => [r.pid, r]));
   const out: R[] = [];
-  const seen = new Set<number>();
-  const todo = [...roots];
-  while (todo.length > 0) {
-    const pid = todo.pop()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
+  walkTrees(roots, (pid) => {
     const row = byPid.get(pid);
-    if (!row) continue;
+    if (!row) return [];
     out.push(row);
-    for (const kid of byParent.get(pid) ?? []) todo.push(kid.pid);
-  }
+    return (byParent.get(pid) ?? []).map((kid) => kid.pid);
+  });
   return out;
 }
 

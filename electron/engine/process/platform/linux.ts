@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, r
 import { rethrowIfOutOfDescriptors } from '../transient.js';
 import type { Platform, PortListener, ProcessIdentity, ProcessInfo, ProcessUsage, SignalOutcome } from './types.js';
 import { MARKER_VAR } from './types.js';
+import { walkTrees } from './tree-walk.js';
 
 let cachedBootId: string | null = null;
 function bootIdSync(): string {
@@ -228,25 +229,27 @@ export const linuxPlatform: Platform = {
   async usage(roots) {
     const out: ProcessUsage[] = [];
     const page = pageSize();
-    const seen = new Set<number>();
-    const todo = roots ? [...roots] : allPids();
-    while (todo.length > 0) {
-      const pid = todo.pop()!;
-      if (seen.has(pid)) continue;
-      seen.add(pid);
+    /** Reads one process's row into `out`; its thread count, or null when it is gone. */
+    const read = (pid: number): number | null => {
       let text: string;
       try {
         text = readFileSync(`/proc/${pid}/stat`, 'utf8');
       } catch (e) {
         rethrowIfOutOfDescriptors(e);
-        continue;
+        return null;
       }
       const { comm, ...st } = parseProcStat(text);
-      if (isDead(pid, st)) continue;
+      if (isDead(pid, st)) return null;
       const { ticks, rssPages } = parseProcStatUsage(text);
       out.push({ ...st, command: `[${comm}]`, cpuMs: (ticks * 1000) / USER_HZ, rssBytes: rssPages * page });
-      if (roots) todo.push(...(childrenSync(pid, st.threads) ?? []));
-    }
+      return st.threads;
+    };
+    if (!roots) for (const pid of allPids()) read(pid);
+    else
+      walkTrees(roots, (pid) => {
+        const threads = read(pid);
+        return threads === null ? [] : (childrenSync(pid, threads) ?? []);
+      });
     return out;
   },
   async readMarkers(pids) {
@@ -262,14 +265,9 @@ export const linuxPlatform: Platform = {
   },
   async scanTrees(roots) {
     const procs: ProcessInfo[] = [];
-    const seen = new Set<number>();
-    const todo = [...roots];
-    while (todo.length > 0) {
-      const pid = todo.pop()!;
-      if (seen.has(pid)) continue;
-      seen.add(pid);
+    const whole = walkTrees(roots, (pid) => {
       const st = statSync(pid);
-      if (!st || isDead(pid, st)) continue;
+      if (!st || isDead(pid, st)) return [];
       const kids = childrenSync(pid, st.threads);
       if (kids === null) return null;
       const { comm, threads: _threads, ...rest } = st;
@@ -280,10 +278,10 @@ export const linuxPlatform: Platform = {
           return (command ??= commandOf(pid, comm));
         },
       });
-      todo.push(...kids);
-    }
+      return kids;
+    });
     // No environment is read: what a tree holds is known by where it hangs, not by its marker.
-    return { procs, markers: new Map() };
+    return whole ? { procs, markers: new Map() } : null;
   },
   async readMarker(pid) {
     let env: Buffer;
