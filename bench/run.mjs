@@ -128,7 +128,35 @@ const loadAtStart = loadavg().map((x) => round(x, 2));
 console.log(`Load average at start: ${loadAtStart.join(', ')}${loadAtStart[0] > machine.cores / 2 ? ' (a busy machine: figures will be noisy)' : ''}`);
 console.log(`Each figure is the median of ${runs} runs unless its note says otherwise.\n`);
 
-// ---- P7: the log viewer, written separately (bench/log-viewer.mjs) -------------------
+// ---- P7, P9: the window in Chromium, each a script of its own that writes its medians to a JSON file ----
+
+/**
+ * Runs bench/<script> (it builds the renderer, drives Chromium) and reads the JSON it wrote in
+ * this run: `{ res }`, or `{ skipped }` (one row saying why) when it is missing, Chromium is not
+ * installed, or it failed.
+ */
+async function browserScript({ id, label, script, json, timeoutMs }) {
+  const file = join(ROOT, 'bench', script);
+  const skippedRow = (why) => {
+    log(`  SKIPPED ${id} (${label}): ${why}`);
+    return { skipped: [{ id, label, unit: '', skipped: why, values: {}, runs: {}, notes: {}, ratio: false }] };
+  };
+  if (!existsSync(file)) return skippedRow(`bench/${script} does not exist yet`);
+  if (!existsSync(process.env.CORRAL_CHROMIUM ?? '/usr/bin/chromium')) return skippedRow('chromium is not installed (apt-get install chromium)');
+  const out = join(ROOT, 'bench', 'results', json);
+  const started = Date.now();
+  const r = await run(process.execPath, [file, '--runs', String(Math.max(1, Math.min(runs, 3)))], { env: benchEnv(), timeoutMs });
+  let res = null;
+  try {
+    res = JSON.parse(readFileSync(out, 'utf8'));
+  } catch {}
+  if (r.code !== 0 || !res || Date.parse(res.date) < started - 1000) {
+    return skippedRow(`bench/${script} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  }
+  return { res };
+}
+
+// ---- P7: the log viewer (bench/log-viewer.mjs) -------------------------------------------
 
 const P7_LABELS = {
   firstLinesMs: ['first lines on screen', 'ms', 'lower'],
@@ -143,23 +171,8 @@ const P7_LABELS = {
 };
 
 async function p7() {
-  const file = join(ROOT, 'bench', 'log-viewer.mjs');
-  const skippedRow = (why) => {
-    log(`  SKIPPED P7 (log viewer in Chromium): ${why}`);
-    return [{ id: 'P7', label: 'log viewer, 1,000,000 lines (Chromium)', unit: '', skipped: why, values: {}, runs: {}, notes: {}, ratio: false }];
-  };
-  if (!existsSync(file)) return skippedRow('bench/log-viewer.mjs does not exist yet');
-  // It is a script (it builds the renderer, serves 1,000,000 lines, drives Chromium) that writes its medians to a JSON file.
-  const out = join(ROOT, 'bench', 'results', 'log-viewer-fake.json');
-  const started = Date.now();
-  const r = await run(process.execPath, [file, '--runs', String(Math.max(1, Math.min(runs, 3)))], { env: benchEnv(), timeoutMs: 600_000 });
-  let res = null;
-  try {
-    res = JSON.parse(readFileSync(out, 'utf8'));
-  } catch {}
-  if (r.code !== 0 || !res || Date.parse(res.date) < started - 1000) {
-    return skippedRow(`bench/log-viewer.mjs failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
-  }
+  const { res, skipped } = await browserScript({ id: 'P7', label: 'log viewer, 1,000,000 lines (Chromium)', script: 'log-viewer.mjs', json: 'log-viewer-fake.json', timeoutMs: 600_000 });
+  if (skipped) return skipped;
   return Object.entries(res.median ?? {}).map(([k, v], i) => {
     const [label, unit, better] = P7_LABELS[k] ?? [k, /Fps$/.test(k) ? 'fps' : /Ms$/.test(k) ? 'ms' : '', null];
     return {
@@ -176,7 +189,7 @@ async function p7() {
   });
 }
 
-// ---- P9: the status view with 200 services, written separately (bench/status-view.mjs) ----
+// ---- P9: the status view with 200 services (bench/status-view.mjs) ----
 
 // The headline figures of each width (the JSON has the rest: script / layout split, scroll's longest frame, …).
 const P9_LABELS = {
@@ -190,23 +203,8 @@ const P9_LABELS = {
 };
 
 async function p9() {
-  const file = join(ROOT, 'bench', 'status-view.mjs');
-  const skippedRow = (why) => {
-    log(`  SKIPPED P9 (status view in Chromium): ${why}`);
-    return [{ id: 'P9', label: 'status view, 200 services (Chromium)', unit: '', skipped: why, values: {}, runs: {}, notes: {}, ratio: false }];
-  };
-  if (!existsSync(file)) return skippedRow('bench/status-view.mjs does not exist yet');
-  if (!existsSync(process.env.CORRAL_CHROMIUM ?? '/usr/bin/chromium')) return skippedRow('chromium is not installed (apt-get install chromium)');
-  const out = join(ROOT, 'bench', 'results', 'status-view.json');
-  const started = Date.now();
-  const r = await run(process.execPath, [file, '--runs', String(Math.max(1, Math.min(runs, 3)))], { env: benchEnv(), timeoutMs: 900_000 });
-  let res = null;
-  try {
-    res = JSON.parse(readFileSync(out, 'utf8'));
-  } catch {}
-  if (r.code !== 0 || !res || Date.parse(res.date) < started - 1000) {
-    return skippedRow(`bench/status-view.mjs failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
-  }
+  const { res, skipped } = await browserScript({ id: 'P9', label: 'status view, 200 services (Chromium)', script: 'status-view.mjs', json: 'status-view.json', timeoutMs: 900_000 });
+  if (skipped) return skipped;
   const rows = [];
   // The widths in the script's order (an object's numeric keys would come sorted).
   const widths = (res.widths ?? Object.keys(res.all ?? {})).map(String);
