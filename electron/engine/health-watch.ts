@@ -28,8 +28,11 @@ export class HealthWatch {
   start(): void {
     void (async () => {
       while (!this.signal.aborted) {
-        // Up to a tenth of the interval (at most 500 ms) late, to share the owner's wakes with other jobs.
-        await tickAfter(this.health.intervalMs, this.signal, Math.min(this.health.intervalMs / 10, 500));
+        // Up to a tenth of the interval (at most 500 ms) early, to share the owner's wakes with other
+        // jobs: the scheduler runs it on the last grid step of that window, so all probes of one
+        // interval run together, once per interval (scheduler.ts).
+        const slack = Math.min(this.health.intervalMs / 10, 500);
+        await tickAfter(this.health.intervalMs - slack, this.signal, slack);
         if (this.signal.aborted) return;
         await this.once();
       }

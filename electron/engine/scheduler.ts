@@ -4,7 +4,20 @@
 // slack); the timer fires at the earliest deadline and runs every job already
 // due, so an owner with 200 services wakes about once a second for all of them
 // instead of once per service and per timer (a laptop's CPU sleeps between).
+// Jobs that may wait a grid step or more run at the last multiple of GRID_MS
+// (of the owner's monotonic clock) inside their window, so periodic jobs of
+// different phases fall into the same wakes and stay there: ten probes started
+// a few hundred ms apart probe together from their second round on.
 // Crash detection never waits here: our own children end with an exit event.
+
+/** The step on which jobs with slack are aligned. */
+export const GRID_MS = 250;
+
+/** When a job due at `due` that may run `slack` ms late is run: the last grid point in its window, when there is one. */
+export function alignedLatest(due: number, slack: number): number {
+  if (slack < GRID_MS) return due + slack;
+  return Math.max(due, Math.floor((due + slack) / GRID_MS) * GRID_MS);
+}
 
 interface Job {
   due: number;
@@ -19,12 +32,13 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private refs = 0;
+  private fires = 0;
   private readonly busyListeners = new Set<() => void>();
 
   /** Runs `fn` once, `ms` from now, or up to `slackMs` later to share a wake with other jobs. Returns the cancel. */
   after(ms: number, fn: () => void, opts: { slackMs?: number; ref?: boolean } = {}): () => void {
     const due = performance.now() + Math.max(0, ms);
-    const job: Job = { due, latest: due + Math.max(0, opts.slackMs ?? 0), run: fn, ref: opts.ref ?? true };
+    const job: Job = { due, latest: alignedLatest(due, Math.max(0, opts.slackMs ?? 0)), run: fn, ref: opts.ref ?? true };
     this.add(job);
     this.arm();
     return () => {
@@ -63,6 +77,11 @@ export class Scheduler {
     return this.jobs.size;
   }
 
+  /** How many times the timer has fired: the owner's wakes for periodic work (for tests and diagnostics). */
+  get wakes(): number {
+    return this.fires;
+  }
+
   private arm(): void {
     let at = Infinity;
     let ref = false;
@@ -86,6 +105,7 @@ export class Scheduler {
   }
 
   private fire(): void {
+    this.fires++;
     this.timer = null;
     this.timerAt = Infinity;
     const now = performance.now();
@@ -120,13 +140,18 @@ export function tickAfter(ms: number, signal?: AbortSignal, slackMs = 0, opts: {
   });
 }
 
-/** Runs `fn` every `ms` (each run up to `slackMs` late) until the returned stop is called; `fn` is never run twice at once. */
-export function every(ms: number, fn: () => void | Promise<void>, opts: { slackMs?: number; ref?: boolean } = {}): () => void {
+/**
+ * Runs `fn` every `ms` until the returned stop is called; `fn` is never run twice at once. Each
+ * run may come up to `slackMs` early, on the grid step other periodic jobs share: an owner
+ * with probes every 5 s and descendant records every 10 s wakes once for both.
+ */
+export function every(ms: number, fn: () => void | Promise<void>, opts: { slackMs?: number; ref?: boolean } = {}, on: Scheduler = scheduler): () => void {
   let stopped = false;
   let cancel: () => void = () => {};
+  const slackMs = Math.min(Math.max(0, opts.slackMs ?? 0), ms);
   const next = () => {
     if (stopped) return;
-    cancel = scheduler.after(ms, () => {
+    cancel = on.after(ms - slackMs, () => {
       void (async () => {
         try {
           await fn();
@@ -135,7 +160,7 @@ export function every(ms: number, fn: () => void | Promise<void>, opts: { slackM
         }
         next();
       })();
-    }, opts);
+    }, { ...opts, slackMs });
   };
   next();
   return () => {

@@ -9,15 +9,18 @@ export interface WakeInfo {
   gapMs: number;
 }
 
-export function watchForWake(onWake: (info: WakeInfo) => void, opts: { tickMs?: number; thresholdMs?: number } = {}): () => void {
+export function watchForWake(onWake: (info: WakeInfo) => void, opts: { tickMs?: number; slackMs?: number; thresholdMs?: number } = {}): () => void {
   const tickMs = opts.tickMs ?? 1000;
+  // The tick rides other jobs' wakes (a probe's, a poll's) when one comes after `tickMs`; it
+  // wakes the owner itself only when none came within `tickMs + slackMs` (5 s by default).
+  const slackMs = opts.slackMs ?? 4 * tickMs;
   const thresholdMs = opts.thresholdMs ?? Math.max(3 * tickMs, 3000);
   let lastWall = 0;
   let lastMono = 0;
   let cancel: (() => void) | null = null;
   let stopped = false;
   const next = () => {
-    cancel = scheduler.after(tickMs, tick, { ref: false });
+    cancel = scheduler.after(tickMs, tick, { ref: false, slackMs });
   };
   // Ticks only while the scheduler has work a sleep could make stale (a probe, a poll): an
   // owner of services that need neither has nothing to re-check, and does not wake each second.
@@ -36,7 +39,7 @@ export function watchForWake(onWake: (info: WakeInfo) => void, opts: { tickMs?: 
     lastWall = wall;
     lastMono = mono;
     if (wallGap - monoGap > thresholdMs) onWake({ kind: 'clock-jump', gapMs: wallGap - monoGap });
-    else if (monoGap - tickMs > thresholdMs) onWake({ kind: 'stall', gapMs: monoGap });
+    else if (monoGap - (tickMs + slackMs) > thresholdMs) onWake({ kind: 'stall', gapMs: monoGap });
     if (!stopped && scheduler.busy) next();
   }
   const offBusy = scheduler.onBusy(resume);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { z } from '../../shared/valid.js';
 import { validateRequest } from '../../shared/api.js';
-import { Scheduler } from '../../electron/engine/scheduler.js';
+import { Scheduler, every, alignedLatest, GRID_MS } from '../../electron/engine/scheduler.js';
 import { takeSnapshot, takeTreeSnapshot } from '../../electron/engine/process/process-scan.js';
 import { membersIn } from '../../electron/engine/process/stop.js';
 
@@ -83,6 +83,44 @@ test('scheduler: jobs with slack share one wake; a job never runs before it is d
   assert.equal(cancelled, false);
   assert.equal(s.size, 0);
   assert.equal(s.busy, false);
+});
+
+test('scheduler: periodic jobs started at different moments fall into one wake per period and stay there', async () => {
+  // Three jobs of one period (1 s, up to 500 ms early), started 0, 150 and 300 ms apart: each
+  // runs on the last grid step of its window, so from their second run on they share a wake.
+  const s = new Scheduler();
+  const runs: number[][] = [[], [], []];
+  const stops: (() => void)[] = [];
+  const t0 = performance.now();
+  for (const k of [0, 1, 2]) {
+    if (k > 0) await new Promise((r) => setTimeout(r, 150));
+    stops.push(every(1000, () => void runs[k]!.push(performance.now() - t0), { slackMs: 500 }, s));
+  }
+  try {
+    await new Promise<void>((done) => {
+      const check = setInterval(() => {
+        if (runs.every((r) => r.length >= 4)) {
+          clearInterval(check);
+          done();
+        }
+      }, 20);
+    });
+  } finally {
+    for (const stop of stops) stop();
+  }
+  for (const r of runs) {
+    // Once a period: never more often than the window allows, never later than the period.
+    for (let i = 1; i < r.length; i++) assert.ok(r[i]! - r[i - 1]! >= 500 - 5 && r[i]! - r[i - 1]! <= 1000 + 100, `gaps ${JSON.stringify(r)}`);
+  }
+  // From the second round on, one wake for all three (the third round is the one checked).
+  const third = runs.map((r) => r[2]!);
+  assert.ok(Math.max(...third) - Math.min(...third) < 15, `third runs ${JSON.stringify(third)}`);
+  // Rounds 2-4 took three wakes, not nine (round 1 up to three: the jobs started apart).
+  assert.ok(s.wakes <= 3 + 3 + 1, `wakes ${s.wakes}`);
+  // A window narrower than a grid step is kept as asked; a wider one ends on a grid step.
+  assert.equal(alignedLatest(1000.5, 100), 1100.5);
+  assert.equal(alignedLatest(1001, GRID_MS * 2) % GRID_MS, 0);
+  assert.ok(alignedLatest(1001, GRID_MS) >= 1001);
 });
 
 test('process trees: a service read from its own tree is the same as from the whole table', async () => {
