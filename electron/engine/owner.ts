@@ -393,13 +393,19 @@ export class Owner extends EventEmitter<OwnerEvents> {
         const snap = await takeTreeSnapshot(due.flatMap((s) => s.treeRoots()));
         for (const s of due) s.recordDescendants(snap);
       }
-      for (const s of sups) s.checkLogFile();
+      // Once a minute, with the leaf services' tree reads: a deleted log is a warning, not an outage.
+      if (pass % 6 === 0) for (const s of sups) s.checkLogFile();
     } catch (e) {
       // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.
       this.log(`warning: descendant record skipped: ${(e as Error).message}`);
     } finally {
       this.recording = false;
     }
+  }
+
+  /** Checks now that every running service's log file still exists (done once a minute on its own). */
+  checkLogFiles(): void {
+    for (const rt of this.stacks.values()) for (const s of rt.services.values()) s.checkLogFile();
   }
 
   private async onWake(info: WakeInfo): Promise<void> {

@@ -172,9 +172,11 @@ export class ServiceSupervisor {
     this.history.healthResult(h);
     this.latestHealth = h;
   }
+  /** Its log file (the stack and the service's name never change for a supervisor). */
   get logFile(): string {
-    return this.ctx.dir.logFile(this.ctx.stack, this.spec.name);
+    return (this.logPath ??= this.ctx.dir.logFile(this.ctx.stack, this.spec.name));
   }
+  private logPath: string | undefined;
   get pid(): number | null {
     return this.inst?.rec.pid ?? null;
   }

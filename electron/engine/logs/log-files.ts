@@ -72,12 +72,13 @@ export function rotateLog(path: string, retention: Retention = DEFAULT_RETENTION
   pruneRotated(path, retention);
 }
 
-export function pruneRotated(path: string, retention: Retention = DEFAULT_RETENTION): void {
+/** Deletes `path`'s rotated copies beyond the retention; `listing` is its directory's, when the caller has read it. */
+export function pruneRotated(path: string, retention: Retention = DEFAULT_RETENTION, listing?: readonly string[]): void {
   const dir = dirname(path);
   const base = basename(path);
-  let names: string[];
+  let names: readonly string[];
   try {
-    names = readdirSync(dir);
+    names = listing ?? readdirSync(dir);
   } catch {
     return;
   }

@@ -350,6 +350,7 @@ export async function runDoctor(owner: Owner, req: { file?: string; env?: Record
   const only = req.only && req.file ? (specs[0]?.name ?? '') : undefined;
   await checkOrphansAndState(owner, req.fix === true, out, only);
   out.push(checkLogDir(owner.dir));
+  owner.checkLogFiles();
   for (const st of owner.snapshot().stacks) {
     for (const s of st.services) {
       if (!s.logMissing || s.pid === null || (only !== undefined && st.name !== only)) continue;
