@@ -485,19 +485,47 @@ async function upEverywhere(tools, label, count, insts) {
     const stack = { name: label, services: ports.map((port, k) => ({ name: `s${k + 1}`, args: ['--port', String(port)], port })) };
     const up = await t.up(stack);
     if ((await waitPorts(ports, 60_000)) === null) throw new Error(`${name}: ${label} stack did not start: ${up.stdout}${up.stderr}`);
+    insts[insts.length - 1].ports = ports;
   }
+}
+
+const FLOOR = join(dirname(new URL(import.meta.url).pathname), 'floor.mjs');
+
+/** `node bench/lib/floor.mjs probes PORT…` running (marked with the run's id), and its stop. */
+function floorProbes(ports) {
+  const child = spawn(NODE, [FLOOR, 'probes', ...ports.map(String)], { env: benchEnv(), stdio: 'ignore' });
+  const start = procStat(child.pid)?.start;
+  const end = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    killIfSame(child.pid, start, 'SIGKILL');
+    await gone;
+  };
+  return { pid: child.pid, end };
 }
 
 // ---- P5 ---------------------------------------------------------------------
 
-export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
+/** Waits `settleS` after a burst (V8's memory reducer collects what it left 8-25 s later, a cost of the burst, not of idling). */
+async function settleAfterUp(settleS, log) {
+  log(`  settling ${settleS} s after the start…`);
+  await sleep(settleS * 1000);
+}
+
+export async function p5({ tools, log, seconds = 60, windowS = 10, settleS = 35 }) {
   const cpu = row('P5', `idle manager CPU, 10 services, ${seconds} s`, 's');
   const rss = row('P5m', '  idle manager RSS', 'MB');
+  const floor = row('P5n', '  floor: bare Node, the same 10 connections', 's', { ratio: false });
   const insts = [];
+  let bare = null;
   try {
     await upEverywhere(tools, 'p5', 10, insts);
-    await sleep(3000);
+    // The runtime's own cost of Corral's probes: a bare Node loop connecting to Corral's ten services every 5 s.
+    const corral = insts.find((i) => i.name === 'corral');
+    if (corral) bare = floorProbes(corral.ports);
+    await settleAfterUp(settleS, log);
     const pids = insts.map((i) => ({ ...i, pid: i.t.daemonPid() }));
+    if (bare) pids.push({ name: 'bare node', pid: bare.pid });
     for (const p of pids) if (!p.pid) throw new Error(`${p.name}: no daemon pid for P5`);
     log(`  sampling ${pids.map((p) => `${p.name} pid ${p.pid}`).join(', ')} every ${windowS} s for ${seconds} s (all at once)…`);
     const samples = pids.map(() => ({ cpu: [], rss: [] }));
@@ -512,23 +540,28 @@ export async function p5({ tools, log, seconds = 60, windowS = 10 }) {
       const c = samples[i].cpu;
       const deltas = c.slice(1).map((x, j) => x - c[j]);
       const scale = seconds / windowS;
-      setVal(cpu, p.name, deltas, (x) => x * scale);
-      setVal(rss, p.name, samples[i].rss);
+      if (p.name === 'bare node') setVal(floor, 'corral', deltas, (x) => x * scale);
+      else {
+        setVal(cpu, p.name, deltas, (x) => x * scale);
+        setVal(rss, p.name, samples[i].rss);
+      }
       cpu.extra ??= {};
       cpu.extra[p.name] = { totalCpuS: c[c.length - 1] - c[0] };
       log(`  ${p.name}: CPU ${(c[c.length - 1] - c[0]).toFixed(3)} s over ${seconds} s (windows: ${deltas.map((d) => d.toFixed(3)).join(', ')}), RSS ${samples[i].rss.map((x) => x.toFixed(0)).join('/')} MB`);
     });
   } finally {
+    await bare?.end();
     for (const i of insts) {
       await i.t.shutdown();
       await reapTagged(i.t);
       i.off();
     }
   }
-  cpu.note = `Owner / daemon process only (CPU time from /proc/<pid>/task/*/schedstat, in ns: utime+stime count 10 ms ticks, too coarse here), median of ${seconds / windowS} windows of ${windowS} s scaled to ${seconds} s; all managers measured at the same time. Corral runs a TCP probe on each service every 5 s; PM2 and supervisord have no health probes.`;
+  floor.note = 'A bare `node` process that opens and politely closes a TCP connection to each of the ten services every 5 s, as Corral\'s probes do, sampled in the same windows: what the runtime and the kernel cost for these probes before any of Corral\'s own work.';
+  cpu.note = `Owner / daemon process only (CPU time from /proc/<pid>/task/*/schedstat, in ns: utime+stime count 10 ms ticks, too coarse here), after ${settleS} s of settling, median of ${seconds / windowS} windows of ${windowS} s scaled to ${seconds} s; all managers measured at the same time. Corral runs a TCP probe on each service every 5 s; PM2 and supervisord have no health probes.`;
   cpu.notes = { pm2: 'no health probes', supervisord: 'no health probes' };
   rss.note = 'VmRSS of the owner / daemon, median of the samples.';
-  return [cpu, rss];
+  return [cpu, rss, floor];
 }
 
 // ---- P6 ---------------------------------------------------------------------
@@ -840,12 +873,22 @@ export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds =
   for (const n of sizes) {
     const up = figure(n, 'u', `${n} services: up, until all run`, 'ms');
     const up0 = figure(n, 'r', '  up with ready_after: 0', 'ms');
+    const floorUp = figure(n, 'b', '  floor: bare Node spawning them', 'ms');
+    floorUp.ratio = false;
     const st = figure(n, 's', '  status round trip', 'ms');
     const settle = figure(n, 'k', `  CPU settling in the ${settleS} s after`, 'ms');
     const cpu = figure(n, 'c', '  idle manager CPU (% of a core)', '%');
     const rss = figure(n, 'm', '  idle manager RSS', 'MB');
     const down = figure(n, 'd', '  down, until none left', 'ms');
     const stackOf = (name) => ({ name, services: Array.from({ length: n }, (_, k) => ({ name: `s${k + 1}`, command: ['sleep', SLEEP_SECONDS], graceMs: 2000 })) });
+    {
+      // What spawning N processes costs a Node process on this machine: the floor under any Node manager's `up`.
+      const r = await run(NODE, [FLOOR, 'spawn', String(n), SLEEP_SECONDS], { timeoutMs: 120_000 });
+      const ms = r.code === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()).ms : null;
+      if (ms !== null) setVal(floorUp, 'corral', [ms]);
+      log(`  N=${n} bare Node spawning ${n} sleep processes: ${ms === null ? `failed: ${r.stderr.trim()}` : `${ms.toFixed(0)} ms`}`);
+      floorUp.note = 'A bare `node` process spawning the same N `sleep` processes (own session, output discarded) one after the other, until the last has started: the runtime\'s and the kernel\'s cost of N process starts on this machine, under any Node process manager.';
+    }
     if (corralTool) {
       // Alone, cold (its own data directory, no owner yet), then stopped before the others start.
       const t = new corralTool(`g${n}r`, { readyAfter: '0s' });
@@ -934,7 +977,7 @@ export async function growth({ tools, log, sizes = [10, 50, 100, 200], seconds =
         i.off();
       }
     }
-    rows.push(up, up0, st, settle, cpu, rss, down);
+    rows.push(up, up0, floorUp, st, settle, cpu, rss, down);
   }
   const first = rows[0];
   if (first) {
