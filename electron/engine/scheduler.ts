@@ -2,8 +2,9 @@
 // processes and of foreign port holders, descendant records, the safety pass
 // of log rotation, the wake tick. Each job says how late it may run (its
 // slack); the timer fires at the earliest deadline and runs every job already
-// due, so an owner with 200 services wakes about once a second for all of them
-// instead of once per service and per timer (a laptop's CPU sleeps between).
+// due, so an owner with 200 services wakes once per round of its periodic work
+// for all of them instead of once per service and per timer (a laptop's CPU
+// sleeps between).
 // Jobs that may wait a grid step or more run at the last multiple of GRID_MS
 // (of the owner's monotonic clock) inside their window, so periodic jobs of
 // different phases fall into the same wakes and stay there: ten probes started
