@@ -20,6 +20,15 @@ export function alignedLatest(due: number, slack: number): number {
   return Math.max(due, Math.floor((due + slack) / GRID_MS) * GRID_MS);
 }
 
+/**
+ * The grid step a run of a periodic job belongs to: `now` floored to the grid (a timer fires a
+ * little after its step; counting the next period from the step, not from that moment, keeps
+ * a job that joined a shared wake in it). Jobs whose slack is under a step count from `now`.
+ */
+export function gridStep(now: number, slack: number): number {
+  return slack < GRID_MS ? now : Math.floor(now / GRID_MS) * GRID_MS;
+}
+
 interface Job {
   due: number;
   latest: number;
@@ -150,9 +159,11 @@ export function every(ms: number, fn: () => void | Promise<void>, opts: { slackM
   let stopped = false;
   let cancel: () => void = () => {};
   const slackMs = Math.min(Math.max(0, opts.slackMs ?? 0), ms);
+  let anchor = performance.now();
   const next = () => {
     if (stopped) return;
-    cancel = on.after(ms - slackMs, () => {
+    cancel = on.after(anchor + ms - slackMs - performance.now(), () => {
+      anchor = gridStep(performance.now(), slackMs);
       void (async () => {
         try {
           await fn();
