@@ -506,12 +506,6 @@ function floorProbes(ports) {
 
 // ---- P5 ---------------------------------------------------------------------
 
-/** Waits `settleS` after a burst (V8's memory reducer collects what it left 8-25 s later, a cost of the burst, not of idling). */
-async function settleAfterUp(settleS, log) {
-  log(`  settling ${settleS} s after the start…`);
-  await sleep(settleS * 1000);
-}
-
 export async function p5({ tools, log, seconds = 60, windowS = 10, settleS = 35 }) {
   const cpu = row('P5', `idle manager CPU, 10 services, ${seconds} s`, 's');
   const rss = row('P5m', '  idle manager RSS', 'MB');
@@ -523,7 +517,9 @@ export async function p5({ tools, log, seconds = 60, windowS = 10, settleS = 35 
     // The runtime's own cost of Corral's probes: a bare Node loop connecting to Corral's ten services every 5 s.
     const corral = insts.find((i) => i.name === 'corral');
     if (corral) bare = floorProbes(corral.ports);
-    await settleAfterUp(settleS, log);
+    // Settled first: V8's memory reducer collects what the start left 8-25 s later, a cost of the start, not of idling.
+    log(`  settling ${settleS} s after the start…`);
+    await sleep(settleS * 1000);
     const pids = insts.map((i) => ({ ...i, pid: i.t.daemonPid() }));
     if (bare) pids.push({ name: 'bare node', pid: bare.pid });
     for (const p of pids) if (!p.pid) throw new Error(`${p.name}: no daemon pid for P5`);

@@ -4,7 +4,7 @@
 // then ends the instance, where its restart policy allows).
 import type { HealthSpec } from '../../shared/stack.js';
 import { probe, type ProbeResult } from './probes/index.js';
-import { gridStep, tickAfter } from './scheduler.js';
+import { every } from './scheduler.js';
 import { raceAbort } from './abort.js';
 
 /** How late past its timeout a failed probe may finish before it is taken for the owner's stall, not the service's. */
@@ -26,21 +26,11 @@ export class HealthWatch {
 
   /** Probes every interval until the signal aborts. */
   start(): void {
-    void (async () => {
-      // Up to a tenth of the interval (at most 500 ms) early, to share the owner's wakes with other
-      // jobs: the scheduler runs it on the last grid step of that window, and the next interval
-      // counts from that step, so all probes of one interval run together (scheduler.ts).
-      const slack = Math.min(this.health.intervalMs / 10, 500);
-      let anchor = performance.now();
-      while (!this.signal.aborted) {
-        await tickAfter(anchor + this.health.intervalMs - slack - performance.now(), this.signal, slack);
-        if (this.signal.aborted) return;
-        anchor = gridStep(performance.now(), slack);
-        await this.once();
-        // A slow probe (one that timed out, say): the next interval counts from its end, as a pause between probes.
-        if (performance.now() - anchor > this.health.intervalMs / 2) anchor = gridStep(performance.now(), slack);
-      }
-    })();
+    if (this.signal.aborted) return;
+    // Up to a tenth of the interval (at most 500 ms) early, to share the owner's wakes with other
+    // jobs: all probes of one interval run together (scheduler.ts).
+    const stop = every(this.health.intervalMs, () => this.once(), { slackMs: Math.min(this.health.intervalMs / 10, 500) });
+    this.signal.addEventListener('abort', stop, { once: true });
   }
 
   /** One probe now (also after a wake); reports it unless the watch was stopped meanwhile. */

@@ -394,7 +394,7 @@ export class Owner extends EventEmitter<OwnerEvents> {
         for (const s of due) s.recordDescendants(snap);
       }
       // Once a minute, with the leaf services' tree reads: a deleted log is a warning, not an outage.
-      if (pass % 6 === 0) for (const s of sups) s.checkLogFile();
+      if (pass % 6 === 0) this.checkLogFiles();
     } catch (e) {
       // Out of descriptors (or a /proc read failing): the record waits for the next tick; a timer must never throw.
       this.log(`warning: descendant record skipped: ${(e as Error).message}`);

@@ -25,7 +25,7 @@ export function alignedLatest(due: number, slack: number): number {
  * little after its step; counting the next period from the step, not from that moment, keeps
  * a job that joined a shared wake in it). Jobs whose slack is under a step count from `now`.
  */
-export function gridStep(now: number, slack: number): number {
+function gridStep(now: number, slack: number): number {
   return slack < GRID_MS ? now : Math.floor(now / GRID_MS) * GRID_MS;
 }
 
@@ -153,7 +153,9 @@ export function tickAfter(ms: number, signal?: AbortSignal, slackMs = 0, opts: {
 /**
  * Runs `fn` every `ms` until the returned stop is called; `fn` is never run twice at once. Each
  * run may come up to `slackMs` early, on the grid step other periodic jobs share: an owner
- * with probes every 5 s and descendant records every 10 s wakes once for both.
+ * with probes every 5 s and descendant records every 10 s wakes once for both. A period counts
+ * from the grid step of the wake that ran it, or from the end of a run that took more than
+ * half a period (a probe that timed out, say: a pause between runs, not back-to-back runs).
  */
 export function every(ms: number, fn: () => void | Promise<void>, opts: { slackMs?: number; ref?: boolean } = {}, on: Scheduler = scheduler): () => void {
   let stopped = false;
@@ -170,6 +172,7 @@ export function every(ms: number, fn: () => void | Promise<void>, opts: { slackM
         } catch {
           // The job reports its own failures; the next run still comes.
         }
+        if (performance.now() - anchor > ms / 2) anchor = gridStep(performance.now(), slackMs);
         next();
       })();
     }, { ...opts, slackMs });
